@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth import service
+from app.auth.schemas import RefreshIn, RegisterIn, TokenOut
+from app.core.config import get_settings
+from app.core.errors import InvalidInput, error_responses
+from app.core.validators import PHONE_RE
+from app.db.session import DbSession
+from app.users import service as users_service
+from app.users.schemas import UserRead
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, summary="Register as a resident",
+             response_model=UserRead, responses=error_responses(409, 413, 422, 500))
+async def register(db: DbSession, body: RegisterIn):
+    user = await service.register_resident(db, get_settings(), body)
+    return (await users_service.to_read(db, [user]))[0]
+
+
+@router.post("/token", summary="Log in with phone and password (OAuth2 password form)", response_model=TokenOut,
+             responses=error_responses(401, 413, 422, 429, 500),
+             description="`username` is the phone number. Repeated failures lock the phone number (and the "
+                         "client address) for a while: 429 with `Retry-After`.")
+async def token(request: Request, db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+    if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
+        raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
+                                                 "msg": "mainland mobile number expected"}])
+    return await service.login(db, get_settings(), request.app.state.jwt_secret, phone=form.username,
+                               password=form.password, address=request.client.host if request.client else None)
+
+
+@router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)", response_model=TokenOut,
+             responses=error_responses(401, 413, 422, 500),
+             description="The refresh token is single-use. Presenting one that was already used revokes every "
+                         "token of that login (reuse detection).")
+async def refresh(request: Request, db: DbSession, body: RefreshIn):
+    return await service.refresh(db, get_settings(), request.app.state.jwt_secret, body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token (log out)",
+             responses=error_responses(401, 413, 422, 500))
+async def logout(request: Request, db: DbSession, body: RefreshIn) -> None:
+    await service.logout(db, get_settings(), request.app.state.jwt_secret, body.refresh_token)

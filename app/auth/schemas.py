@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from app.core.schemas import InputModel, OutputModel
+from app.core.validators import DisplayName, ObjectId, Password, Phone
+
+
+class RegisterIn(InputModel):
+    phone: Phone
+    password: Password
+    display_name: DisplayName
+    building_id: ObjectId = Field(description="The building (楼栋) the resident lives in.")
+
+
+class RefreshIn(InputModel):
+    refresh_token: str = Field(min_length=10, max_length=4096)
+
+
+class TokenOut(OutputModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+    refresh_expires_in: int = Field(description="Seconds until the refresh token expires.")

@@ -1,0 +1,122 @@
+"""Registration, login, refresh-token rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import throttle
+from app.auth.models import RefreshToken
+from app.auth.schemas import RegisterIn, TokenOut
+from app.core.config import Settings
+from app.core.errors import InvalidInput, Unauthenticated
+from app.core.security import (
+    InvalidToken,
+    decode_token,
+    dummy_hash,
+    hash_password,
+    issue_token,
+    verify_password,
+)
+from app.users import service as users_service
+from app.users.models import Role, User
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid_credentials"
+    keep_writes = True  # the counted failure must survive the error
+
+
+class RefreshRefused(Unauthenticated):
+    code = "invalid_refresh_token"
+    keep_writes = True  # reuse revokes the whole family, and that must land
+
+
+async def register_resident(db: AsyncSession, settings: Settings, data: RegisterIn) -> User:
+    return await users_service.create_user(
+        db, settings, phone=data.phone, password=data.password, display_name=data.display_name,
+        role=Role.resident, building_id=data.building_id)
+
+
+async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User, family: str,
+                      now: datetime) -> TokenOut:
+    access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", now=now)
+    refresh = issue_token(settings, secret, user_id=user.id, role=user.role, typ="refresh", family=family, now=now)
+    db.add(RefreshToken(jti=refresh.claims.jti, user_id=user.id, family=family, issued_at=refresh.claims.iat,
+                        expires_at=refresh.claims.exp))
+    await db.flush()
+    return TokenOut(access_token=access.token, expires_in=settings.access_token_ttl_seconds,
+                    refresh_token=refresh.token, refresh_expires_in=settings.refresh_token_ttl_seconds)
+
+
+async def login(db: AsyncSession, settings: Settings, secret: str, *, phone: str, password: str,
+                address: str | None) -> TokenOut:
+    now = datetime.now(UTC)
+    keys = throttle.keys_for(phone, address)
+    await throttle.ensure_not_locked(db, keys, now)
+    user = (await db.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
+    if user is None:
+        verify_password(settings, dummy_hash(settings.password_time_cost, settings.password_memory_kib), password)
+        ok = False
+    else:
+        ok = verify_password(settings, user.password_hash, password)
+    if not ok:
+        await throttle.record_failure(db, settings, keys, now)
+        raise InvalidCredentials()
+    if not user.is_active:
+        raise Unauthenticated("account_disabled")
+    await throttle.clear(db, phone)
+    return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+
+
+async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str) -> TokenOut:
+    """Rotate: the presented token is used up; presenting a used one revokes its whole family."""
+    try:
+        claims = decode_token(settings, secret, token, expected="refresh")
+    except InvalidToken as exc:
+        raise Unauthenticated("invalid_refresh_token") from exc
+    now = datetime.now(UTC)
+    won = (await db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.jti == claims.jti, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None),
+               RefreshToken.expires_at > now)
+        .values(used_at=now)
+        .returning(RefreshToken.family, RefreshToken.user_id))).one_or_none()
+    if won is None:
+        await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
+                                                    RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+        raise RefreshRefused()
+    user = await db.get(User, won.user_id)
+    if user is None or not user.is_active or user.role != claims.role:
+        raise Unauthenticated("invalid_refresh_token")
+    return await _issue_pair(db, settings, secret, user, won.family, now)
+
+
+async def logout(db: AsyncSession, settings: Settings, secret: str, token: str) -> None:
+    """Revoke the refresh token's whole family (this login on this device)."""
+    try:
+        claims = decode_token(settings, secret, token, expected="refresh")
+    except InvalidToken as exc:
+        raise Unauthenticated("invalid_refresh_token") from exc
+    await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
+                                                RefreshToken.revoked_at.is_(None))
+                     .values(revoked_at=datetime.now(UTC)))
+
+
+async def revoke_all(db: AsyncSession, user_id: int) -> None:
+    await db.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+                     .values(revoked_at=datetime.now(UTC)))
+
+
+async def change_password(db: AsyncSession, settings: Settings, user_id: int, current: str, new: str) -> None:
+    """Verify the current password, store the new one, and end every session (refresh and access tokens)."""
+    user = await db.get(User, user_id)
+    if user is None or not verify_password(settings, user.password_hash, current):
+        raise InvalidInput("wrong_password")
+    user.password_hash = hash_password(settings, new)
+    user.password_changed_at = datetime.now(UTC)
+    await revoke_all(db, user_id)
+    await db.flush()

@@ -1,0 +1,151 @@
+"""The `weilinli` console script: serve, migrate, demo, create-admin, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from app.core.config import get_settings
+
+
+def _serve(host: str, port: int, workers: int | None) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers or settings.web_concurrency,
+                proxy_headers=True, log_config=None)
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+
+    upgrade()
+    print("database migrated to head")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    _serve(args.host, args.port, args.workers)
+
+
+async def _seed_demo() -> list | None:
+    from app.db.session import Database
+    from app.demo import seed
+
+    settings = get_settings()
+    db = Database(settings)
+    try:
+        async with db.session(write=True) as session:
+            return await seed(session, settings)
+    finally:
+        await db.dispose()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from app.db.migrate import upgrade
+
+    settings = get_settings()
+    print(f"database: {settings.database_url}")
+    upgrade()
+    accounts = asyncio.run(_seed_demo())
+    if accounts is None:
+        print("demo: the database already has a grid tree; not seeding again (demo passwords as first printed)")
+    else:
+        print("demo community loaded. Accounts (role, phone, password, where):")
+        for a in accounts:
+            print(f"  {a.role:<12} {a.phone}  {a.password:<16} {a.name} — {a.where}")
+    print(f"serving on http://{args.host}:{args.port}  (interactive docs: http://{args.host}:{args.port}/docs)")
+    _serve(args.host, args.port, 1)
+
+
+async def _create_admin(args: argparse.Namespace, password: str) -> int:
+    from app.db.session import Database
+    from app.org import service as org_service
+    from app.org.models import GridLevel
+    from app.users import service as users_service
+    from app.users.models import Role
+
+    settings = get_settings()
+    db = Database(settings)
+    try:
+        async with db.session(write=True) as session:
+            scope_id = args.scope_grid_id
+            if scope_id is None:
+                street = await org_service.add_node(session, parent=None, level=GridLevel.street, name=args.new_street)
+                scope_id = street.id
+            user = await users_service.create_user(session, settings, phone=args.phone, password=password,
+                                                   display_name=args.name, role=Role.admin, scope_grid_id=scope_id)
+            return user.id
+    finally:
+        await db.dispose()
+
+
+def cmd_create_admin(args: argparse.Namespace) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.core.errors import AppError
+    from app.core.validators import Password, Phone
+
+    password = os.environ.get("WEILINLI_ADMIN_PASSWORD") or getpass.getpass("password: ")
+    try:
+        TypeAdapter(Phone).validate_python(args.phone)
+        TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        sys.exit(f"create-admin: {exc.errors()[0]['msg']}")
+    try:
+        user_id = asyncio.run(_create_admin(args, password))
+    except AppError as exc:
+        sys.exit(f"create-admin: {exc.code} {exc.details or ''}")
+    print(f"admin created: id={user_id} phone={args.phone}")
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from app.openapi import write_openapi
+
+    path = write_openapi(Path(args.output))
+    print(f"wrote {path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="weilinli", description="微邻里 (Weilinli) service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def host_port(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("serve", help="serve the API with uvicorn")
+    host_port(p)
+    p.add_argument("--workers", type=int, default=None, help="default: WEB_CONCURRENCY")
+    p.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply the database migrations").set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="migrate, load the demo community if empty, and serve")
+    host_port(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("create-admin", help="create an admin (password from WEILINLI_ADMIN_PASSWORD or a prompt)")
+    p.add_argument("--phone", required=True)
+    p.add_argument("--name", required=True)
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--scope-grid-id", type=int, help="the node of the grid tree the admin is scoped to")
+    scope.add_argument("--new-street", help="create a new street (top of a tree) and scope the admin to it")
+    p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("openapi", help="write the OpenAPI document")
+    p.add_argument("--output", default="openapi/openapi.json")
+    p.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Settings from environment variables (pydantic-settings). See README's configuration table."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("weilinli.config")
+
+
+class Env(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class UnsafeSettings(RuntimeError):
+    """Raised at start-up in production when a setting is unsafe; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    weilinli_env: Env = Env.development
+    database_url: str = "sqlite+aiosqlite:///./weilinli.db"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
+
+    jwt_secret: str | None = None
+    jwt_secret_file: Path = Path(".weilinli/jwt_secret")
+    jwt_algorithm: str = "HS256"
+    jwt_issuer: str = "weilinli"
+    jwt_audience: str = "weilinli-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=300, le=365 * 86400)
+
+    cors_origins: list[str] = Field(default_factory=list)
+    upload_dir: Path = Path("uploads")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    login_lockout_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_address: int = Field(default=30, ge=1)
+
+    # argon2id cost; tests lower it (hashing is deliberately slow)
+    password_time_cost: int = Field(default=2, ge=1)
+    password_memory_kib: int = Field(default=19456, ge=8)
+
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        if isinstance(v, str) and not v.strip().startswith("["):
+            return [o.strip() for o in v.split(",") if o.strip()]
+        return v
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def problems(self) -> list[str]:
+        """Unsafe settings for production, each naming the variable."""
+        out: list[str] = []
+        if self.weilinli_env is not Env.production:
+            return out
+        if not self.jwt_secret:
+            out.append("JWT_SECRET is required when WEILINLI_ENV=production")
+        elif len(self.jwt_secret) < 32:
+            out.append("JWT_SECRET must be at least 32 characters in production")
+        if self.jwt_algorithm not in {"HS256", "HS384", "HS512"}:
+            out.append("JWT_ALGORITHM must be one of HS256, HS384, HS512")
+        if "*" in self.cors_origins:
+            out.append("CORS_ORIGINS must not contain '*' in production")
+        if self.password_time_cost < 2 or self.password_memory_kib < 19456:
+            out.append("PASSWORD_TIME_COST/PASSWORD_MEMORY_KIB are below the OWASP argon2id minimum")
+        return out
+
+    def signing_secret(self) -> str:
+        """The JWT secret; in development one is generated once and kept in JWT_SECRET_FILE."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.weilinli_env is Env.production:
+            raise UnsafeSettings("JWT_SECRET is required when WEILINLI_ENV=production")
+        path = self.jwt_secret_file
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.write_text(secret)
+        path.chmod(0o600)
+        log.warning("JWT_SECRET is not set: generated a development secret in %s", path)
+        return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,147 @@
+"""Domain errors and the one error envelope: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.i18n import message, wants_english
+
+
+class AppError(Exception):
+    status_code = 400
+    code = "bad_request"
+    # When True, get_db commits what the request wrote before the error (e.g. a counted login failure).
+    keep_writes = False
+
+    def __init__(self, code: str | None = None, details: Any = None, *, headers: dict[str, str] | None = None):
+        super().__init__(code or self.code)
+        if code:
+            self.code = code
+        self.details = details
+        self.headers = headers
+
+
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthenticated(AppError):
+    status_code = 401
+    code = "unauthenticated"
+
+    def __init__(self, code: str | None = None, details: Any = None):
+        super().__init__(code, details, headers={"WWW-Authenticate": "Bearer"})
+
+
+class NotPermitted(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(AppError):
+    """A semantic error in otherwise well-formed input (unknown reference, wrong level ...)."""
+
+    status_code = 422
+    code = "validation_error"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_requests"
+    keep_writes = True
+
+    def __init__(self, retry_after: int):
+        super().__init__(details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)})
+
+
+# ---- the envelope, documented in OpenAPI -------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+_STATUS_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not authenticated: missing, expired or invalid token",
+    403: "Authenticated but not permitted",
+    404: "Not found, or not visible to the caller",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Validation error: unknown field, wrong type, missing field, bad format",
+    429: "Too many attempts; see Retry-After",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the given statuses, all in the error envelope."""
+    return {s: {"model": ErrorEnvelope, "description": _STATUS_DESCRIPTIONS[s]} for s in statuses}
+
+
+def envelope(request: Request, status: int, code: str, details: Any = None,
+             headers: dict[str, str] | None = None, fallback: str | None = None) -> JSONResponse:
+    english = wants_english(request.headers.get("accept-language"))
+    body = {"error": {"code": code, "message": message(code, english, fallback), "details": details}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "validation_error", 429: "too_many_requests", 503: "service_unavailable",
+}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for e in exc.errors():
+        out.append({"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type"), "msg": e.get("msg")})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return envelope(request, exc.status_code, exc.code, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(request, 422, "validation_error", _validation_details(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return envelope(request, exc.status_code, code, None, getattr(exc, "headers", None),
+                        fallback=str(exc.detail))
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    code = "service_unavailable"

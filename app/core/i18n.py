@@ -1,0 +1,52 @@
+"""Error messages in Chinese (default) and English (Accept-Language: en)."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "validation_error": ("请求参数有误", "The request is not valid"),
+    "unauthenticated": ("未登录或登录已失效", "Not authenticated or the token is not valid"),
+    "invalid_credentials": ("手机号或密码错误", "Wrong phone number or password"),
+    "invalid_refresh_token": ("刷新令牌无效或已被使用", "The refresh token is not valid or was already used"),
+    "account_disabled": ("账号已停用", "The account is disabled"),
+    "forbidden": ("无权执行此操作", "You are not permitted to do this"),
+    "not_found": ("资源不存在", "Not found"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "conflict": ("与当前状态冲突", "Conflicts with the current state"),
+    "phone_taken": ("该手机号已注册", "This phone number is already registered"),
+    "code_taken": ("编码已被使用", "This code is already in use"),
+    "invalid_parent": ("上级网格不合法", "The parent grid is not valid for this level"),
+    "invalid_reference": ("引用的对象不存在或不可用", "A referenced object does not exist or is not usable"),
+    "wrong_password": ("当前密码错误", "The current password is wrong"),
+    "payload_too_large": ("请求体过大", "The request body is too large"),
+    "too_many_requests": ("尝试次数过多，请稍后再试", "Too many attempts, try again later"),
+    "invalid_cursor": ("分页游标无效", "The pagination cursor is not valid"),
+    "unsupported_media_type": ("不支持的内容类型", "Unsupported media type"),
+    "internal_error": ("服务器内部错误", "Internal server error"),
+    "service_unavailable": ("服务暂不可用", "Service unavailable"),
+}
+
+
+def wants_english(accept_language: str | None) -> bool:
+    """True when the first acceptable language is English."""
+    if not accept_language:
+        return False
+    best, best_q = "", -1.0
+    for part in accept_language.split(","):
+        bits = part.strip().split(";")
+        lang = bits[0].strip().lower()
+        q = 1.0
+        for b in bits[1:]:
+            b = b.strip()
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if lang and q > best_q:
+            best, best_q = lang, q
+    return best.startswith("en")
+
+
+def message(code: str, english: bool, fallback: str | None = None) -> str:
+    zh, en = MESSAGES.get(code, (fallback or code, fallback or code))
+    return en if english else zh

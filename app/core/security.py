@@ -1,0 +1,103 @@
+"""Passwords (argon2id) and JWTs. All JWT code lives here so the library can be swapped in one file."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jose import JWTError, jwt
+
+from app.core.config import Settings
+
+TokenType = Literal["access", "refresh"]
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def hash_password(settings: Settings, password: str) -> str:
+    return _hasher(settings.password_time_cost, settings.password_memory_kib).hash(password)
+
+
+def verify_password(settings: Settings, password_hash: str, password: str) -> bool:
+    try:
+        return _hasher(settings.password_time_cost, settings.password_memory_kib).verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the account does not exist, so timing does not reveal which phones exist.
+@lru_cache(maxsize=4)
+def dummy_hash(time_cost: int, memory_kib: int) -> str:
+    return _hasher(time_cost, memory_kib).hash("weilinli-no-such-user")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    sub: str
+    role: str
+    typ: TokenType
+    jti: str
+    iat: datetime
+    exp: datetime
+    family: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    claims: TokenClaims
+
+
+def issue_token(settings: Settings, secret: str, *, user_id: int, role: str, typ: TokenType,
+                family: str | None = None, now: datetime | None = None) -> IssuedToken:
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    ttl = settings.access_token_ttl_seconds if typ == "access" else settings.refresh_token_ttl_seconds
+    claims = TokenClaims(sub=str(user_id), role=role, typ=typ, jti=uuid.uuid4().hex, iat=now,
+                         exp=now + timedelta(seconds=ttl), family=family)
+    payload = {
+        "sub": claims.sub, "role": role, "typ": typ, "jti": claims.jti,
+        "iat": int(now.timestamp()), "exp": int(claims.exp.timestamp()),
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+    }
+    if family:
+        payload["fam"] = family
+    return IssuedToken(jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def decode_token(settings: Settings, secret: str, token: str, *, expected: TokenType) -> TokenClaims:
+    """Verify signature (pinned algorithm), exp, iat, iss, aud, sub, jti and the token type."""
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != settings.jwt_algorithm:
+            raise InvalidToken("algorithm")
+        data = jwt.decode(
+            token, secret, algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            options={"require_exp": True, "require_aud": True, "require_iss": True,
+                     "require_iat": True, "require_sub": True, "require_jti": True},
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if data.get("typ") != expected or not isinstance(data.get("role"), str):
+        raise InvalidToken("type")
+    try:
+        int(data["sub"])
+    except (TypeError, ValueError) as exc:
+        raise InvalidToken("sub") from exc
+    return TokenClaims(
+        sub=data["sub"], role=data["role"], typ=expected, jti=str(data["jti"]),
+        iat=datetime.fromtimestamp(data["iat"], UTC), exp=datetime.fromtimestamp(data["exp"], UTC),
+        family=data.get("fam"),
+    )

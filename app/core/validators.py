@@ -1,0 +1,29 @@
+"""Field types shared by request schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import Field, StringConstraints
+
+# Mainland China mobile number: 11 digits, 1 then 3-9.
+PHONE_RE = re.compile(r"1[3-9]\d{9}")
+Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9]\d{9}$"),
+                  Field(examples=["13800138000"], description="Mainland China mobile number, 11 digits.")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128),
+                     Field(description="8–128 characters.")]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,40}$"),
+                 Field(description="Letters, digits, '_' or '-', up to 40.")]
+ObjectId = Annotated[int, Field(ge=1, le=2**53)]
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "***"
+
+# Path and query ids: bounded so an absurd number is a 422, never a database overflow.
+IdPath = Annotated[int, Path(ge=1, le=2**53)]
+IdQuery = Annotated[int | None, Query(ge=1, le=2**53)]

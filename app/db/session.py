@@ -1,0 +1,98 @@
+"""Engine and the request session: one transaction per request, committed once at the end.
+
+SQLite: WAL, foreign keys and a busy timeout on every connection. pysqlite's own transaction
+handling is switched off and we emit BEGIN ourselves; write requests start with BEGIN IMMEDIATE so a
+read-then-write transaction takes the write lock first instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.config import Settings
+from app.core.errors import AppError
+
+WRITE_OPTION = "weilinli_write"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def make_engine(settings: Settings, url: str | None = None, **kw) -> AsyncEngine:
+    url = url or settings.database_url
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000}, **kw)
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    kw.setdefault("pool_size", settings.db_pool_size)
+    kw.setdefault("max_overflow", settings.db_max_overflow)
+    kw.setdefault("pool_pre_ping", False)
+    return create_async_engine(url, **kw)
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+
+
+class Database:
+    """Holds the engine and session factory of one app instance."""
+
+    def __init__(self, settings: Settings, url: str | None = None):
+        self.engine = make_engine(settings, url)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commit on success, roll back on error (unless the error keeps its writes)."""
+        async with self.sessionmaker() as session:
+            if write:
+                await session.connection(execution_options={WRITE_OPTION: True})
+            try:
+                yield session
+            except AppError as exc:
+                if exc.keep_writes:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session. Write methods take the write lock up front on SQLite."""
+    db: Database = request.app.state.db
+    async with db.session(write=request.method not in _SAFE_METHODS) as session:
+        yield session
+
+
+
+
+# scope="function": the commit runs before the response is sent, so a 2xx means committed.
+DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]

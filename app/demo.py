@@ -1,0 +1,96 @@
+"""The demo community: one street, two communities, grids, buildings, departments, categories, one account per role.
+
+Loaded by `weilinli demo` into an empty database; the accounts and passwords are printed on start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.org import service as org_service
+from app.org.models import Category, Department, Grid, GridLevel
+from app.users import service as users_service
+from app.users.models import Role
+
+HOUR = 60
+DAY = 24 * HOUR
+
+DEPARTMENTS = [("城管", "chengguan"), ("物业", "wuye"), ("市政", "shizheng"), ("司法所", "sifasuo"), ("应急", "yingji")]
+
+# name, code, department code, respond within, resolve within (GLOSSARY.md: 12345 practice)
+CATEGORIES = [
+    ("环境卫生", "sanitation", "chengguan", 24 * HOUR, 7 * DAY),
+    ("市政设施 路灯/井盖", "municipal", "shizheng", 24 * HOUR, 7 * DAY),
+    ("供水供电供气", "utilities", "shizheng", 2 * HOUR, 24 * HOUR),
+    ("物业服务", "property", "wuye", 24 * HOUR, 7 * DAY),
+    ("违章搭建", "illegal-building", "chengguan", 24 * HOUR, 15 * DAY),
+    ("邻里纠纷", "neighbour-dispute", "sifasuo", 24 * HOUR, 15 * DAY),
+    ("安全隐患", "safety-hazard", "yingji", 2 * HOUR, 24 * HOUR),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    phone: str
+    password: str
+    name: str
+    where: str
+
+
+async def seed(db: AsyncSession, settings: Settings) -> list[DemoAccount] | None:
+    """Load the demo community into an empty database; None when the database already has a grid tree."""
+    if (await db.execute(select(Grid.id).limit(1))).first():
+        return None
+    street = await org_service.add_node(db, parent=None, level=GridLevel.street, name="幸福街道", code="xingfu")
+    communities, grids, buildings = [], [], []
+    for ci, cname in enumerate(["阳光社区", "和平社区"], start=1):
+        community = await org_service.add_node(db, parent=street, level=GridLevel.community, name=cname,
+                                               code=f"c{ci}")
+        communities.append(community)
+        for gi in range(1, 3):
+            grid = await org_service.add_node(db, parent=community, level=GridLevel.grid,
+                                              name=f"{cname}第{gi}网格", code=f"c{ci}-g{gi}")
+            grids.append(grid)
+            for bi in range(1, 4):
+                buildings.append(await org_service.add_node(
+                    db, parent=grid, level=GridLevel.building, name=f"{gi}{bi:02d}号楼", code=f"c{ci}-g{gi}-b{bi}"))
+    depts = {}
+    for name, code in DEPARTMENTS:
+        dept = Department(grid_id=street.id, name=name, code=code)
+        db.add(dept)
+        depts[code] = dept
+    await db.flush()
+    for name, code, dept_code, respond, resolve in CATEGORIES:
+        db.add(Category(grid_id=street.id, name=name, code=code, default_department_id=depts[dept_code].id,
+                        respond_within_minutes=respond, resolve_within_minutes=resolve))
+    await db.flush()
+
+    def home(c: int, b: int) -> str:
+        return f"{communities[c].name} {buildings[b].name}"
+
+    plan = [
+        DemoAccount("resident", "13800000001", "demo-resident-1", "张阿姨", home(0, 0)),
+        DemoAccount("resident", "13800000002", "demo-resident-2", "李先生", home(0, 3)),
+        DemoAccount("resident", "13800000003", "demo-resident-3", "王同学", home(1, 6)),
+        DemoAccount("grid_worker", "13900000001", "demo-grid-1", "赵网格员", f"{grids[0].name}, {grids[1].name}"),
+        DemoAccount("grid_worker", "13900000002", "demo-grid-2", "钱网格员", grids[2].name),
+        DemoAccount("department", "13700000001", "demo-dept-1", "孙城管", "城管"),
+        DemoAccount("department", "13700000002", "demo-dept-2", "周物业", "物业"),
+        DemoAccount("admin", "13600000001", "demo-admin-1", "吴主任(街道)", street.name),
+        DemoAccount("admin", "13600000002", "demo-admin-2", "郑书记(社区)", communities[0].name),
+    ]
+    bindings = [
+        {"building_id": buildings[0].id}, {"building_id": buildings[3].id}, {"building_id": buildings[6].id},
+        {"grid_ids": [grids[0].id, grids[1].id]}, {"grid_ids": [grids[2].id]},
+        {"department_id": depts["chengguan"].id}, {"department_id": depts["wuye"].id},
+        {"scope_grid_id": street.id}, {"scope_grid_id": communities[0].id},
+    ]
+    for acct, bind in zip(plan, bindings, strict=True):
+        await users_service.create_user(db, settings, phone=acct.phone, password=acct.password,
+                                        display_name=acct.name, role=Role(acct.role), **bind)
+    return plan

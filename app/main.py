@@ -1,0 +1,75 @@
+"""The app factory: settings checked, database attached, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.core.config import Settings, UnsafeSettings, get_settings
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.db.session import Database
+
+API_DESCRIPTION = """
+微邻里 (Weilinli): the API of a neighbourhood app for Chinese urban communities.
+
+**Conventions.** Every path is under `/api/v1`. Authenticate with `Authorization: Bearer <access_token>` from
+`POST /api/v1/auth/token`. Every error has the body `{"error": {"code", "message", "details"}}`; messages are
+Chinese by default and English with `Accept-Language: en`. Lists are cursor-paginated: pass `limit` and the
+`next_cursor` of the previous page as `cursor`. Request bodies refuse unknown fields (422). Every response
+carries `X-Request-ID` (an incoming one of up to 64 `[A-Za-z0-9._-]` is kept).
+Objects you may not see answer 404, exactly like objects that do not exist.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    problems = settings.problems()
+    if problems:
+        raise UnsafeSettings("; ".join(problems))
+    configure_logging(settings.log_level, settings.log_json)
+
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        await database.dispose()
+
+    app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = database
+    app.state.jwt_secret = settings.signing_secret()
+
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       upload_max_bytes=settings.max_upload_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    from app.auth.router import router as auth_router
+    from app.health import router as health_router
+    from app.org.router import router as org_router
+    from app.users.router import router as users_router
+
+    for r in (health_router, auth_router, users_router, org_router):
+        app.include_router(r)
+    return app
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app.main:app` for uvicorn, built on first access so importing create_app has no side effects."""
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        _app = create_app()
+    return _app

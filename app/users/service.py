@@ -1,0 +1,208 @@
+"""Accounts: creation with role bindings, profile changes, admin management within a scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from app.core.pagination import keyset, page_of
+from app.core.security import hash_password
+from app.db.helpers import flush_or_conflict
+from app.org import policies as org_policies
+from app.org import service as org_service
+from app.org.models import Grid, GridLevel
+from app.users import policies
+from app.users.models import Role, User, UserGrid
+from app.users.schemas import MeUpdate, UserCreate, UserRead, UserUpdate
+
+# Which binding each role needs; the others must be empty.
+_BINDING = {Role.resident: "building_id", Role.grid_worker: "grid_ids", Role.department: "department_id",
+            Role.admin: "scope_grid_id"}
+
+
+async def _resolve_bindings(db: AsyncSession, role: Role, *, building_id: int | None, grid_ids: list[int],
+                            department_id: int | None, scope_grid_id: int | None) -> list[str]:
+    """Check the role's binding exists and is active; return the anchor paths (for scope checks)."""
+    given = {"building_id": building_id, "grid_ids": grid_ids, "department_id": department_id,
+             "scope_grid_id": scope_grid_id}
+    needed = _BINDING[role]
+    extra = [k for k, v in given.items() if k != needed and v]
+    if extra or not given[needed]:
+        raise InvalidInput("validation_error", {"role": role, "requires": needed, "not_allowed": extra})
+    if role is Role.resident:
+        return [(await org_service.active_node(db, building_id, GridLevel.building)).path]
+    if role is Role.grid_worker:
+        return [(await org_service.active_node(db, g, GridLevel.grid)).path for g in dict.fromkeys(grid_ids)]
+    if role is Role.department:
+        return [(await org_service.active_department(db, department_id))[1]]
+    return [(await org_service.active_node(db, scope_grid_id)).path]
+
+
+async def create_user(db: AsyncSession, settings: Settings, *, phone: str, password: str, display_name: str,
+                      role: Role, building_id: int | None = None, grid_ids: list[int] | None = None,
+                      department_id: int | None = None, scope_grid_id: int | None = None,
+                      is_building_lead: bool = False, scope: Principal | None = None) -> User:
+    """Create an account. With `scope`, every binding must lie inside that admin's subtree."""
+    grid_ids = list(dict.fromkeys(grid_ids or []))
+    paths = await _resolve_bindings(db, role, building_id=building_id, grid_ids=grid_ids,
+                                    department_id=department_id, scope_grid_id=scope_grid_id)
+    if scope is not None and not all(scope.in_scope(path) for path in paths):
+        raise InvalidInput("invalid_reference", {"binding": _BINDING[role]})
+    if (await db.execute(select(User.id).where(User.phone == phone))).first():
+        raise Conflict("phone_taken")
+    user = User(phone=phone, password_hash=hash_password(settings, password), display_name=display_name,
+                role=role, building_id=building_id,
+                community_id=org_policies.community_of(paths[0]) if role is Role.resident else None,
+                department_id=department_id, scope_grid_id=scope_grid_id, is_building_lead=is_building_lead)
+    db.add(user)
+    await flush_or_conflict(db, "phone_taken")
+    for g in grid_ids:
+        db.add(UserGrid(user_id=user.id, grid_id=g))
+    await db.flush()
+    return user
+
+
+async def grid_ids_of(db: AsyncSession, user_ids: list[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {u: [] for u in user_ids}
+    if user_ids:
+        rows = await db.execute(select(UserGrid.user_id, UserGrid.grid_id).where(UserGrid.user_id.in_(user_ids))
+                                .order_by(UserGrid.grid_id))
+        for uid, gid in rows:
+            out[uid].append(gid)
+    return out
+
+
+async def to_read(db: AsyncSession, users: list[User]) -> list[UserRead]:
+    grids = await grid_ids_of(db, [u.id for u in users if u.role == Role.grid_worker])
+    return [UserRead.model_validate(u).model_copy(update={"grid_ids": grids.get(u.id, [])}) for u in users]
+
+
+async def anchor_paths(db: AsyncSession, user: User) -> list[str]:
+    ids = [i for i in (user.building_id, user.scope_grid_id) if i]
+    ids += (await grid_ids_of(db, [user.id]))[user.id]
+    paths = list((await db.execute(select(Grid.path).where(Grid.id.in_(ids)))).scalars()) if ids else []
+    if user.department_id:
+        paths.append((await org_service.active_department(db, user.department_id))[1])
+    return paths
+
+
+# ---- self-service -------------------------------------------------------------------------------------------
+
+
+async def get_me(db: AsyncSession, p: Principal) -> UserRead:
+    user = await db.get(User, p.user_id)
+    if user is None:
+        raise NotFound()
+    return (await to_read(db, [user]))[0]
+
+
+async def update_me(db: AsyncSession, p: Principal, data: MeUpdate) -> UserRead:
+    user = await db.get(User, p.user_id)
+    if user is None:
+        raise NotFound()
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("display_name", "") is None:
+        raise InvalidInput("validation_error", {"field": "display_name", "reason": "must not be null"})
+    if "building_id" in changes:
+        if user.role != Role.resident or changes["building_id"] is None:
+            raise InvalidInput("validation_error", {"field": "building_id", "reason": "residents only"})
+        building = await org_service.active_node(db, changes["building_id"], GridLevel.building)
+        user.community_id = org_policies.community_of(building.path)
+        user.building_id = building.id
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    await db.flush()
+    return (await to_read(db, [user]))[0]
+
+
+# ---- admin management ---------------------------------------------------------------------------------------
+
+
+def _require_admin(p: Principal) -> None:
+    if not org_policies.can_administer(p):
+        raise NotPermitted()
+
+
+async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, data: UserCreate) -> UserRead:
+    _require_admin(p)
+    user = await create_user(db, settings, phone=data.phone, password=data.password,
+                             display_name=data.display_name, role=Role(data.role), building_id=data.building_id,
+                             grid_ids=data.grid_ids, department_id=data.department_id,
+                             scope_grid_id=data.scope_grid_id, is_building_lead=data.is_building_lead, scope=p)
+    audit.record(db, p.user_id, "user.create", "user", user.id, role=user.role)
+    return (await to_read(db, [user]))[0]
+
+
+async def _visible_user(db: AsyncSession, p: Principal, user_id: int) -> User:
+    _require_admin(p)
+    user = await db.get(User, user_id)
+    if user is None or not policies.can_manage_user(p, await anchor_paths(db, user)):
+        raise NotFound()
+    return user
+
+
+async def admin_get_user(db: AsyncSession, p: Principal, user_id: int) -> UserRead:
+    return (await to_read(db, [await _visible_user(db, p, user_id)]))[0]
+
+
+async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None, q: str | None,
+                           include_inactive: bool, limit: int, cursor: str | None):
+    _require_admin(p)
+    stmt = select(User).where(policies.visible_users(p))
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if q:
+        stmt = stmt.where(or_(User.display_name.contains(q, autoescape=True),
+                              User.phone.startswith(q, autoescape=True)))
+    if not include_inactive:
+        stmt = stmt.where(User.is_active.is_(True))
+    rows = (await db.execute(keyset(stmt, [User.id], [int], cursor, limit))).scalars().all()
+    items, nxt = page_of(rows, limit, lambda u: [u.id])
+    return await to_read(db, items), nxt
+
+
+async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: UserUpdate) -> UserRead:
+    from app.auth import service as auth_service  # auth depends on users; import late to avoid a cycle
+
+    user = await _visible_user(db, p, user_id)
+    changes = data.model_dump(exclude_unset=True)
+    binding_keys = {"building_id", "grid_ids", "department_id", "scope_grid_id"} & changes.keys()
+    if not policies.can_change_self(p, user.id) and ({"is_active"} | binding_keys) & changes.keys():
+        raise NotPermitted()
+    for k in ("display_name", "is_active", "is_building_lead"):
+        if k in changes and changes[k] is None:
+            raise InvalidInput("validation_error", {"field": k, "reason": "must not be null"})
+    role = Role(user.role)
+    if binding_keys:
+        current = {"building_id": user.building_id, "grid_ids": (await grid_ids_of(db, [user.id]))[user.id],
+                   "department_id": user.department_id, "scope_grid_id": user.scope_grid_id}
+        current.update({k: changes[k] for k in binding_keys})
+        paths = await _resolve_bindings(db, role, building_id=current["building_id"],
+                                        grid_ids=current["grid_ids"] or [], department_id=current["department_id"],
+                                        scope_grid_id=current["scope_grid_id"])
+        if not all(p.in_scope(path) for path in paths):
+            raise InvalidInput("invalid_reference", {"binding": _BINDING[role]})
+        if role is Role.resident:
+            user.building_id = current["building_id"]
+            user.community_id = org_policies.community_of(paths[0])
+        elif role is Role.grid_worker:
+            await db.execute(delete(UserGrid).where(UserGrid.user_id == user.id))
+            for g in dict.fromkeys(current["grid_ids"]):
+                db.add(UserGrid(user_id=user.id, grid_id=g))
+        elif role is Role.department:
+            user.department_id = current["department_id"]
+        else:
+            user.scope_grid_id = current["scope_grid_id"]
+    for k in ("display_name", "is_active", "is_building_lead"):
+        if k in changes:
+            setattr(user, k, changes[k])
+    if changes.get("is_active") is False:
+        await auth_service.revoke_all(db, user.id)  # access tokens stop at once: get_principal checks is_active
+    await db.flush()
+    audit.record(db, p.user_id, "user.update", "user", user.id,
+                 **{k: v for k, v in changes.items() if k != "password"})
+    return (await to_read(db, [user]))[0]
