@@ -9,7 +9,6 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import select
 
 from app.auth.principal import Principal
-from app.core.config import get_settings
 from app.core.errors import Unauthenticated
 from app.core.security import InvalidToken, decode_token
 from app.db.session import DbSession
@@ -23,7 +22,7 @@ async def get_principal(request: Request, db: DbSession,
                         token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     if not token:
         raise Unauthenticated()
-    settings = get_settings()
+    settings = request.app.state.settings
     try:
         claims = decode_token(settings, request.app.state.jwt_secret, token, expected="access")
     except InvalidToken as exc:

@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
 from app.auth.schemas import RefreshIn, RegisterIn, TokenOut
-from app.core.config import get_settings
+from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
 from app.db.session import DbSession
@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, summary="Register as a resident",
              response_model=UserRead, responses=error_responses(409, 413, 422, 500))
-async def register(db: DbSession, body: RegisterIn):
-    user = await service.register_resident(db, get_settings(), body)
+async def register(db: DbSession, settings: AppSettings, body: RegisterIn):
+    user = await service.register_resident(db, settings, body)
     return (await users_service.to_read(db, [user]))[0]
 
 
@@ -28,11 +28,12 @@ async def register(db: DbSession, body: RegisterIn):
              responses=error_responses(401, 413, 422, 429, 500),
              description="`username` is the phone number. Repeated failures lock the phone number (and the "
                          "client address) for a while: 429 with `Retry-After`.")
-async def token(request: Request, db: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def token(request: Request, db: DbSession, settings: AppSettings,
+                form: Annotated[OAuth2PasswordRequestForm, Depends()]):
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
-    return await service.login(db, get_settings(), request.app.state.jwt_secret, phone=form.username,
+    return await service.login(db, settings, request.app.state.jwt_secret, phone=form.username,
                                password=form.password, address=request.client.host if request.client else None)
 
 
@@ -40,11 +41,11 @@ async def token(request: Request, db: DbSession, form: Annotated[OAuth2PasswordR
              responses=error_responses(401, 413, 422, 500),
              description="The refresh token is single-use. Presenting one that was already used revokes every "
                          "token of that login (reuse detection).")
-async def refresh(request: Request, db: DbSession, body: RefreshIn):
-    return await service.refresh(db, get_settings(), request.app.state.jwt_secret, body.refresh_token)
+async def refresh(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn):
+    return await service.refresh(db, settings, request.app.state.jwt_secret, body.refresh_token)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token (log out)",
              responses=error_responses(401, 413, 422, 500))
-async def logout(request: Request, db: DbSession, body: RefreshIn) -> None:
-    await service.logout(db, get_settings(), request.app.state.jwt_secret, body.refresh_token)
+async def logout(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn) -> None:
+    await service.logout(db, settings, request.app.state.jwt_secret, body.refresh_token)

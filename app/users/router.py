@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth import service as auth_service
 from app.auth.deps import CurrentPrincipal
-from app.core.config import get_settings
+from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE, AUTHED
@@ -34,8 +34,8 @@ async def update_me(db: DbSession, p: CurrentPrincipal, body: MeUpdate):
 @router.post("/me/password", tags=["me"], status_code=status.HTTP_204_NO_CONTENT, summary="Change my password",
              description="Ends every session of the account: log in again with the new password.",
              responses=error_responses(401, 413, 422, 500))
-async def change_password(db: DbSession, p: CurrentPrincipal, body: PasswordChange) -> None:
-    await auth_service.change_password(db, get_settings(), p.user_id, body.current_password, body.new_password)
+async def change_password(db: DbSession, settings: AppSettings, p: CurrentPrincipal, body: PasswordChange) -> None:
+    await auth_service.change_password(db, settings, p.user_id, body.current_password, body.new_password)
 
 
 users = APIRouter(prefix="/admin/users", tags=["admin: users"])
@@ -53,8 +53,8 @@ async def list_users(db: DbSession, p: CurrentPrincipal, role: Role | None = Non
 
 @users.post("", status_code=status.HTTP_201_CREATED, summary="Create an account (staff, or a resident offline)",
             response_model=UserRead, responses=ADMIN_WRITE)
-async def create_user(db: DbSession, p: CurrentPrincipal, body: UserCreate):
-    return await service.admin_create_user(db, get_settings(), p, body)
+async def create_user(db: DbSession, settings: AppSettings, p: CurrentPrincipal, body: UserCreate):
+    return await service.admin_create_user(db, settings, p, body)
 
 
 @users.get("/{user_id}", summary="Read an account", response_model=UserRead, responses=ADMIN_READ)

@@ -1,0 +1,150 @@
+"""Registration, login, throttling, refresh rotation and reuse, logout, password change."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from app.auth.models import RefreshToken
+from app.users.models import User
+from tests.factories import PASSWORD
+from tests.helpers import assert_error
+
+
+async def _count_users(db) -> int:
+    async with db.session(write=False) as s:
+        return (await s.execute(select(func.count()).select_from(User))).scalar_one()
+
+
+async def _login(client, phone, password=PASSWORD, **kw):
+    return await client.post("/api/v1/auth/token", data={"username": phone, "password": password}, **kw)
+
+
+async def test_register_then_login_then_me(client, world):
+    body = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": " 新居民 ", "building_id": world.b1.id}
+    resp = await client.post("/api/v1/auth/register", json=body)
+    assert resp.status_code == 201, resp.text
+    me = resp.json()
+    assert me["role"] == "resident" and me["community_id"] == world.c1.id and me["display_name"] == "新居民"
+    assert "password" not in resp.text and "password_hash" not in me
+    tokens = (await _login(client, "13512345678", "a-good-pass-1")).json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] > 0
+    resp = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert resp.json()["phone"] == "13512345678"
+
+
+async def test_register_bad_input_writes_nothing(client, world, db):
+    before = await _count_users(db)
+    good = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
+    cases = [
+        ({**good, "role": "admin"}, 422),                # unknown field (never applied)
+        ({**good, "phone": "12345678901"}, 422),         # wrong phone format (second digit)
+        ({**good, "phone": "1381234567"}, 422),          # too short
+        ({k: v for k, v in good.items() if k != "password"}, 422),  # missing field
+        ({**good, "password": "short"}, 422),
+        ({**good, "building_id": world.g1.id}, 422),     # not a building
+        ({**good, "building_id": 10**12}, 422),          # no such building
+        ({**good, "building_id": 2**70}, 422),           # absurd id
+    ]
+    for body, status in cases:
+        assert_error(await client.post("/api/v1/auth/register", json=body), status)
+    assert await _count_users(db) == before
+
+
+async def test_register_duplicate_phone_is_409(client, world):
+    phone = world.users["resident_a"].phone
+    body = {"phone": phone, "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
+    assert_error(await client.post("/api/v1/auth/register", json=body), 409, "phone_taken")
+
+
+async def test_login_wrong_password_and_unknown_phone_look_the_same(client, world):
+    a = assert_error(await _login(client, world.users["resident_a"].phone, "wrong-password"), 401)
+    b = assert_error(await _login(client, "13599999999", "wrong-password"), 401)
+    assert a == b and a["code"] == "invalid_credentials"
+
+
+async def test_login_bad_phone_format_is_422(client):
+    assert_error(await _login(client, "not-a-phone"), 422, "validation_error")
+
+
+async def test_login_throttled_per_phone_with_retry_after(client, world, settings):
+    phone = world.users["resident_a"].phone
+    for _ in range(settings.login_max_failures):
+        assert_error(await _login(client, phone, "wrong-password"), 401)
+    resp = await _login(client, phone)  # even the right password is refused while locked
+    assert_error(resp, 429, "too_many_requests")
+    assert int(resp.headers["retry-after"]) > 0
+    # another account from the same address is not locked by this phone's failures
+    assert (await _login(client, world.users["resident_b"].phone)).status_code == 200
+
+
+async def test_success_resets_failure_count(client, world, settings):
+    phone = world.users["resident_a"].phone
+    for _ in range(settings.login_max_failures - 1):
+        await _login(client, phone, "wrong-password")
+    assert (await _login(client, phone)).status_code == 200
+    for _ in range(settings.login_max_failures - 1):
+        await _login(client, phone, "wrong-password")
+    assert (await _login(client, phone)).status_code == 200
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(client, world):
+    first = (await _login(client, world.users["resident_a"].phone)).json()
+    second = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200, second.text
+    second = second.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    # the old one again: refused, and the whole family (including the new one) is revoked
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}),
+                 401, "invalid_refresh_token")
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}),
+                 401, "invalid_refresh_token")
+
+
+async def test_concurrent_refresh_with_one_token_wins_once(client, world):
+    tokens = (await _login(client, world.users["resident_a"].phone)).json()
+    results = await asyncio.gather(*[
+        client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}) for _ in range(4)])
+    assert sorted(r.status_code for r in results).count(200) == 1, [r.text for r in results]
+
+
+async def test_access_token_is_not_a_refresh_token(client, world):
+    tokens = (await _login(client, world.users["resident_a"].phone)).json()
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]}), 401)
+
+
+async def test_logout_revokes_refresh(client, world, db):
+    tokens = (await _login(client, world.users["resident_a"].phone)).json()
+    resp = await client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert resp.status_code == 204
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
+    async with db.session(write=False) as s:
+        assert (await s.execute(select(func.count()).select_from(RefreshToken)
+                                .where(RefreshToken.revoked_at.is_(None)))).scalar_one() == 0
+
+
+async def test_change_password_ends_sessions(client, world):
+    phone = world.users["resident_a"].phone
+    tokens = (await _login(client, phone)).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert_error(await client.post("/api/v1/me/password", headers=auth,
+                                   json={"current_password": "nope-nope", "new_password": "new-pass-123"}),
+                 422, "wrong_password")
+    resp = await client.post("/api/v1/me/password", headers=auth,
+                             json={"current_password": PASSWORD, "new_password": "new-pass-123"})
+    assert resp.status_code == 204
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
+    assert_error(await _login(client, phone), 401)
+    assert (await _login(client, phone, "new-pass-123")).status_code == 200
+
+
+async def test_update_me(client, world):
+    h = world.headers("resident_a")
+    resp = await client.patch("/api/v1/me", headers=h, json={"display_name": "张三", "building_id": world.b3.id})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["community_id"] == world.c2.id and resp.json()["display_name"] == "张三"
+    assert_error(await client.patch("/api/v1/me", headers=h, json={"role": "admin"}), 422)
+    assert_error(await client.patch("/api/v1/me", headers=world.headers("worker_in"),
+                                    json={"building_id": world.b1.id}), 422)
+    assert (await client.get("/api/v1/me", headers=h)).json()["role"] == "resident"
