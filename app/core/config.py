@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from enum import StrEnum
@@ -11,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("weilinli.config")
 
@@ -43,10 +44,12 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=300, le=365 * 86400)
 
-    cors_origins: list[str] = Field(default_factory=list)
+    # NoDecode: read the variable as text (comma-separated), not as JSON, before the validator below
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     upload_dir: Path = Path("uploads")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)
+    max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)  # whole request to /api/v1/uploads
+    max_photo_bytes: int = Field(default=5 * 1_048_576, ge=1024)   # one photo
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
@@ -64,7 +67,9 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, v: object) -> object:
-        if isinstance(v, str) and not v.strip().startswith("["):
+        if isinstance(v, str):
+            if v.strip().startswith("["):
+                return json.loads(v)
             return [o.strip() for o in v.split(",") if o.strip()]
         return v
 

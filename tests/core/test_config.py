@@ -33,3 +33,13 @@ def test_development_generates_and_keeps_a_secret(tmp_path):
 def test_cors_origins_from_comma_list():
     assert Settings(cors_origins="https://a.example, https://b.example").cors_origins == [
         "https://a.example", "https://b.example"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("https://a.example,https://b.example", ["https://a.example", "https://b.example"]),
+    ('["https://a.example"]', ["https://a.example"]),
+    ("", []),
+])
+def test_cors_origins_from_environment(monkeypatch, raw, expected):
+    monkeypatch.setenv("CORS_ORIGINS", raw)
+    assert Settings().cors_origins == expected
