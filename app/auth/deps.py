@@ -29,7 +29,7 @@ async def get_principal(request: Request, db: DbSession,
         raise Unauthenticated() from exc
     row = (await db.execute(
         select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
-               User.scope_grid_id, Grid.path, User.password_changed_at)
+               User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at)
         .outerjoin(Grid, Grid.id == User.scope_grid_id)
         .where(User.id == int(claims.sub))
     )).one_or_none()
@@ -44,7 +44,8 @@ async def get_principal(request: Request, db: DbSession,
             select(UserGrid.grid_id).where(UserGrid.user_id == row.id))).scalars())
     principal = Principal(user_id=row.id, role=role, building_id=row.building_id, community_id=row.community_id,
                           grid_ids=grid_ids, department_id=row.department_id, scope_grid_id=row.scope_grid_id,
-                          scope_path=row.path if role is Role.admin else None)
+                          scope_path=row.path if role is Role.admin else None,
+                          scope_level=row.level if role is Role.admin else None)
     request.state.user_id = principal.user_id
     return principal
 

@@ -17,6 +17,7 @@ class Principal:
     department_id: int | None = None
     scope_grid_id: int | None = None
     scope_path: str | None = None  # admin: materialised path of the scope node, e.g. '/1/4/'
+    scope_level: str | None = None  # admin: level of the scope node (street, community, grid, building)
 
     @property
     def is_admin(self) -> bool:
