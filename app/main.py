@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.core.config import Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
+from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.session import Database
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.jwt_secret = settings.signing_secret()
+    app.state.metrics = Metrics()
 
     install_error_handlers(app)
     if settings.cors_origins:
@@ -50,14 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_max_bytes=settings.max_upload_bytes)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     from app.auth.router import router as auth_router
+    from app.core.metrics import router as metrics_router
     from app.health import router as health_router
     from app.org.router import router as org_router
     from app.users.router import router as users_router
 
-    for r in (health_router, auth_router, users_router, org_router):
+    for r in (health_router, metrics_router, auth_router, users_router, org_router):
         app.include_router(r)
     return app
 

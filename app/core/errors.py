@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import metrics
 from app.core.i18n import message, wants_english
 
 
@@ -126,9 +127,16 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+# Error codes that are business events: counted here, so the domain that raises them needs no metrics code.
+# invalid_credentials and account_disabled are raised only by the login (app/auth/service.login).
+COUNTED_ERRORS: dict[str, str] = {"invalid_credentials": "logins_failed", "account_disabled": "logins_failed"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        if exc.code in COUNTED_ERRORS:
+            metrics.count(COUNTED_ERRORS[exc.code])
         return envelope(request, exc.status_code, exc.code, exc.details, exc.headers)
 
     @app.exception_handler(RequestValidationError)

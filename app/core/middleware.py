@@ -11,6 +11,7 @@ import uuid
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import metrics as metrics_mod
 from app.core.i18n import message, wants_english
 from app.core.logging import request_id_var
 
@@ -26,10 +27,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestContextMiddleware:
-    """Give every request an id (or keep a sane incoming X-Request-ID), echo it, and log one access line."""
+    """Give every request an id (or keep a sane incoming X-Request-ID), echo it, log one access line, and
+    record the request in the app's metrics (by route template); business counters bumped while the request
+    runs go to the same metrics."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, metrics: metrics_mod.Metrics | None = None):
         self.app = app
+        self.metrics = metrics or metrics_mod.Metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,6 +42,7 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         rid = incoming if incoming and _RID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        metrics_token = metrics_mod.bind(self.metrics)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
@@ -61,14 +66,16 @@ class RequestContextMiddleware:
             else:
                 raise
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            route = self.metrics.route_template(scope)
+            method = scope.get("method", "")
             state = scope.get("state", {})
             access_log.info("request", extra={
-                "method": scope.get("method"), "path": scope.get("path"),
-                "route": getattr(route, "path", None), "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": state.get("user_id"),
+                "method": method, "path": scope.get("path"), "route": route, "status": status,
+                "duration_ms": round(elapsed * 1000, 2), "user_id": state.get("user_id"),
             })
+            self.metrics.observe_request(method, route, status, elapsed)
+            metrics_mod.unbind(metrics_token)
             request_id_var.reset(token)
 
 
