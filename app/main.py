@@ -13,6 +13,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.db.session import Database
+from app.uploads.storage import LocalStorage
 
 API_DESCRIPTION = """
 微邻里 (Weilinli): the API of a neighbourhood app for Chinese urban communities.
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.jwt_secret = settings.signing_secret()
+    app.state.storage = LocalStorage(settings.upload_dir)
     app.state.metrics = Metrics()
 
     install_error_handlers(app)
@@ -58,9 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.core.metrics import router as metrics_router
     from app.health import router as health_router
     from app.org.router import router as org_router
+    from app.reports.router import router as reports_router
+    from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
 
-    for r in (health_router, metrics_router, auth_router, users_router, org_router):
+    for r in (health_router, metrics_router, auth_router, users_router, org_router, uploads_router, reports_router):
         app.include_router(r)
     return app
 

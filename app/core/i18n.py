@@ -21,6 +21,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_requests": ("尝试次数过多，请稍后再试", "Too many attempts, try again later"),
     "invalid_cursor": ("分页游标无效", "The pagination cursor is not valid"),
     "unsupported_media_type": ("不支持的内容类型", "Unsupported media type"),
+    "invalid_transition": ("当前状态下不能执行该操作", "This step is not allowed in the report's current state"),
+    "stale_version": ("该事项已被他人处理，请刷新后重试", "Someone acted on this report first; reload and retry"),
+    "photo_already_attached": ("照片已被使用", "A photo is already attached elsewhere"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
 }

@@ -1,0 +1,231 @@
+"""Read side of reports: visibility-checked loads, detail, queues with filters, counts, timeline, similar.
+Every list is keyset-paginated on (created_at, id), newest first, inside one indexed scope."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.core.errors import InvalidInput, NotFound
+from app.core.pagination import keyset, page_of
+from app.reports import lifecycle, policies
+from app.reports.lifecycle import ReportFacts, State
+from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
+from app.reports.policies import View
+from app.reports.schemas import EventRead, PersonRef, PhotoRead, ReportRead, ReportSummary, StateCounts
+from app.users.models import Role, User
+
+ACTIVE = (State.accepted, State.dispatched, State.in_progress)
+SIMILAR_RADIUS_M = 250
+SIMILAR_DAYS = 30
+
+
+def facts_of(r: Report) -> ReportFacts:
+    return ReportFacts(state=State(r.state), reporter_id=r.reporter_id, grid_id=r.grid_id, grid_path=r.grid_path,
+                       community_id=r.community_id, handler_department_id=r.handler_department_id,
+                       handler_user_id=r.handler_user_id, is_public=r.is_public, hidden=r.hidden_at is not None)
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    return or_(and_(Report.state == State.submitted, Report.respond_by < now),
+               and_(Report.state.in_(ACTIVE), Report.resolve_by.is_not(None), Report.resolve_by < now))
+
+
+def is_overdue(r: Report, now: datetime) -> bool:
+    if r.state == State.submitted:
+        return r.respond_by < now
+    return r.state in ACTIVE and r.resolve_by is not None and r.resolve_by < now
+
+
+async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:
+    """The report if this principal may see it; 404 otherwise (existence is not leaked)."""
+    report = (await db.execute(select(Report).where(Report.id == report_id, policies.visible_reports(p))))\
+        .scalar_one_or_none()
+    if report is None:
+        raise NotFound()
+    return report, facts_of(report)
+
+
+def _reporter(p: Principal, r: Report, name: str) -> PersonRef | None:
+    return PersonRef(id=r.reporter_id, display_name=name) \
+        if policies.sees_reporter_name(p, facts_of(r), r.hide_reporter) else None
+
+
+def _summary_fields(p: Principal, r: Report, reporter_name: str, now: datetime) -> dict:
+    return dict(
+        id=r.id, number=r.number, title=r.title, category_id=r.category_id, state=r.state, version=r.version,
+        source=r.source, is_public=r.is_public, community_id=r.community_id, grid_id=r.grid_id,
+        building_id=r.building_id, handler_department_id=r.handler_department_id,
+        reporter=_reporter(p, r, reporter_name), follower_count=r.follower_count, reopen_count=r.reopen_count,
+        respond_by=r.respond_by, resolve_by=r.resolve_by, overdue=is_overdue(r, now), created_at=r.created_at)
+
+
+async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_acted: bool = False) -> ReportRead:
+    """The report as this principal sees it. `just_acted`: the principal has just taken a step on it, and gets
+    its result even when the step took the report out of their sight (a department returning it)."""
+    stmt = select(Report, User.display_name).join(User, User.id == Report.reporter_id).where(Report.id == report_id)
+    row = (await db.execute(stmt if just_acted else stmt.where(policies.visible_reports(p)))).one_or_none()
+    if row is None:
+        raise NotFound()
+    r, reporter_name = row
+    facts = facts_of(r)
+    privileged = policies.sees_hidden_content(p, facts)
+    staff = policies.is_staff(p)
+    photo_rows = (await db.execute(
+        select(ReportPhoto, ReportEvent.is_public).outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)
+        .where(ReportPhoto.report_id == r.id).order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id,
+                                                       ReportPhoto.position))).all()
+    photos = [PhotoRead(id=ph.upload_id, url=f"/api/v1/reports/{r.id}/photos/{ph.upload_id}",
+                        hidden=ph.hidden_at is not None, hidden_reason=ph.hidden_reason if privileged else None,
+                        event_id=ph.event_id)
+              for ph, event_public in photo_rows
+              if (staff or event_public is not False) and (privileged or ph.hidden_at is None)]
+    following = (await db.execute(select(ReportFollower.user_id).where(
+        ReportFollower.report_id == r.id, ReportFollower.user_id == p.user_id))).first() is not None
+    return ReportRead(
+        **_summary_fields(p, r, reporter_name, datetime.now(UTC)),
+        description=r.description, lat=r.lat, lng=r.lng, address=r.address, hide_reporter=r.hide_reporter,
+        handler_user_id=r.handler_user_id, escalated_to_grid_id=r.escalated_to_grid_id,
+        merged_into_id=r.merged_into_id, accepted_at=r.accepted_at, dispatched_at=r.dispatched_at,
+        resolved_at=r.resolved_at, closed_at=r.closed_at, updated_at=r.updated_at,
+        hidden=r.hidden_at is not None, hidden_reason=r.hidden_reason if privileged else None,
+        is_following=following, photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+
+
+# ---- queues -------------------------------------------------------------------------------------------------
+
+
+def queue_condition(p: Principal, view: View | None) -> ColumnElement[bool]:
+    if p.role is Role.resident:
+        view = view or View.mine
+        if view is View.community:
+            return policies.community_feed(p)
+        if view is View.following:
+            return and_(Report.id.in_(select(ReportFollower.report_id).where(ReportFollower.user_id == p.user_id)),
+                        policies.visible_reports(p))
+        if view is View.mine:
+            return Report.reporter_id == p.user_id
+        raise InvalidInput("validation_error", {"view": view, "allowed": ["mine", "community", "following"]})
+    if view not in (None, View.queue, View.mine):
+        raise InvalidInput("validation_error", {"view": view, "allowed": ["queue", "mine"]})
+    if view is View.mine:  # a grid worker's own patrol reports
+        return Report.filed_by_id == p.user_id
+    return policies.staff_queue(p)
+
+
+def _filters(stmt: Select, *, categories: list[int] | None, overdue: bool | None, created_from: datetime | None,
+             created_to: datetime | None, sources: list[str] | None, q: str | None, grid_id: int | None,
+             now: datetime) -> Select:
+    if categories:
+        stmt = stmt.where(Report.category_id.in_(categories))
+    if overdue is not None:
+        cond = overdue_condition(now)
+        stmt = stmt.where(cond if overdue else ~cond)
+    if created_from is not None:
+        stmt = stmt.where(Report.created_at >= created_from)
+    if created_to is not None:
+        stmt = stmt.where(Report.created_at < created_to)
+    if sources:
+        stmt = stmt.where(Report.source.in_(sources))
+    if q:
+        stmt = stmt.where(Report.title.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if grid_id is not None:
+        stmt = stmt.where(Report.grid_id == grid_id)
+    return stmt
+
+
+def _escape_like(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_reports(db: AsyncSession, p: Principal, *, view: View | None, states: list[State] | None,
+                       limit: int, cursor: str | None, **filters) -> tuple[list[ReportSummary], str | None]:
+    now = datetime.now(UTC)
+    stmt = select(Report, User.display_name).join(User, User.id == Report.reporter_id)\
+        .where(queue_condition(p, view))
+    if states:
+        stmt = stmt.where(Report.state.in_(states))
+    stmt = _filters(stmt, now=now, **filters)
+    stmt = keyset(stmt, [Report.created_at, Report.id], [datetime, int], cursor, limit, descending=True)
+    rows = (await db.execute(stmt)).all()
+    page, nxt = page_of(rows, limit, lambda row: [row[0].created_at, row[0].id])
+    return [ReportSummary(**_summary_fields(p, r, name, now)) for r, name in page], nxt
+
+
+async def count_by_state(db: AsyncSession, p: Principal, *, view: View | None, **filters) -> StateCounts:
+    now = datetime.now(UTC)
+    stmt = select(Report.state, func.count()).where(queue_condition(p, view)).group_by(Report.state)
+    stmt = _filters(stmt, now=now, **filters)
+    counts = {State(s): n for s, n in (await db.execute(stmt)).all()}
+    full = {s: counts.get(s, 0) for s in State}
+    return StateCounts(counts=full, total=sum(full.values()))
+
+
+# ---- timeline -----------------------------------------------------------------------------------------------
+
+
+async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[EventRead]:
+    report, facts = await load_visible(db, p, report_id)
+    staff_view = policies.sees_internal(p, facts)
+    actor = aliased(User)
+    stmt = select(ReportEvent, actor.display_name).join(actor, actor.id == ReportEvent.actor_id)\
+        .where(ReportEvent.report_id == report.id).order_by(ReportEvent.id).limit(1000)
+    if not staff_view:
+        stmt = stmt.where(ReportEvent.is_public.is_(True))
+    out = []
+    for e, name in (await db.execute(stmt)).all():
+        named = staff_view or e.actor_role != Role.resident or e.actor_id == p.user_id or not report.hide_reporter
+        out.append(EventRead(
+            id=e.id, action=e.action, actor_role=e.actor_role,
+            actor=PersonRef(id=e.actor_id, display_name=name) if named else None,
+            from_state=e.from_state, to_state=e.to_state,
+            note=e.note if staff_view or e.note_public else None, note_public=e.note_public, is_public=e.is_public,
+            photo_ids=e.photo_ids if staff_view or e.note_public or e.action == "resolve" else [],
+            data=e.data if staff_view else {}, created_at=e.created_at))
+    return out
+
+
+# ---- similar open reports (before submitting) ----------------------------------------------------------------
+
+
+def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+async def similar(db: AsyncSession, p: Principal, *, category_id: int, building_id: int | None,
+                  lat: float | None, lng: float | None, limit: int) -> list[ReportSummary]:
+    """Open public reports in the caller's community of the same category, at the same building or within
+    250 m, from the last 30 days, newest first: so a resident can follow one instead of filing a duplicate."""
+    if building_id is None and (lat is None or lng is None):
+        raise InvalidInput("validation_error", {"missing": ["building_id or lat+lng"]})
+    now = datetime.now(UTC)
+    near = []
+    if building_id is not None:
+        near.append(Report.building_id == building_id)
+    if lat is not None and lng is not None:
+        dlat = SIMILAR_RADIUS_M / 111_320
+        dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+        near.append(and_(Report.lat.between(lat - dlat, lat + dlat), Report.lng.between(lng - dlng, lng + dlng)))
+    community = p.community_id if p.role is Role.resident else None
+    scope = policies.community_feed(p) if community else policies.visible_reports(p)
+    stmt = (select(Report, User.display_name).join(User, User.id == Report.reporter_id)
+            .where(scope, Report.category_id == category_id, or_(*near),
+                   Report.state.in_([*lifecycle.OPEN_STATES, State.resolved]),
+                   Report.created_at >= now - timedelta(days=SIMILAR_DAYS))
+            .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit * 3))
+    out = []
+    for r, name in (await db.execute(stmt)).all():
+        if building_id is not None and r.building_id == building_id or (
+                lat is not None and r.lat is not None and _metres(lat, lng, r.lat, r.lng) <= SIMILAR_RADIUS_M):
+            out.append(ReportSummary(**_summary_fields(p, r, name, now)))
+    return out[:limit]

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from app.core.schemas import InputModel, OutputModel
+from app.core.validators import ObjectId
+from app.reports.lifecycle import Action, State
+
+Note = Field(default=None, min_length=1, max_length=2000)
+PhotoIds = Field(default_factory=list, max_length=9, description="Ids from POST /api/v1/uploads (yours), up to 9.")
+
+
+class ReportCreate(InputModel):
+    category_id: ObjectId
+    title: str = Field(min_length=2, max_length=100)
+    description: str = Field(default="", max_length=2000)
+    building_id: ObjectId | None = Field(
+        default=None, description="Where: a building. Residents default to their own; grid workers must give one.")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=200)
+    photo_ids: list[ObjectId] = PhotoIds
+    is_public: bool = Field(default=True, description="Public to the community feed, or private to you and staff.")
+    hide_reporter: bool = Field(default=False, description="Hide your name from other residents (never from staff).")
+    source: Literal["app", "mini_program", "patrol", "hotline"] | None = Field(
+        default=None, description="Residents: app (default) or mini_program. Grid workers: patrol (default) or "
+                                  "hotline (with on_behalf_of_id).")
+    on_behalf_of_id: ObjectId | None = Field(
+        default=None, description="Grid workers: the resident this report is filed for (hotline, 代报).")
+
+    @model_validator(mode="after")
+    def _point_is_whole(self) -> ReportCreate:
+        if (self.lat is None) != (self.lng is None):
+            raise ValueError("lat and lng go together")
+        if len(set(self.photo_ids)) != len(self.photo_ids):
+            raise ValueError("photo_ids must be distinct")
+        return self
+
+
+class StepIn(InputModel):
+    """One step on a report. `expected_version` is the version you saw: if someone acted first, 409."""
+
+    action: Action
+    expected_version: int = Field(ge=1, le=2**31)
+    note: str | None = Note
+    note_public: bool | None = Field(default=None, description="Whether residents see the note; default per action.")
+    photo_ids: list[ObjectId] = PhotoIds
+    department_id: ObjectId | None = Field(default=None, description="dispatch: the department to handle it.")
+    handler_user_id: ObjectId | None = Field(default=None, description="dispatch: a grid worker of the report's "
+                                                                      "grid keeps it (网格员自办).")
+    target_report_id: ObjectId | None = Field(default=None, description="merge: the report this one duplicates.")
+    resolve_by: AwareDatetime | None = Field(default=None, description="request_extension / extend: new deadline.")
+    photo_id: ObjectId | None = Field(default=None, description="hide_photo: the photo to hide.")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> StepIn:
+        if len(set(self.photo_ids)) != len(self.photo_ids):
+            raise ValueError("photo_ids must be distinct")
+        if self.department_id is not None and self.handler_user_id is not None:
+            raise ValueError("dispatch to a department or to a grid worker, not both")
+        return self
+
+
+class PersonRef(OutputModel):
+    id: int
+    display_name: str
+
+
+class PhotoRead(OutputModel):
+    id: int
+    url: str
+    hidden: bool = False
+    hidden_reason: str | None = None
+    event_id: int | None = None
+
+
+class ReportSummary(OutputModel):
+    id: int
+    number: str
+    title: str
+    category_id: int
+    state: State
+    version: int
+    source: str
+    is_public: bool
+    community_id: int
+    grid_id: int
+    building_id: int | None
+    handler_department_id: int | None
+    reporter: PersonRef | None = Field(description="Null when the reporter chose to hide their name from you.")
+    follower_count: int
+    reopen_count: int
+    respond_by: datetime
+    resolve_by: datetime | None
+    overdue: bool = Field(description="Now past respond_by while waiting for intake, or past resolve_by while "
+                                      "accepted, dispatched or in progress. Derived, never stored.")
+    created_at: datetime
+
+
+class ReportRead(ReportSummary):
+    description: str
+    lat: float | None
+    lng: float | None
+    address: str | None
+    hide_reporter: bool
+    handler_user_id: int | None
+    escalated_to_grid_id: int | None
+    merged_into_id: int | None
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    updated_at: datetime
+    hidden: bool
+    hidden_reason: str | None = Field(description="Why moderators hid it; shown to the reporter and staff only.")
+    is_following: bool
+    photos: list[PhotoRead]
+    allowed_actions: list[Action] = Field(description="Steps you may take now.")
+
+
+class EventRead(OutputModel):
+    id: int
+    action: str
+    actor_role: str
+    actor: PersonRef | None = Field(description="Staff actors are named; residents are named to staff only.")
+    from_state: State | None
+    to_state: State
+    note: str | None = Field(description="Null when the note is internal and you are not staff.")
+    note_public: bool
+    is_public: bool
+    photo_ids: list[int]
+    data: dict
+    created_at: datetime
+
+
+class StateCounts(OutputModel):
+    counts: dict[State, int] = Field(description="Reports per state in this queue (with the same filters).")
+    total: int
+
+
+class FollowRead(OutputModel):
+    following: bool
+    follower_count: int

@@ -1,0 +1,282 @@
+"""Reports: submission, the one door for every step (take_step), following. Business rules live here and in
+lifecycle.py; reads are in queries.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from app.db.helpers import flush_or_conflict
+from app.org import service as org_service
+from app.org.models import Category, Grid, GridLevel
+from app.reports import lifecycle, numbers, policies, queries
+from app.reports.lifecycle import Action, State
+from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
+from app.reports.schemas import FollowRead, ReportCreate, ReportRead, StepIn
+from app.uploads import service as uploads_service
+from app.uploads.models import Upload
+from app.users.models import Role, User, UserGrid
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(x) for x in path.split("/") if x]
+
+
+async def _location(db: AsyncSession, p: Principal, data: ReportCreate) -> Grid:
+    """The building the report is about, checked against who is filing."""
+    if p.role is Role.resident:
+        building = await org_service.active_node(db, data.building_id or p.building_id, GridLevel.building)
+        if _path_ids(building.path)[1] != p.community_id:
+            raise InvalidInput("invalid_reference", {"building_id": data.building_id, "reason": "not your community"})
+        return building
+    if data.building_id is None:
+        raise InvalidInput("validation_error", {"missing": ["building_id"]})
+    building = await org_service.active_node(db, data.building_id, GridLevel.building)
+    if building.parent_id not in p.grid_ids:
+        raise InvalidInput("invalid_reference", {"building_id": data.building_id, "reason": "not your grid"})
+    return building
+
+
+async def _reporter_and_source(db: AsyncSession, p: Principal, data: ReportCreate, building: Grid) -> tuple[int, str]:
+    if p.role is Role.resident:
+        if data.on_behalf_of_id is not None or data.source in ("patrol", "hotline"):
+            raise InvalidInput("validation_error", {"source": data.source, "reason": "residents report for "
+                                                    "themselves from the app or a mini-program"})
+        return p.user_id, data.source or "app"
+    if data.on_behalf_of_id is None:
+        if data.source not in (None, "patrol"):
+            raise InvalidInput("validation_error", {"source": data.source, "reason": "on_behalf_of_id needed"})
+        return p.user_id, "patrol"
+    resident = await db.get(User, data.on_behalf_of_id)
+    grid_of = (await db.get(Grid, resident.building_id)).parent_id if resident and resident.building_id else None
+    if resident is None or resident.role != Role.resident or not resident.is_active or grid_of not in p.grid_ids:
+        raise InvalidInput("invalid_reference", {"on_behalf_of_id": data.on_behalf_of_id})
+    if data.source not in (None, "hotline", "patrol"):
+        raise InvalidInput("validation_error", {"source": data.source})
+    return resident.id, data.source or "hotline"
+
+
+async def _category(db: AsyncSession, category_id: int, place_path: str) -> Category:
+    row = (await db.execute(select(Category, Grid.path).join(Grid, Grid.id == Category.grid_id)
+                            .where(Category.id == category_id))).one_or_none()
+    if row is None or row[0].retired_at is not None or not place_path.startswith(row[1]):
+        raise InvalidInput("invalid_reference", {"category_id": category_id})
+    return row[0]
+
+
+async def _attach_photos(db: AsyncSession, p: Principal, report_id: int, photo_ids: list[int],
+                         event_id: int | None) -> None:
+    uploads = await uploads_service.owned_uploads(db, p, photo_ids)
+    for pos, up in enumerate(uploads):
+        db.add(ReportPhoto(upload_id=up.id, report_id=report_id, event_id=event_id, position=pos))
+    await flush_or_conflict(db, "photo_already_attached")
+
+
+def _event(report: Report, p: Principal, action: str, frm: str | None, to: str, *, note: str | None,
+           is_public: bool, note_public: bool, photo_ids: list[int], data: dict, now: datetime) -> ReportEvent:
+    return ReportEvent(report_id=report.id, action=action, actor_id=p.user_id, actor_role=p.role.value,
+                       from_state=frm, to_state=to, note=note, is_public=is_public, note_public=note_public,
+                       photo_ids=photo_ids, data=data, created_at=now)
+
+
+async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> ReportRead:
+    if not policies.can_submit(p):
+        raise NotPermitted()
+    building = await _location(db, p, data)
+    reporter_id, source = await _reporter_and_source(db, p, data, building)
+    category = await _category(db, data.category_id, building.path)
+    ids = _path_ids(building.path)  # street, community, grid, building
+    grid_path = "/" + "/".join(str(i) for i in ids[:3]) + "/"
+    now = datetime.now(UTC)
+    report = Report(
+        number=await numbers.next_number(db, ids[0], now), street_id=ids[0], community_id=ids[1], grid_id=ids[2],
+        building_id=building.id, grid_path=grid_path, category_id=category.id, title=data.title,
+        description=data.description, lat=data.lat, lng=data.lng, address=data.address, is_public=data.is_public,
+        hide_reporter=data.hide_reporter, source=source, reporter_id=reporter_id, filed_by_id=p.user_id,
+        state=State.submitted, version=1, respond_by=now + timedelta(minutes=category.respond_within_minutes),
+        created_at=now, updated_at=now)
+    db.add(report)
+    await flush_or_conflict(db, "conflict")
+    event = _event(report, p, "submit", None, State.submitted, note=None, is_public=True, note_public=True,
+                   photo_ids=list(data.photo_ids), data={"source": source}, now=now)
+    db.add(event)
+    await db.flush()
+    await _attach_photos(db, p, report.id, list(data.photo_ids), None)
+    return await queries.report_detail(db, p, report.id)
+
+
+# ---- steps --------------------------------------------------------------------------------------------------
+
+
+def _given(body: StepIn) -> frozenset[str]:
+    fields = {"note": body.note, "resolve_by": body.resolve_by, "target_report_id": body.target_report_id,
+              "photo_id": body.photo_id, "target": body.department_id or body.handler_user_id}
+    return frozenset(k for k, v in fields.items() if v is not None)
+
+
+_ACTION_FIELDS = {
+    Action.dispatch: {"department_id", "handler_user_id"}, Action.merge: {"target_report_id"},
+    Action.request_extension: {"resolve_by"}, Action.extend: {"resolve_by"}, Action.hide_photo: {"photo_id"},
+}
+_STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id"}
+
+
+async def _effects(db: AsyncSession, p: Principal, report: Report, body: StepIn, now: datetime) -> tuple[dict, dict]:
+    """Column changes and event data for the action (validated against the database)."""
+    a = body.action
+    if a is Action.accept:
+        category = await db.get(Category, report.category_id)
+        return {"accepted_at": now, "resolve_by": now + timedelta(minutes=category.resolve_within_minutes)}, {}
+    if a is Action.dispatch:
+        if body.department_id is not None:
+            dept, dept_path = await org_service.active_department(db, body.department_id)
+            if not report.grid_path.startswith(dept_path):
+                raise InvalidInput("invalid_reference", {"department_id": body.department_id})
+            return ({"handler_department_id": dept.id, "handler_user_id": None, "dispatched_at": now},
+                    {"department_id": dept.id})
+        worker_ok = (await db.execute(
+            select(User.id).where(User.id == body.handler_user_id, User.role == Role.grid_worker,
+                                  User.is_active.is_(True))
+            .where(User.id.in_(select(UserGrid.user_id).where(UserGrid.grid_id == report.grid_id))))).first()
+        if worker_ok is None:
+            raise InvalidInput("invalid_reference", {"handler_user_id": body.handler_user_id})
+        return ({"handler_department_id": None, "handler_user_id": body.handler_user_id, "dispatched_at": now},
+                {"handler_user_id": body.handler_user_id})
+    if a is Action.return_:
+        return {"handler_department_id": None, "handler_user_id": None, "dispatched_at": None}, \
+            {"department_id": report.handler_department_id}
+    if a is Action.resolve:
+        return {"resolved_at": now}, {}
+    if a is Action.merge:
+        return await _merge_effects(db, p, report, body.target_report_id)
+    if a is Action.escalate:
+        current = await db.get(Grid, report.escalated_to_grid_id or report.grid_id)
+        if current.parent_id is None:
+            raise lifecycle.InvalidTransition(details={"reason": "already at the top of the grid tree"})
+        return {"escalated_to_grid_id": current.parent_id}, {"to_grid_id": current.parent_id}
+    if a in (Action.request_extension, Action.extend):
+        floor = max(now, report.resolve_by or now)
+        if body.resolve_by <= floor:
+            raise InvalidInput("validation_error", {"resolve_by": "must be later than the current deadline"})
+        data = {"resolve_by": body.resolve_by.isoformat(), "previous": report.resolve_by.isoformat()
+                if report.resolve_by else None}
+        return ({"resolve_by": body.resolve_by} if a is Action.extend else {}), data
+    if a is Action.hide:
+        return {"hidden_at": now, "hidden_reason": body.note}, {}
+    if a is Action.unhide:
+        return {"hidden_at": None, "hidden_reason": None}, {}
+    if a is Action.hide_photo:
+        done = await db.execute(update(ReportPhoto).where(ReportPhoto.upload_id == body.photo_id,
+                                                          ReportPhoto.report_id == report.id)
+                                .values(hidden_at=now, hidden_reason=body.note))
+        if done.rowcount != 1:
+            raise InvalidInput("invalid_reference", {"photo_id": body.photo_id})
+        return {}, {"photo_id": body.photo_id}
+    return {}, {}
+
+
+async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_id: int) -> tuple[dict, dict]:
+    target = (await db.execute(select(Report).where(Report.id == target_id, policies.visible_reports(p))))\
+        .scalar_one_or_none()
+    if target is None or target.id == report.id or target.community_id != report.community_id \
+            or State(target.state) not in lifecycle.OPEN_STATES | {State.resolved}:
+        raise InvalidInput("invalid_reference", {"target_report_id": target_id})
+    # the duplicate's reporter and followers follow the surviving report
+    followers = select(ReportFollower.user_id).where(ReportFollower.report_id == report.id)
+    movers = {report.reporter_id, *(await db.execute(followers)).scalars()} - {target.reporter_id}
+    await _follow_many(db, target.id, movers)
+    return {"merged_into_id": target.id}, {"target_report_id": target.id, "moved_followers": len(movers)}
+
+
+async def take_step(db: AsyncSession, p: Principal, report_id: int, body: StepIn) -> ReportRead:
+    """The only code that changes a report's state. Conditional on the version the caller saw, so of two
+    concurrent steps exactly one wins; writes exactly one event in the same transaction."""
+    report, facts = await queries.load_visible(db, p, report_id)
+    step = lifecycle.check_step(body.action, p, facts, _given(body))
+    extra = {k for k in _STEP_SPECIFIC if getattr(body, k) is not None} - _ACTION_FIELDS.get(body.action, set())
+    if extra:
+        raise InvalidInput("validation_error", {"not_allowed": sorted(extra), "action": body.action})
+    if body.expected_version != report.version:
+        raise Conflict("stale_version", {"current_version": report.version, "state": report.state})
+    now = datetime.now(UTC)
+    values, data = await _effects(db, p, report, body, now)
+    frm = State(report.state)
+    to = step.to or frm
+    won = await db.execute(
+        update(Report).where(Report.id == report.id, Report.version == body.expected_version)
+        .values(state=to, version=Report.version + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False))
+    if won.rowcount != 1:
+        raise Conflict("stale_version", {"state": report.state})
+    note_public = step.note_public if body.note_public is None else body.note_public
+    event = _event(report, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
+                   note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now)
+    db.add(event)
+    await db.flush()
+    await _attach_photos(db, p, report.id, list(body.photo_ids), event.id)
+    db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
+    return await queries.report_detail(db, p, report_id, just_acted=True)
+
+
+# ---- following ----------------------------------------------------------------------------------------------
+
+
+async def _follow_many(db: AsyncSession, report_id: int, user_ids: set[int]) -> int:
+    """Insert follower rows that do not exist yet; keep follower_count equal to the number of rows."""
+    if not user_ids:
+        return 0
+    insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    t = ReportFollower.__table__
+    now = datetime.now(UTC)
+    res = await db.execute(insert(t).values([{"report_id": report_id, "user_id": u, "created_at": now}
+                                             for u in sorted(user_ids)]).on_conflict_do_nothing())
+    await _recount_followers(db, report_id)
+    return res.rowcount
+
+
+async def _recount_followers(db: AsyncSession, report_id: int) -> None:
+    count = select(func.count()).select_from(ReportFollower).where(ReportFollower.report_id == report_id)
+    await db.execute(update(Report).where(Report.id == report_id).values(follower_count=count.scalar_subquery())
+                     .execution_options(synchronize_session=False))
+
+
+async def follow(db: AsyncSession, p: Principal, report_id: int, on: bool) -> FollowRead:
+    report, facts = await queries.load_visible(db, p, report_id)
+    if on:
+        if not policies.can_follow(p, facts):
+            raise NotPermitted()
+        if State(report.state) not in lifecycle.OPEN_STATES | {State.resolved}:
+            raise lifecycle.InvalidTransition(details={"state": report.state, "action": "follow"})
+        await _follow_many(db, report.id, {p.user_id})
+    else:
+        await db.execute(delete(ReportFollower).where(ReportFollower.report_id == report.id,
+                                                      ReportFollower.user_id == p.user_id))
+        await _recount_followers(db, report.id)
+    count = (await db.execute(select(Report.follower_count).where(Report.id == report.id))).scalar_one()
+    return FollowRead(following=on, follower_count=count)
+
+
+async def photo_for_download(db: AsyncSession, p: Principal, report_id: int, upload_id: int):
+    """The photo's upload if the caller may see it: the report is visible, and the photo is neither hidden
+    by a moderator nor part of an internal step (unless the caller is the reporter or staff)."""
+    report, facts = await queries.load_visible(db, p, report_id)
+    row = (await db.execute(
+        select(Upload, ReportPhoto.hidden_at, ReportEvent.is_public)
+        .join(ReportPhoto, ReportPhoto.upload_id == Upload.id)
+        .outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)
+        .where(ReportPhoto.report_id == report.id, Upload.id == upload_id))).one_or_none()
+    if row is None:
+        raise NotFound()
+    upload, hidden_at, event_public = row
+    privileged = policies.sees_hidden_content(p, facts)
+    if (hidden_at is not None or event_public is False) and not privileged:
+        raise NotFound()
+    if event_public is False and not policies.is_staff(p):
+        raise NotFound()
+    return upload
