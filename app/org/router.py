@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE
@@ -41,7 +41,7 @@ async def list_places(db: DbSession, parent_id: IdQuery = None,
 
 # ---- grids --------------------------------------------------------------------------------------------------
 
-grids = APIRouter(prefix="/admin/grids", tags=["admin: grids"])
+grids = APIRouter(prefix="/admin/grids", tags=["admin: grids"], dependencies=[AdminOnly])
 
 
 @grids.get("", summary="List grid nodes in your scope", response_model=Page[GridRead],
@@ -78,7 +78,7 @@ async def retire_grid(db: DbSession, p: CurrentPrincipal, grid_id: IdPath):
 
 # ---- departments --------------------------------------------------------------------------------------------
 
-departments = APIRouter(prefix="/admin/departments", tags=["admin: departments"])
+departments = APIRouter(prefix="/admin/departments", tags=["admin: departments"], dependencies=[AdminOnly])
 
 
 @departments.get("", summary="List departments in your scope", response_model=Page[DepartmentRead],
@@ -116,7 +116,7 @@ async def retire_department(db: DbSession, p: CurrentPrincipal, department_id: I
 
 # ---- categories ---------------------------------------------------------------------------------------------
 
-categories = APIRouter(prefix="/admin/categories", tags=["admin: categories"])
+categories = APIRouter(prefix="/admin/categories", tags=["admin: categories"], dependencies=[AdminOnly])
 
 
 @categories.get("", summary="List report categories in your scope", response_model=Page[CategoryRead],

@@ -54,6 +54,12 @@ async def active_department(db: AsyncSession, department_id: int) -> tuple[Depar
     return row[0], row[1]
 
 
+async def department_owner_path(db: AsyncSession, department_id: int) -> str | None:
+    """The path of the node owning a department, retired or not: its staff stay anchored there."""
+    return (await db.execute(select(Grid.path).join(Department, Department.grid_id == Grid.id)
+                             .where(Department.id == department_id))).scalar_one_or_none()
+
+
 # ---- grids --------------------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.auth import service as auth_service
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
@@ -38,7 +38,7 @@ async def change_password(db: DbSession, settings: AppSettings, p: CurrentPrinci
     await auth_service.change_password(db, settings, p.user_id, body.current_password, body.new_password)
 
 
-users = APIRouter(prefix="/admin/users", tags=["admin: users"])
+users = APIRouter(prefix="/admin/users", tags=["admin: users"], dependencies=[AdminOnly])
 
 
 @users.get("", summary="List accounts in your scope", response_model=Page[UserRead],

@@ -86,7 +86,8 @@ async def anchor_paths(db: AsyncSession, user: User) -> list[str]:
     ids += (await grid_ids_of(db, [user.id]))[user.id]
     paths = list((await db.execute(select(Grid.path).where(Grid.id.in_(ids)))).scalars()) if ids else []
     if user.department_id:
-        paths.append((await org_service.active_department(db, user.department_id))[1])
+        path = await org_service.department_owner_path(db, user.department_id)
+        paths += [path] if path else []
     return paths
 
 

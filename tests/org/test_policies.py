@@ -1,0 +1,180 @@
+"""Table tests of the admin policies (app/org/policies.py, app/users/policies.py): no database.
+
+The tree (materialised paths): street /1/ ─ c1 /1/2/ ─ g1 /1/2/4/ ─ b1 /1/2/4/6/
+                                          └ c2 /1/3/ ─ g2 /1/3/5/ ─ b3 /1/3/5/7/
+plus /1/20/ (a sibling whose path starts with c1's digits) and /9/ (another street).
+Every row states who, which object, and the answer; each row is a separate case, so True and False both count.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import false
+from sqlalchemy.dialects import postgresql
+
+from app.auth.principal import Principal
+from app.org import policies as org
+from app.users import policies as users
+from app.users.models import Role
+
+PATHS = {
+    "street": "/1/",
+    "c1": "/1/2/",
+    "g1": "/1/2/4/",
+    "b1": "/1/2/4/6/",
+    "c2": "/1/3/",
+    "g2": "/1/3/5/",
+    "b3": "/1/3/5/7/",
+    "c20": "/1/20/",       # not inside c1, although '/1/2' is a prefix of it
+    "other_street": "/9/",
+}
+
+PRINCIPALS = {
+    "admin_street": Principal(user_id=1, role=Role.admin, scope_grid_id=1, scope_path="/1/"),
+    "admin_c1": Principal(user_id=2, role=Role.admin, scope_grid_id=2, scope_path="/1/2/"),
+    "admin_c2": Principal(user_id=3, role=Role.admin, scope_grid_id=3, scope_path="/1/3/"),
+    "admin_unscoped": Principal(user_id=4, role=Role.admin),  # scope node missing: sees nothing
+    "resident": Principal(user_id=5, role=Role.resident, building_id=6, community_id=2),
+    "grid_worker": Principal(user_id=6, role=Role.grid_worker, grid_ids=frozenset({4})),
+    "department": Principal(user_id=7, role=Role.department, department_id=1),
+    # a non-admin that somehow carries a scope path: the role decides, not the path
+    "department_with_path": Principal(user_id=8, role=Role.department, department_id=1, scope_path="/1/"),
+}
+
+STREET_SUBTREE = {"street", "c1", "g1", "b1", "c2", "g2", "b3", "c20"}
+C1_SUBTREE = {"c1", "g1", "b1"}
+C2_SUBTREE = {"c2", "g2", "b3"}
+
+# Read, add a child, own departments/categories: the scope node and everything below it.
+IN_SCOPE = {
+    "admin_street": STREET_SUBTREE,
+    "admin_c1": C1_SUBTREE,
+    "admin_c2": C2_SUBTREE,
+}
+# Rename or retire: strictly below the scope node (the scope node itself belongs to the level above).
+BELOW_SCOPE = {
+    "admin_street": STREET_SUBTREE - {"street"},
+    "admin_c1": C1_SUBTREE - {"c1"},
+    "admin_c2": C2_SUBTREE - {"c2"},
+}
+
+CASES = [(who, where) for who in PRINCIPALS for where in PATHS]
+
+
+def _ids(case):
+    return f"{case[0]}-{case[1]}"
+
+
+def test_the_table_has_both_answers():
+    """A table where everything is False (or True) would prove nothing."""
+    for table in (IN_SCOPE, BELOW_SCOPE):
+        answers = {where in table.get(who, set()) for who, where in CASES}
+        assert answers == {True, False}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_can_read_node(case):
+    who, where = case
+    assert org.can_read_node(PRINCIPALS[who], PATHS[where]) is (where in IN_SCOPE.get(who, set()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_can_add_child(case):
+    who, where = case
+    assert org.can_add_child(PRINCIPALS[who], PATHS[where]) is (where in IN_SCOPE.get(who, set()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_can_manage_owned(case):
+    who, where = case
+    assert org.can_manage_owned(PRINCIPALS[who], PATHS[where]) is (where in IN_SCOPE.get(who, set()))
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_can_change_node(case):
+    who, where = case
+    assert org.can_change_node(PRINCIPALS[who], PATHS[where]) is (where in BELOW_SCOPE.get(who, set()))
+
+
+@pytest.mark.parametrize("who", list(PRINCIPALS))
+def test_can_administer(who):
+    assert org.can_administer(PRINCIPALS[who]) is who.startswith("admin_")
+
+
+@pytest.mark.parametrize("who", list(PRINCIPALS))
+def test_nothing_is_in_scope_of_a_missing_path(who):
+    p = PRINCIPALS[who]
+    assert org.can_read_node(p, "") is False
+    assert org.can_change_node(p, "") is False
+    assert p.in_scope(None) is False
+
+
+@pytest.mark.parametrize(("path", "community"), [
+    ("/1/", None), ("/1/2/", 2), ("/1/2/4/", 2), ("/1/3/5/7/", 3), ("", None),
+])
+def test_community_of(path, community):
+    assert org.community_of(path) == community
+
+
+# ---- the SQL list filter: the same rule as the per-object check -----------------------------------------------
+
+
+def _sql(cond) -> str:
+    return str(cond.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+@pytest.mark.parametrize("who", ["admin_unscoped", "resident", "grid_worker", "department", "department_with_path"])
+def test_list_filters_are_false_for_non_admins_and_unscoped_admins(who):
+    assert org.visible_grids(PRINCIPALS[who]).compare(false())
+    assert users.visible_users(PRINCIPALS[who]).compare(false())
+
+
+@pytest.mark.parametrize("who", ["admin_street", "admin_c1", "admin_c2"])
+def test_list_filters_are_a_prefix_match_on_the_scope_path(who):
+    p = PRINCIPALS[who]
+    for cond in (org.visible_grids(p), users.visible_users(p)):
+        sql = _sql(cond)
+        assert not cond.compare(false())
+        # autoescape doubles the '/' escape character; the pattern is the scope path followed by '%'
+        assert "LIKE" in sql and p.scope_path.replace("/", "//") + "'" in sql, sql
+        for other in {"admin_street", "admin_c1", "admin_c2"} - {who}:
+            assert PRINCIPALS[other].scope_path.replace("/", "//") + "'" not in sql
+
+
+# ---- accounts ---------------------------------------------------------------------------------------------------
+
+# An account is anchored by its home building, its grids, its department's owner node, or its admin scope.
+ACCOUNTS = {
+    "resident_c1": [PATHS["b1"]],
+    "resident_c2": [PATHS["b3"]],
+    "worker_c1": [PATHS["g1"]],
+    "worker_both": [PATHS["g1"], PATHS["g2"]],
+    "dept_of_street": [PATHS["street"]],
+    "dept_of_c2": [PATHS["c2"]],
+    "admin_of_c1": [PATHS["c1"]],
+    "admin_of_street": [PATHS["street"]],
+    "worker_c20": [PATHS["c20"]],
+    "unanchored": [],
+}
+MANAGES = {
+    "admin_street": set(ACCOUNTS) - {"unanchored"},
+    "admin_c1": {"resident_c1", "worker_c1", "worker_both", "admin_of_c1"},
+    "admin_c2": {"resident_c2", "worker_both", "dept_of_c2"},
+}
+
+
+@pytest.mark.parametrize("case", [(w, a) for w in PRINCIPALS for a in ACCOUNTS], ids=_ids)
+def test_can_manage_user(case):
+    who, account = case
+    assert users.can_manage_user(PRINCIPALS[who], ACCOUNTS[account]) is (account in MANAGES.get(who, set()))
+
+
+@pytest.mark.parametrize(("who", "target", "allowed"), [
+    ("admin_c1", 2, False),      # itself
+    ("admin_c1", 1, True),       # another admin
+    ("admin_c1", 5, True),       # a resident
+    ("admin_street", 1, False),
+    ("admin_street", 2, True),
+])
+def test_can_change_self(who, target, allowed):
+    assert users.can_change_self(PRINCIPALS[who], target) is allowed

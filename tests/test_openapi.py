@@ -1,0 +1,70 @@
+"""The committed OpenAPI document is the app's, and every operation is documented the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.openapi import current_openapi, render
+
+COMMITTED = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
+ENVELOPE_REF = "#/components/schemas/ErrorEnvelope"
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict:
+    return current_openapi()
+
+
+def _operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield f"{method.upper()} {path}", op
+
+
+def test_committed_document_is_current(doc):
+    assert COMMITTED.exists(), "openapi/openapi.json is missing: run `weilinli openapi` and commit it"
+    assert COMMITTED.read_text(encoding="utf-8") == render(doc), (
+        "openapi/openapi.json is out of date: run `weilinli openapi` and commit the result")
+
+
+def test_every_operation_has_a_summary_and_tags(doc):
+    missing = [name for name, op in _operations(doc) if not op.get("summary") or not op.get("tags")]
+    assert missing == [], f"operations without a summary or tags: {missing}"
+
+
+def test_every_error_response_is_the_envelope(doc):
+    wrong = []
+    for name, op in _operations(doc):
+        for status, resp in op.get("responses", {}).items():
+            if status[0] not in "45":
+                continue
+            schema = resp.get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("$ref") != ENVELOPE_REF:
+                wrong.append(f"{name} {status}: {schema or 'no JSON schema'}")
+    assert wrong == [], ("error responses must be documented with the ErrorEnvelope schema "
+                         "(responses=error_responses(...) from app/core/errors.py):\n" + "\n".join(wrong))
+    assert "HTTPValidationError" not in doc.get("components", {}).get("schemas", {})
+
+
+def test_errors_that_can_happen_are_documented(doc):
+    """Authenticated operations document 401; operations with parameters or a body document 422."""
+    missing = []
+    for name, op in _operations(doc):
+        statuses = set(op.get("responses", {}))
+        if op.get("security") and "401" not in statuses:
+            missing.append(f"{name}: 401")
+        if (op.get("parameters") or op.get("requestBody")) and "422" not in statuses:
+            missing.append(f"{name}: 422")
+        if name.split(" ", 1)[1].startswith("/api/v1/admin/") and "403" not in statuses:
+            missing.append(f"{name}: 403")
+    assert missing == [], f"undocumented error responses: {missing}"
+
+
+def test_the_envelope_schema_is_the_one_the_handlers_send(doc):
+    schemas = doc["components"]["schemas"]
+    assert schemas["ErrorEnvelope"]["required"] == ["error"]
+    assert set(schemas["ErrorBody"]["properties"]) == {"code", "message", "details"}
