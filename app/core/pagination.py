@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.errors import BadRequest
 
 MAX_LIMIT = 100
+MAX_ID = 2**63 - 1  # BIGINT
 DEFAULT_LIMIT = 20
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1–{MAX_LIMIT}.")]
@@ -34,9 +35,12 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
         out: list[Any] = []
         for v, kind in zip(raw, kinds, strict=True):
             if kind is datetime:
-                out.append(datetime.fromisoformat(v))
+                moment = datetime.fromisoformat(v)
+                if moment.tzinfo is None:  # our cursors are always aware; a naive one was not made by us
+                    raise ValueError
+                out.append(moment)
             elif kind is int:
-                if not isinstance(v, int) or isinstance(v, bool):
+                if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= MAX_ID:
                     raise ValueError
                 out.append(v)
             else:

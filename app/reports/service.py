@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import metrics
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.db.helpers import flush_or_conflict
 from app.org import service as org_service
@@ -108,6 +109,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> R
     db.add(event)
     await db.flush()
     await _attach_photos(db, p, report.id, list(data.photo_ids), None)
+    metrics.count("reports_submitted")
     return await queries.report_detail(db, p, report.id)
 
 
@@ -220,6 +222,8 @@ async def take_step(db: AsyncSession, p: Principal, report_id: int, body: StepIn
     db.add(event)
     await db.flush()
     await _attach_photos(db, p, report.id, list(body.photo_ids), event.id)
+    if to is State.resolved:
+        metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
     return await queries.report_detail(db, p, report_id, just_acted=True)
 

@@ -41,6 +41,8 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
         target = await make_report(app, world, reporter="resident_b")
     for actor, action, extra in PATHS[state]:
         who = reporter if actor == "reporter" else actor
+        if who == "worker_in" and reporter == "resident_c":  # resident_c lives in the other grid
+            who = "worker_out"
         actor_p = await principal(app, world.users[who])
         extra = dict(extra)
         if extra.get("department_id") == "d1":

@@ -1,0 +1,76 @@
+"""Photos: type from the bytes, size limit, stored only when valid, served only to those who may see them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.uploads.models import Upload
+from tests.helpers import assert_error
+from tests.reports.factories import PHOTO_PNG
+
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+
+
+def _files_in(root) -> list:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+async def _uploads(app) -> int:
+    async with app.state.db.session(write=False) as s:
+        return (await s.execute(select(func.count()).select_from(Upload))).scalar_one()
+
+
+async def test_disguised_file_is_refused_and_nothing_stored(client, app, world, settings):
+    before_files, before_rows = len(_files_in(settings.upload_dir)), await _uploads(app)
+    h = world.headers("resident_a")
+    for name, data, ctype in (("photo.jpg", b"<html>not an image</html>", "image/jpeg"),
+                              ("photo.png", b"GIF89a" + b"\x00" * 20, "image/png"),
+                              ("../../etc/passwd.png", b"%PDF-1.4", "image/png")):
+        resp = await client.post("/api/v1/uploads", headers=h, files={"file": (name, data, ctype)})
+        assert_error(resp, 415, "unsupported_media_type")
+    assert len(_files_in(settings.upload_dir)) == before_files and await _uploads(app) == before_rows
+
+
+async def test_too_large_photo_is_413_and_nothing_stored(client, app, world, settings):
+    before_files, before_rows = len(_files_in(settings.upload_dir)), await _uploads(app)
+    big = PHOTO_PNG + b"\x00" * settings.max_photo_bytes
+    resp = await client.post("/api/v1/uploads", headers=world.headers("resident_a"),
+                             files={"file": ("big.png", big, "image/png")})
+    assert_error(resp, 413, "payload_too_large")
+    assert len(_files_in(settings.upload_dir)) == before_files and await _uploads(app) == before_rows
+
+
+async def test_accepted_types_are_stored_under_generated_names(client, world, settings):
+    h = world.headers("resident_a")
+    resp = await client.post("/api/v1/uploads", headers=h, files={"file": ("../../x.png", WEBP, "image/png")})
+    assert resp.status_code == 201 and resp.json()["content_type"] == "image/webp"
+    stored = _files_in(settings.upload_dir)
+    assert all(p.resolve().is_relative_to(settings.upload_dir.resolve()) for p in stored)
+    assert not any("x.png" in p.name for p in stored)
+    own = await client.get(f"/api/v1/uploads/{resp.json()['id']}", headers=h)
+    assert own.status_code == 200 and own.content == WEBP
+    assert_error(await client.get(f"/api/v1/uploads/{resp.json()['id']}", headers=world.headers("resident_b")), 404)
+
+
+async def test_photos_of_others_cannot_be_attached(client, world):
+    other = await client.post("/api/v1/uploads", headers=world.headers("resident_b"),
+                              files={"file": ("a.png", PHOTO_PNG, "image/png")})
+    resp = await client.post("/api/v1/reports", headers=world.headers("resident_a"),
+                             json={"category_id": world.cat.id, "title": "路灯不亮", "photo_ids": [other.json()["id"]]})
+    assert_error(resp, 422, "invalid_reference")
+    body = {"category_id": world.cat.id, "title": "路灯不亮", "photo_ids": list(range(1, 11))}
+    too_many = await client.post("/api/v1/reports", headers=world.headers("resident_a"), json=body)
+    assert_error(too_many, 422)
+
+
+async def test_private_report_photos_are_served_only_to_those_who_see_the_report(client, app, world):
+    h = world.headers("resident_a")
+    up = (await client.post("/api/v1/uploads", headers=h, files={"file": ("a.png", PHOTO_PNG, "image/png")})).json()
+    report = (await client.post("/api/v1/reports", headers=h, json={
+        "category_id": world.cat.id, "title": "家门口漏水", "photo_ids": [up["id"]], "is_public": False})).json()
+    url = report["photos"][0]["url"]
+    assert (await client.get(url, headers=h)).status_code == 200
+    assert (await client.get(url, headers=world.headers("worker_in"))).status_code == 200
+    for who in ("resident_b", "resident_c", "worker_out", "dept_in"):
+        assert_error(await client.get(url, headers=world.headers(who)), 404)
+    assert_error(await client.get(url), 401)
