@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,7 +59,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         for a in accounts:
             print(f"  {a.role:<12} {a.phone}  {a.password:<16} {a.name} — {a.where}")
     print(f"serving on http://{args.host}:{args.port}  (interactive docs: http://{args.host}:{args.port}/docs)")
-    _serve(args.host, args.port, 1)
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])  # noqa: S603 - our own module
+    try:
+        _serve(args.host, args.port, 1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=10)
 
 
 async def _create_admin(args: argparse.Namespace, password: str) -> int:
@@ -102,6 +108,15 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
     print(f"admin created: id={user_id} phone={args.phone}")
 
 
+def cmd_worker(args: argparse.Namespace) -> None:
+    from app.core.logging import configure_logging
+    from app.worker.runner import run_forever
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(run_forever(settings, once=args.once))
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from app.openapi import write_openapi
 
@@ -135,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     scope.add_argument("--scope-grid-id", type=int, help="the node of the grid tree the admin is scoped to")
     scope.add_argument("--new-street", help="create a new street (top of a tree) and scope the admin to it")
     p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("worker", help="run timed jobs (auto-close unrated reports ...); safe to run twice")
+    p.add_argument("--once", action="store_true", help="one pass, then exit")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default="openapi/openapi.json")

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(default=2, ge=1)
     password_memory_kib: int = Field(default=19456, ge=8)
 
+    # ratings and accountability
+    rating_reopen_limit: int = Field(default=2, ge=0, le=10)   # 差评 reopens this many times, then escalates
+    auto_close_days: int = Field(default=7, ge=1, le=90)       # unrated resolved reports close after this
+    worker_interval_seconds: float = Field(default=60, gt=0)
+    ranking_weights: tuple[float, float, float] = (0.30, 0.35, 0.35)  # response, resolution, satisfaction
+    ranking_min_reports: int = Field(default=5, ge=1)
+    ranking_top_n: int = Field(default=5, ge=1, le=50)
+
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
     log_level: str = "INFO"

@@ -4,6 +4,13 @@ from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import LoginThrottle, RefreshToken  # noqa: F401
 from app.db.base import Base  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
-from app.reports.models import Report, ReportCounter, ReportEvent, ReportFollower, ReportPhoto  # noqa: F401
+from app.reports.models import (  # noqa: F401
+    Report,
+    ReportCounter,
+    ReportEvent,
+    ReportFollower,
+    ReportPhoto,
+    ReportRating,
+)
 from app.uploads.models import Upload  # noqa: F401
 from app.users.models import User, UserGrid  # noqa: F401

@@ -47,6 +47,9 @@ class Action(StrEnum):
     hide = "hide"
     unhide = "unhide"
     hide_photo = "hide_photo"
+    rate = "rate"
+    reopen = "reopen"
+    auto_close = "auto_close"
 
 
 class Relation(StrEnum):
@@ -112,6 +115,14 @@ STEPS: tuple[Step, ...] = (
     Step(Action.unhide, ALL_STATES, None, frozenset({Relation.scope_admin}), public_event=False, note_public=False),
     Step(Action.hide_photo, ALL_STATES, None, frozenset({Relation.scope_admin}), needs=("note", "photo_id"),
          public_event=False, note_public=False),
+    # 评价: the outcome (closed, reopened to the handler, or escalated) is rating_outcome(); `to` is the usual one
+    Step(Action.rate, _s(State.resolved), State.closed, frozenset({Relation.reporter}), needs=("stars",),
+         note_public=False),
+    # 重办 by an admin's decision
+    Step(Action.reopen, _s(State.resolved, State.closed), State.dispatched, frozenset({Relation.scope_admin}),
+         needs=("note",)),
+    # taken only by the worker (no principal has a relation for it)
+    Step(Action.auto_close, _s(State.resolved), State.closed, frozenset()),
 )
 
 STEP_BY_ACTION: dict[Action, Step] = {s.action: s for s in STEPS}
@@ -159,6 +170,14 @@ def check_step(action: Action, p: Principal, r: ReportFacts, given: frozenset[st
     if missing:
         raise InvalidInput("validation_error", {"missing": missing, "action": action})
     return step
+
+
+def rating_outcome(stars: int, reopen_count: int, reopen_limit: int) -> State:
+    """3-5 stars close the report (3 counts as not satisfied). 1-2 (差评) reopen it to the same handler, unless
+    it was already reopened `reopen_limit` times: then it goes back to intake, escalated to the admins."""
+    if stars >= 3:
+        return State.closed
+    return State.dispatched if reopen_count < reopen_limit else State.accepted
 
 
 def allowed_actions(p: Principal, r: ReportFacts) -> list[Action]:

@@ -39,6 +39,7 @@ class Report(IdMixin, Base):
         Index("ix_reports_department_created", "handler_department_id", "created_at", "id"),
         Index("ix_reports_street_created", "street_id", "created_at", "id"),
         Index("ix_reports_category_id", "category_id"),
+        Index("ix_reports_state_resolved_at", "state", "resolved_at"),  # the auto-close sweep
     )
 
     number: Mapped[str] = mapped_column(String(24))
@@ -67,7 +68,12 @@ class Report(IdMixin, Base):
     merged_into_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("reports.id"))
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
+    rating: Mapped[int | None] = mapped_column(Integer)  # the latest rating's stars (1-5), for figures
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    auto_closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
     respond_by: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # accepted or rejected
     resolve_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,7 +96,7 @@ class ReportEvent(IdMixin, Base):
 
     report_id: Mapped[int] = mapped_column(IdType, ForeignKey("reports.id"))
     action: Mapped[str] = mapped_column(String(24))
-    actor_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("users.id"))  # null: the system (worker)
     actor_role: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
@@ -135,3 +141,21 @@ class ReportCounter(Base):
     street_id: Mapped[int] = mapped_column(IdType, ForeignKey("grids.id"), primary_key=True)
     day: Mapped[str] = mapped_column(String(8), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class ReportRating(IdMixin, Base):
+    """评价: one per resolution cycle (a reopened report can be rated again after it is resolved again)."""
+
+    __tablename__ = "report_ratings"
+    __table_args__ = (
+        UniqueConstraint("report_id", "cycle", name="uq_report_ratings_report_id_cycle"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars"),
+    )
+
+    report_id: Mapped[int] = mapped_column(IdType, ForeignKey("reports.id"))
+    rater_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"))
+    cycle: Mapped[int] = mapped_column(Integer)  # the report's reopen_count when rated
+    stars: Mapped[int] = mapped_column(Integer)
+    tags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -93,7 +93,8 @@ async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_
         description=r.description, lat=r.lat, lng=r.lng, address=r.address, hide_reporter=r.hide_reporter,
         handler_user_id=r.handler_user_id, escalated_to_grid_id=r.escalated_to_grid_id,
         merged_into_id=r.merged_into_id, accepted_at=r.accepted_at, dispatched_at=r.dispatched_at,
-        resolved_at=r.resolved_at, closed_at=r.closed_at, updated_at=r.updated_at,
+        resolved_at=r.resolved_at, closed_at=r.closed_at, responded_at=r.responded_at, rating=r.rating,
+        auto_closed=r.auto_closed, updated_at=r.updated_at,
         hidden=r.hidden_at is not None, hidden_reason=r.hidden_reason if privileged else None,
         is_following=following, photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
 
@@ -174,7 +175,7 @@ async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[Event
     report, facts = await load_visible(db, p, report_id)
     staff_view = policies.sees_internal(p, facts)
     actor = aliased(User)
-    stmt = select(ReportEvent, actor.display_name).join(actor, actor.id == ReportEvent.actor_id)\
+    stmt = select(ReportEvent, actor.display_name).outerjoin(actor, actor.id == ReportEvent.actor_id)\
         .where(ReportEvent.report_id == report.id).order_by(ReportEvent.id).limit(1000)
     if not staff_view:
         stmt = stmt.where(ReportEvent.is_public.is_(True))
@@ -183,7 +184,7 @@ async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[Event
         named = staff_view or e.actor_role != Role.resident or e.actor_id == p.user_id or not report.hide_reporter
         out.append(EventRead(
             id=e.id, action=e.action, actor_role=e.actor_role,
-            actor=PersonRef(id=e.actor_id, display_name=name) if named else None,
+            actor=PersonRef(id=e.actor_id, display_name=name) if named and e.actor_id is not None else None,
             from_state=e.from_state, to_state=e.to_state,
             note=e.note if staff_view or e.note_public else None, note_public=e.note_public, is_public=e.is_public,
             photo_ids=e.photo_ids if staff_view or e.note_public or e.action == "resolve" else [],

@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal
+from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
-from app.core.validators import IdPath, IdQuery
+from app.core.validators import IdPath, IdQuery, ObjectId
 from app.db.session import DbSession
 from app.reports import queries, service
 from app.reports.lifecycle import State
@@ -32,7 +33,7 @@ class QueueFilters:
         self,
         view: Annotated[View | None, Query(description="Residents: mine (default), community, following. "
                                                        "Staff: queue (default) or mine (reports I filed).")] = None,
-        category_id: Annotated[list[int] | None, Query(max_length=20)] = None,
+        category_id: Annotated[list[ObjectId] | None, Query(max_length=20)] = None,
         overdue: Annotated[bool | None, Query(description="Only overdue (true) or not overdue (false).")] = None,
         created_from: Annotated[datetime | None, Query(description="Created at or after (ISO 8601).")] = None,
         created_to: Annotated[datetime | None, Query(description="Created before (ISO 8601).")] = None,
@@ -99,8 +100,8 @@ async def get_timeline(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
              description="One door for every step of the lifecycle. Send the `version` you saw as "
                          "`expected_version`; if someone acted first you get 409 `stale_version`. A step not allowed "
                          "in the report's state is 409 `invalid_transition`; one you may not take is 403.")
-async def take_step(db: DbSession, p: CurrentPrincipal, report_id: IdPath, body: StepIn):
-    return await service.take_step(db, p, report_id, body)
+async def take_step(db: DbSession, settings: AppSettings, p: CurrentPrincipal, report_id: IdPath, body: StepIn):
+    return await service.take_step(db, settings, p, report_id, body)
 
 
 @router.post("/{report_id}/follow", summary="Follow a public report (关注, me too)", response_model=FollowRead,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
@@ -54,6 +54,10 @@ class StepIn(InputModel):
     target_report_id: ObjectId | None = Field(default=None, description="merge: the report this one duplicates.")
     resolve_by: AwareDatetime | None = Field(default=None, description="request_extension / extend: new deadline.")
     photo_id: ObjectId | None = Field(default=None, description="hide_photo: the photo to hide.")
+    stars: int | None = Field(default=None, ge=1, le=5, description="rate: 1-5. 4-5 close it; 3 closes it as not "
+                                                                   "satisfied; 1-2 (差评) reopen it (重办).")
+    tags: list[Annotated[str, StringConstraints(min_length=1, max_length=20)]] = Field(
+        default_factory=list, max_length=10, description="rate: e.g. 办理及时, 态度好, 没解决.")
 
     @model_validator(mode="after")
     def _distinct(self) -> StepIn:
@@ -62,6 +66,14 @@ class StepIn(InputModel):
         if self.department_id is not None and self.handler_user_id is not None:
             raise ValueError("dispatch to a department or to a grid worker, not both")
         return self
+
+
+class RatingRead(OutputModel):
+    stars: int
+    tags: list[str]
+    comment: str | None
+    cycle: int
+    created_at: datetime
 
 
 class PersonRef(OutputModel):
@@ -113,6 +125,9 @@ class ReportRead(ReportSummary):
     dispatched_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    responded_at: datetime | None
+    rating: int | None = Field(description="Stars of the latest rating (1-5), if rated.")
+    auto_closed: bool = Field(description="Closed automatically, unrated, after the rating window.")
     updated_at: datetime
     hidden: bool
     hidden_reason: str | None = Field(description="Why moderators hid it; shown to the reporter and staff only.")

@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import metrics
+from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.db.helpers import flush_or_conflict
 from app.org import service as org_service
 from app.org.models import Category, Grid, GridLevel
 from app.reports import lifecycle, numbers, policies, queries
 from app.reports.lifecycle import Action, State
-from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
+from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.reports.schemas import FollowRead, ReportCreate, ReportRead, StepIn
 from app.uploads import service as uploads_service
 from app.uploads.models import Upload
@@ -116,25 +117,58 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> R
 # ---- steps --------------------------------------------------------------------------------------------------
 
 
+async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
+                        now: datetime) -> tuple[dict, dict]:
+    """评价: record the rating (one per resolution cycle, held by a unique constraint) and decide the outcome."""
+    db.add(ReportRating(report_id=report.id, rater_id=p.user_id, cycle=report.reopen_count, stars=body.stars,
+                        tags=list(body.tags), comment=body.note, created_at=now))
+    await flush_or_conflict(db, "already_rated")
+    outcome = lifecycle.rating_outcome(body.stars, report.reopen_count, settings.rating_reopen_limit)
+    values: dict = {"rating": body.stars, "rated_at": now, "state": outcome}
+    if outcome is State.closed:
+        values["closed_at"] = now
+    elif outcome is State.dispatched:  # 重办: back to the same handler, flagged, with a new deadline
+        values.update(reopen_count=report.reopen_count + 1, resolved_at=None,
+                      resolve_by=await _resolve_by(db, report, now))
+    else:  # reopened too often: back to intake, escalated to the community's admins
+        values.update(reopen_count=report.reopen_count + 1, resolved_at=None, handler_department_id=None,
+                      handler_user_id=None, dispatched_at=None, escalated_to_grid_id=report.community_id)
+    return values, {"stars": body.stars, "tags": list(body.tags), "outcome": outcome.value}
+
+
 def _given(body: StepIn) -> frozenset[str]:
     fields = {"note": body.note, "resolve_by": body.resolve_by, "target_report_id": body.target_report_id,
-              "photo_id": body.photo_id, "target": body.department_id or body.handler_user_id}
+              "photo_id": body.photo_id, "target": body.department_id or body.handler_user_id, "stars": body.stars}
     return frozenset(k for k, v in fields.items() if v is not None)
 
 
 _ACTION_FIELDS = {
     Action.dispatch: {"department_id", "handler_user_id"}, Action.merge: {"target_report_id"},
     Action.request_extension: {"resolve_by"}, Action.extend: {"resolve_by"}, Action.hide_photo: {"photo_id"},
+    Action.rate: {"stars", "tags"},
 }
-_STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id"}
+_STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id", "stars", "tags"}
 
 
-async def _effects(db: AsyncSession, p: Principal, report: Report, body: StepIn, now: datetime) -> tuple[dict, dict]:
-    """Column changes and event data for the action (validated against the database)."""
+async def _resolve_by(db: AsyncSession, report: Report, now: datetime) -> datetime:
+    category = await db.get(Category, report.category_id)
+    return now + timedelta(minutes=category.resolve_within_minutes)
+
+
+async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
+                   now: datetime) -> tuple[dict, dict]:
+    """Column changes and event data for the action (validated against the database). A `state` key overrides
+    the Step's usual target (only rate does that)."""
     a = body.action
     if a is Action.accept:
-        category = await db.get(Category, report.category_id)
-        return {"accepted_at": now, "resolve_by": now + timedelta(minutes=category.resolve_within_minutes)}, {}
+        return {"accepted_at": now, "responded_at": now, "resolve_by": await _resolve_by(db, report, now)}, {}
+    if a is Action.reject:
+        return {"responded_at": now}, {}
+    if a is Action.rate:
+        return await _rate_effects(db, settings, p, report, body, now)
+    if a is Action.reopen:
+        return ({"reopen_count": report.reopen_count + 1, "resolved_at": None, "closed_at": None,
+                 "resolve_by": await _resolve_by(db, report, now)}, {"reopen_count": report.reopen_count + 1})
     if a is Action.dispatch:
         if body.department_id is not None:
             dept, dept_path = await org_service.active_department(db, body.department_id)
@@ -196,20 +230,20 @@ async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_
     return {"merged_into_id": target.id}, {"target_report_id": target.id, "moved_followers": len(movers)}
 
 
-async def take_step(db: AsyncSession, p: Principal, report_id: int, body: StepIn) -> ReportRead:
+async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_id: int, body: StepIn) -> ReportRead:
     """The only code that changes a report's state. Conditional on the version the caller saw, so of two
     concurrent steps exactly one wins; writes exactly one event in the same transaction."""
     report, facts = await queries.load_visible(db, p, report_id)
     step = lifecycle.check_step(body.action, p, facts, _given(body))
-    extra = {k for k in _STEP_SPECIFIC if getattr(body, k) is not None} - _ACTION_FIELDS.get(body.action, set())
+    extra = {k for k in _STEP_SPECIFIC if getattr(body, k) not in (None, [])} - _ACTION_FIELDS.get(body.action, set())
     if extra:
         raise InvalidInput("validation_error", {"not_allowed": sorted(extra), "action": body.action})
     if body.expected_version != report.version:
         raise Conflict("stale_version", {"current_version": report.version, "state": report.state})
     now = datetime.now(UTC)
-    values, data = await _effects(db, p, report, body, now)
+    values, data = await _effects(db, settings, p, report, body, now)
     frm = State(report.state)
-    to = step.to or frm
+    to = values.pop("state", None) or step.to or frm
     won = await db.execute(
         update(Report).where(Report.id == report.id, Report.version == body.expected_version)
         .values(state=to, version=Report.version + 1, updated_at=now, **values)
@@ -284,3 +318,28 @@ async def photo_for_download(db: AsyncSession, p: Principal, report_id: int, upl
     if event_public is False and not policies.is_staff(p):
         raise NotFound()
     return upload
+
+
+# ---- the worker's sweep -------------------------------------------------------------------------------------
+
+
+async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
+    """Close resolved reports left unrated for AUTO_CLOSE_DAYS (an automatic step, by the system). Each close is
+    conditional on the version read, so two workers sweeping at once close each report exactly once."""
+    cutoff = now - timedelta(days=settings.auto_close_days)
+    due = (await db.execute(select(Report.id, Report.version).where(
+        Report.state == State.resolved, Report.resolved_at < cutoff).order_by(Report.resolved_at).limit(batch))).all()
+    closed = 0
+    for report_id, version in due:
+        won = await db.execute(
+            update(Report).where(Report.id == report_id, Report.version == version, Report.state == State.resolved)
+            .values(state=State.closed, version=Report.version + 1, closed_at=now, auto_closed=True, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if won.rowcount == 1:
+            db.add(ReportEvent(report_id=report_id, action=Action.auto_close.value, actor_id=None,
+                               actor_role="system", from_state=State.resolved, to_state=State.closed,
+                               note=None, is_public=True, note_public=True, photo_ids=[],
+                               data={"after_days": settings.auto_close_days}, created_at=now))
+            closed += 1
+    await db.flush()
+    return closed

@@ -19,6 +19,9 @@ PATHS = {
                     ("dept_in", Action.start, {})],
     "resolved": [("worker_in", Action.accept, {}), ("worker_in", Action.dispatch, {"department_id": "d1"}),
                  ("dept_in", Action.start, {}), ("dept_in", Action.resolve, {"note": "已清理"})],
+    "closed": [("worker_in", Action.accept, {}), ("worker_in", Action.dispatch, {"department_id": "d1"}),
+               ("dept_in", Action.start, {}), ("dept_in", Action.resolve, {"note": "已清理"}),
+               ("reporter", Action.rate, {"stars": 5})],
     "merged": [("worker_in", Action.merge, {"target_report_id": "other"})],
 }
 PHOTO_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -50,6 +53,6 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
         if extra.get("target_report_id") == "other":
             extra["target_report_id"] = target.id
         async with app.state.db.session(write=True) as s:
-            report = await service.take_step(s, actor_p, report.id,
+            report = await service.take_step(s, app.state.settings, actor_p, report.id,
                                              StepIn(action=action, expected_version=report.version, **extra))
     return report

@@ -18,6 +18,7 @@ from app.reports.lifecycle import (
     State,
     allowed_actions,
     check_step,
+    rating_outcome,
     relations,
 )
 from app.users.models import Role
@@ -56,6 +57,10 @@ LEGAL = {
     (State.in_progress, Action.resolve): State.resolved,
     (State.submitted, Action.merge): State.merged,
     (State.accepted, Action.merge): State.merged,
+    (State.resolved, Action.rate): State.closed,          # the usual outcome; see rating_outcome
+    (State.resolved, Action.reopen): State.dispatched,
+    (State.closed, Action.reopen): State.dispatched,
+    (State.resolved, Action.auto_close): State.closed,
 }
 RECORDED = {  # steps that do not change the state
     Action.escalate: {State.submitted, State.accepted, State.dispatched, State.in_progress},
@@ -77,6 +82,10 @@ def test_transition_table_is_exactly_the_spec():
 @pytest.mark.parametrize(("state", "action"), list(itertools.product(State, Action)))
 def test_every_illegal_step_is_a_409_for_a_permitted_actor(state, action):
     step = STEP_BY_ACTION[action]
+    if not step.who:  # taken by the system only (auto_close): no principal may, in any state
+        with pytest.raises(NotPermitted):
+            check_step(action, ACTORS["admin_in"], facts(state), frozenset(step.needs))
+        return
     # pick an actor that has the needed relation, so only the state can make it illegal
     actor = {Relation.reporter: "reporter", Relation.grid_keeper: "worker_in", Relation.scope_admin: "admin_in",
              Relation.handler: "dept_in", Relation.dept_handler: "dept_in"}[sorted(step.who)[0]]
@@ -105,6 +114,9 @@ ALLOWED_ACTORS = {
     Action.hide: {"admin_in"},
     Action.unhide: {"admin_in"},
     Action.hide_photo: {"admin_in"},
+    Action.rate: {"reporter"},
+    Action.reopen: {"admin_in"},
+    Action.auto_close: set(),
 }
 
 
@@ -157,3 +169,13 @@ def test_allowed_actions_match_check_step():
             except (NotPermitted, InvalidTransition):
                 ok = False
             assert (action in listed) == ok, (state, actor, action)
+
+
+@pytest.mark.parametrize(("stars", "reopens", "limit", "expected"), [
+    (5, 0, 2, State.closed), (4, 0, 2, State.closed), (3, 0, 2, State.closed),   # 3 closes (not satisfied)
+    (2, 0, 2, State.dispatched), (1, 1, 2, State.dispatched),                    # 差评 → 重办
+    (1, 2, 2, State.accepted), (2, 5, 2, State.accepted),                        # too many: to the admins
+    (1, 0, 0, State.accepted), (5, 9, 2, State.closed),
+])
+def test_rating_outcome(stars, reopens, limit, expected):
+    assert rating_outcome(stars, reopens, limit) is expected

@@ -18,7 +18,8 @@ ACTOR = {Action.accept: "worker_in", Action.reject: "worker_in", Action.withdraw
          Action.dispatch: "worker_in", Action.return_: "dept_in", Action.start: "dept_in", Action.resolve: "dept_in",
          Action.merge: "worker_in", Action.escalate: "worker_in", Action.supervise: "admin_c1",
          Action.request_extension: "dept_in", Action.extend: "admin_c1", Action.hide: "admin_c1",
-         Action.unhide: "admin_c1", Action.hide_photo: "admin_c1"}
+         Action.unhide: "admin_c1", Action.hide_photo: "admin_c1", Action.rate: "resident_a",
+         Action.reopen: "admin_c1", Action.auto_close: "admin_c1"}
 
 
 def _fields(action: Action, world, other_id: int) -> dict:
@@ -31,6 +32,8 @@ def _fields(action: Action, world, other_id: int) -> dict:
         f["resolve_by"] = "2099-01-01T00:00:00+08:00"
     if action is Action.hide_photo:
         f["photo_id"] = 1
+    if action is Action.rate:
+        f["stars"] = 1
     return f
 
 
@@ -52,8 +55,9 @@ async def test_every_illegal_step_from_every_state_is_409_and_changes_nothing(cl
         resp = await client.post(f"/api/v1/reports/{report.id}/steps", headers=world.headers(ACTOR[action]),
                                  json={"action": action.value, "expected_version": report.version,
                                        **_fields(action, world, other.id)})
-        # a department sees only what is dispatched to it: before dispatch, its steps are 404 (hidden)
-        expected = {409, 404} if ACTOR[action] == "dept_in" else {409}
+        # a department sees only what is dispatched to it: before dispatch, its steps are 404 (hidden);
+        # auto_close is the worker's alone: 403 for everyone, in every state
+        expected = {409, 404} if ACTOR[action] == "dept_in" else {403} if action is Action.auto_close else {409}
         assert resp.status_code in expected, (state, action, resp.text)
         assert_error(resp, resp.status_code)
     detail = (await client.get(f"/api/v1/reports/{report.id}", headers=world.headers("admin_c1"))).json()

@@ -1,0 +1,57 @@
+"""Timed work: close unrated resolved reports, and (as capabilities land) overdue notices and outbox delivery.
+
+Safe to run in several processes at once: every job is a conditional update that only one can win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+
+from app.core.config import Settings
+from app.db.session import Database
+from app.reports import service as reports_service
+
+log = logging.getLogger("weilinli.worker")
+
+
+async def run_once(database: Database, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """One pass of every job, each in its own transaction; returns what each did."""
+    now = now or datetime.now(UTC)
+    done = {"auto_closed": 0}
+    while True:  # in batches, so one pass drains a backlog without one huge transaction
+        async with database.session(write=True) as db:
+            n = await reports_service.auto_close_due(db, settings, now)
+        done["auto_closed"] += n
+        if n == 0:
+            break
+    return done
+
+
+async def run_forever(settings: Settings, *, once: bool = False) -> None:
+    database = Database(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            pass
+    try:
+        while not stop.is_set():
+            try:
+                done = await run_once(database, settings)
+                if any(done.values()):
+                    log.info("worker pass", extra=done)
+            except Exception:  # noqa: BLE001 - a failed pass is logged and retried on the next tick
+                log.exception("worker pass failed")
+            if once:
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=settings.worker_interval_seconds)
+            except TimeoutError:
+                pass
+    finally:
+        await database.dispose()
