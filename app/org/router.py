@@ -12,7 +12,7 @@ from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
 from app.org import service
-from app.org.models import GridLevel
+from app.org.models import Category, Department, GridLevel
 from app.org.schemas import (
     CategoryCreate,
     CategoryRead,
@@ -37,6 +37,21 @@ async def list_places(db: DbSession, parent_id: IdQuery = None,
                       level: GridLevel | None = None, limit: Limit = 50, cursor: Cursor = None):
     items, nxt = await service.list_places(db, parent_id=parent_id, level=level, limit=limit, cursor=cursor)
     return Page[PlaceRead](items=items, next_cursor=nxt)
+
+
+@router.get("/categories", tags=["places"], summary="Report categories I can use (for the report form)",
+            response_model=list[CategoryRead], responses=error_responses(401, 500),
+            description="Active categories owned by the nodes above you (your street, community ...), by name.")
+async def usable_categories(db: DbSession, p: CurrentPrincipal):
+    return await service.usable(db, p, Category)
+
+
+@router.get("/departments", tags=["places"], summary="Departments I can dispatch to",
+            response_model=list[DepartmentRead],
+            responses=error_responses(401, 500),
+            description="Active departments owned by the nodes above you (admins: also below their scope), by name.")
+async def usable_departments(db: DbSession, p: CurrentPrincipal):
+    return await service.usable(db, p, Department)
 
 
 # ---- grids --------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -272,3 +272,35 @@ async def update_category(db: AsyncSession, p: Principal, category_id: int, data
 
 async def retire_category(db: AsyncSession, p: Principal, category_id: int) -> Category:
     return await _retire_owned(db, p, Category, category_id, "category")
+
+
+# ---- what a user may pick: categories to report under, departments to dispatch to --------------------------
+
+
+async def home_path(db: AsyncSession, p: Principal) -> str | None:
+    """The path of the node a user works or lives at: building, a grid, their department's node, or scope."""
+    if p.scope_path:
+        return p.scope_path
+    if p.department_id is not None:
+        return await department_owner_path(db, p.department_id)
+    node = p.building_id or (min(p.grid_ids) if p.grid_ids else None)
+    if node is None:
+        return None
+    return (await db.execute(select(Grid.path).where(Grid.id == node))).scalar_one_or_none()
+
+
+def _on_my_path(path: str, owner_path_col, *, include_below: bool):
+    """Owned by a node above me (or mine); admins also see what hangs below their scope."""
+    above = literal(path).startswith(owner_path_col)
+    return or_(above, owner_path_col.startswith(path, autoescape=True)) if include_below else above
+
+
+async def usable(db: AsyncSession, p: Principal, model: type[Category] | type[Department]) -> list:
+    """Active categories (or departments) owned by nodes on the user's path up the tree, by name."""
+    path = await home_path(db, p)
+    if path is None:
+        return []
+    stmt = (select(model).join(Grid, Grid.id == model.grid_id)
+            .where(model.retired_at.is_(None), _on_my_path(path, Grid.path, include_below=p.is_admin))
+            .order_by(model.name, model.id).limit(500))
+    return list((await db.execute(stmt)).scalars())
