@@ -90,7 +90,36 @@ async def seed(db: AsyncSession, settings: Settings) -> list[DemoAccount] | None
         {"department_id": depts["chengguan"].id}, {"department_id": depts["wuye"].id},
         {"scope_grid_id": street.id}, {"scope_grid_id": communities[0].id},
     ]
+    users = {}
     for acct, bind in zip(plan, bindings, strict=True):
-        await users_service.create_user(db, settings, phone=acct.phone, password=acct.password,
-                                        display_name=acct.name, role=Role(acct.role), **bind)
+        users[acct.phone] = await users_service.create_user(db, settings, phone=acct.phone, password=acct.password,
+                                                            display_name=acct.name, role=Role(acct.role), **bind)
+    await _demo_reports(db, settings, users, depts)
     return plan
+
+
+async def _demo_reports(db: AsyncSession, settings: Settings, users: dict, depts: dict) -> None:
+    """A few reports along the lifecycle, made through the same services the API uses (timelines included)."""
+    from app.auth.deps import load_principal
+    from app.reports import service as reports_service
+    from app.reports.lifecycle import Action
+    from app.reports.schemas import ReportCreate, StepIn
+
+    category = (await db.execute(select(Category).where(Category.code == "sanitation"))).scalar_one()
+    lamp = (await db.execute(select(Category).where(Category.code == "municipal"))).scalar_one()
+    resident = await load_principal(db, users["13800000001"].id)
+    worker = await load_principal(db, users["13900000001"].id)
+    dept = await load_principal(db, users["13700000001"].id)
+
+    async def step(report, who, action, **fields):
+        return await reports_service.take_step(db, settings, who, report.id,
+                                               StepIn(action=action, expected_version=report.version, **fields))
+
+    await reports_service.submit_report(db, resident, ReportCreate(
+        category_id=lamp.id, title="3号楼门口路灯不亮", description="晚上很黑，老人出门不方便"))
+    r = await reports_service.submit_report(db, resident, ReportCreate(
+        category_id=category.id, title="楼道堆放纸箱", description="1单元楼道被纸箱堵住，有消防隐患"))
+    r = await step(r, worker, Action.accept, note="已受理")
+    r = await step(r, worker, Action.dispatch, department_id=depts["chengguan"].id)
+    r = await step(r, dept, Action.start)
+    await step(r, dept, Action.resolve, note="纸箱已清理，已提醒住户")
