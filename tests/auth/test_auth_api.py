@@ -148,3 +148,12 @@ async def test_update_me(client, world):
     assert_error(await client.patch("/api/v1/me", headers=world.headers("worker_in"),
                                     json={"building_id": world.b1.id}), 422)
     assert (await client.get("/api/v1/me", headers=h)).json()["role"] == "resident"
+
+
+async def test_login_throttled_per_address_across_phones(client, world, settings):
+    """Spraying many phone numbers from one address locks the address, not just each phone."""
+    for i in range(settings.login_max_failures_per_address):
+        assert_error(await _login(client, f"135{i:08d}", "wrong-password"), 401)
+    resp = await _login(client, world.users["resident_a"].phone)  # right password, same address
+    assert_error(resp, 429, "too_many_requests")
+    assert int(resp.headers["retry-after"]) > 0
