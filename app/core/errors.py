@@ -145,6 +145,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # The framework's only 400: a body it could not parse (bytes that are not UTF-8, JSON nested past
+            # the parser's limit, a broken multipart/form body). Syntactically bad JSON is already a 422
+            # (json_invalid), and 422 is what every route documents for malformed input: answer the same.
+            return envelope(request, 422, "validation_error",
+                            [{"loc": ["body"], "type": "body_unparsable", "msg": str(exc.detail)}])
         code = _HTTP_CODES.get(exc.status_code, "error")
         return envelope(request, exc.status_code, code, None, getattr(exc, "headers", None),
                         fallback=str(exc.detail))

@@ -79,6 +79,26 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+class RejectNulMiddleware:
+    """422 for a NUL character in the path or the query string. PostgreSQL text cannot hold one (the driver
+    fails the statement: a 500 on any search or filter), and no legitimate client sends one. JSON bodies are
+    checked by app.core.schemas.InputModel."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"")
+            where = "path" if "\x00" in scope.get("path", "") else "query" if (
+                b"%00" in query or b"\x00" in query) else None
+            if where:
+                await _send_error(scope, send, 422, "validation_error",
+                                  [{"loc": [where], "type": "nul_character", "msg": "NUL characters are not allowed"}])
+                return
+        await self.app(scope, receive, send)
+
+
 class _TooLarge(StarletteHTTPException):
     """An HTTPException, so FastAPI's body parsing re-raises it instead of turning it into a 400."""
 
