@@ -106,6 +106,15 @@ async def test_failed_logins_are_counted(client, world):
     assert _value(await _scrape(client), "weilinli_logins_failed_total") - before == 2
 
 
+async def test_reports_submitted_reaches_metrics(client, world):
+    """A counter bumped in service code (metrics.count in app/reports) lands in the serving app's /metrics."""
+    before = _value(await _scrape(client), "weilinli_reports_submitted_total")
+    resp = await client.post("/api/v1/reports", headers=world.headers("resident_a"),
+                             json={"category_id": world.cat.id, "title": "路灯不亮"})
+    assert resp.status_code == 201, resp.text
+    assert _value(await _scrape(client), "weilinli_reports_submitted_total") - before == 1
+
+
 async def test_business_counter_api(app):
     m = app.state.metrics
     token = metrics.bind(m)
