@@ -56,6 +56,16 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(AppError):
     """A semantic error in otherwise well-formed input (unknown reference, wrong level ...)."""
 

@@ -12,20 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import AppError, InvalidInput, NotFound
+from app.core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from app.uploads.models import Upload
 from app.uploads.sniff import IMAGE_TYPES, sniff_image
 from app.uploads.storage import Storage
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(AppError):
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 async def _read_limited(file: UploadFile, limit: int) -> bytes:
