@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for r in (health_router, metrics_router, auth_router, users_router, org_router, uploads_router, reports_router):
         app.include_router(r)
+    app.include_router(__import__("app.stats.router", fromlist=["router"]).router)
     return app
 
 

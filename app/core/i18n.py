@@ -25,6 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stale_version": ("该事项已被他人处理，请刷新后重试", "Someone acted on this report first; reload and retry"),
     "photo_already_attached": ("照片已被使用", "A photo is already attached elsewhere"),
     "already_rated": ("本轮办理已评价过", "This resolution has already been rated"),
+    "invalid_period": ("统计时段无效", "The period is not valid (see details)"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
 }

@@ -1,0 +1,336 @@
+"""Statistics: who may ask for which figures, the period rules, and figures made from the SQL aggregates.
+
+Admins ask about their scope (the same condition as their report queue: reports.policies.staff_queue); residents
+get their own community's aggregates on the dashboard. Nothing here names a person.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.config import Settings
+from app.core.errors import InvalidInput, NotFound, NotPermitted
+from app.db.session import Database
+from app.reports import policies as report_policies
+from app.reports.lifecycle import State
+from app.stats import queries
+from app.stats.queries import ReportSet
+from app.stats.schemas import (
+    CommunityDashboard,
+    Counts,
+    DurationStats,
+    Figures,
+    FiltersRead,
+    PeriodRead,
+    PlaceRef,
+    RankedEntity,
+    Ranking,
+    ResolutionParts,
+    ResponseParts,
+    SatisfactionParts,
+    Series,
+    SeriesPoint,
+    StateTally,
+    UnrankedEntity,
+    Weights,
+)
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # UTC+8 all year: China has no DST
+DEFAULT_DAYS = 30
+MAX_DAYS = 366        # figures, ranking, CSV, dashboard
+MAX_BUCKETS = 400     # series: the range may be longer, as long as it makes at most this many buckets
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+CSV_CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """What the caller asks about: a period (either bound may be missing) and optional filters."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    department_id: int | None = None
+    grid_id: int | None = None
+    category_id: int | None = None
+
+    def filters(self) -> FiltersRead:
+        return FiltersRead(department_id=self.department_id, grid_id=self.grid_id, category_id=self.category_id)
+
+
+# ---- periods and buckets (pure) -------------------------------------------------------------------------------
+
+
+def resolve_period(start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC. Both missing: the 30 days up to now; one missing: 30 days from/to the other."""
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not EARLIEST <= value < LATEST:
+            raise InvalidInput("invalid_period", {name: value.isoformat(), "reason": "outside 2000-2100"})
+    if start is None and end is None:
+        end = now
+    if start is None:
+        start = end - timedelta(days=DEFAULT_DAYS)
+    if end is None:
+        end = start + timedelta(days=DEFAULT_DAYS)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        raise InvalidInput("invalid_period", {"reason": "to must be later than from"})
+    return start, end
+
+
+def _check_days(start: datetime, end: datetime) -> None:
+    if end - start > timedelta(days=MAX_DAYS):
+        raise InvalidInput("invalid_period", {"reason": f"at most {MAX_DAYS} days", "max_days": MAX_DAYS})
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+def next_bucket(start: date, granularity: str) -> date:
+    if granularity == "day":
+        return start + timedelta(days=1)
+    if granularity == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+def buckets(start: datetime, end: datetime, granularity: str) -> list[date]:
+    """Every bucket (China time) touching [start, end); 422 beyond MAX_BUCKETS."""
+    first = bucket_start(start.astimezone(CHINA).date(), granularity)
+    last = bucket_start((end - timedelta(microseconds=1)).astimezone(CHINA).date(), granularity)
+    out = [first]
+    while out[-1] < last:
+        if len(out) >= MAX_BUCKETS:
+            raise InvalidInput("invalid_period", {"reason": f"more than {MAX_BUCKETS} buckets of a {granularity}",
+                                                  "max_buckets": MAX_BUCKETS})
+        out.append(next_bucket(out[-1], granularity))
+    return out
+
+
+# ---- rates and scores (pure) ----------------------------------------------------------------------------------
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def rates(m: dict[str, int]) -> tuple[float | None, float | None, float | None]:
+    """(response_rate, resolution_rate, satisfaction_rate) from the measures of queries.rate_measures."""
+    return (ratio(m["on_time"], m["due"]), ratio(m["resolved_first_time"], m["accepted"]),
+            ratio(m["satisfied"], m["rated"]))
+
+
+def score(values: tuple[float | None, ...], weights: tuple[float, ...]) -> float | None:
+    """Weighted mean of the rates that are not null, the weights renormalised over them; null if none is."""
+    pairs = [(w, v) for w, v in zip(weights, values, strict=True) if v is not None]
+    total = sum(w for w, _ in pairs)
+    if not pairs or total <= 0:
+        return None
+    return sum(w * v for w, v in pairs) / total
+
+
+# ---- who may ask, and the report set ------------------------------------------------------------------------
+
+
+def _require_admin(p: Principal) -> None:
+    if not p.is_admin:
+        raise NotPermitted()
+
+
+async def _report_set(db: AsyncSession, p: Principal, q: StatsQuery, start: datetime, end: datetime) -> ReportSet:
+    """The admin's scope and the filters, each checked: a grid node outside the scope, or a department or
+    category that does not exist, is 404."""
+    place = None
+    if q.grid_id is not None:
+        node = await queries.grid_node(db, q.grid_id)
+        if node is None or not p.in_scope(node.path):
+            raise NotFound()
+        place = queries.place_condition(node.level, node.id)
+    if q.department_id is not None and not await queries.department_exists(db, q.department_id):
+        raise NotFound()
+    if q.category_id is not None and not await queries.category_exists(db, q.category_id):
+        raise NotFound()
+    return ReportSet(scope=report_policies.staff_queue(p), start=start, end=end, department_id=q.department_id,
+                     place=place, category_id=q.category_id)
+
+
+def _dialect(db: AsyncSession) -> str:
+    return db.bind.dialect.name
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def _duration(row: dict[str, Any] | None) -> DurationStats:
+    if row is None:
+        return DurationStats(count=0, mean=None, median=None, p90=None)
+    return DurationStats(count=row["count"], mean=_seconds(row["mean"]), median=_seconds(row["median"]),
+                         p90=_seconds(row["p90"]))
+
+
+async def _figures(db: AsyncSession, rs: ReportSet, now: datetime, filters: FiltersRead) -> Figures:
+    m = await queries.counts(db, rs, now)
+    spans = await queries.durations(db, rs, _dialect(db))
+    response, resolution, satisfaction = rates(m)
+    return Figures(
+        period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now,
+        states=StateTally(**{s.value: m[f"state_{s.value}"] for s in State}),
+        counts=Counts(submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
+                      reopened=m["reopened"], overdue_now=m["overdue_now"], auto_closed=m["auto_closed"],
+                      rated=m["rated"]),
+        response_rate=response, resolution_rate=resolution, satisfaction_rate=satisfaction,
+        response=ResponseParts(due=m["due"], on_time=m["on_time"]),
+        resolution=ResolutionParts(accepted=m["accepted"], resolved_first_time=m["resolved_first_time"]),
+        satisfaction=SatisfactionParts(rated=m["rated"], satisfied=m["satisfied"]),
+        time_to_accept_seconds=_duration(spans.get(queries.ACCEPT)),
+        time_to_resolve_seconds=_duration(spans.get(queries.RESOLVE)))
+
+
+async def _series(db: AsyncSession, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str) -> Series:
+    keys = buckets(rs.start, rs.end, granularity)
+    found = await queries.series(db, rs, now, _dialect(db), granularity)
+    zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
+                          "satisfied"), 0)
+    points = []
+    for key in keys:
+        m = found.get(key, zero)
+        response, resolution, satisfaction = rates(m)
+        points.append(SeriesPoint(start=key, submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
+                                  response_rate=response, resolution_rate=resolution,
+                                  satisfaction_rate=satisfaction))
+    return Series(period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now, granularity=granularity,
+                  points=points)
+
+
+# ---- the operations -------------------------------------------------------------------------------------------
+
+
+async def figures(db: AsyncSession, p: Principal, q: StatsQuery) -> Figures:
+    _require_admin(p)
+    now = datetime.now(UTC)
+    start, end = resolve_period(q.start, q.end, now)
+    _check_days(start, end)
+    rs = await _report_set(db, p, q, start, end)
+    return await _figures(db, rs, now, q.filters())
+
+
+async def series(db: AsyncSession, p: Principal, q: StatsQuery, granularity: str) -> Series:
+    _require_admin(p)
+    now = datetime.now(UTC)
+    start, end = resolve_period(q.start, q.end, now)
+    buckets(start, end, granularity)  # 422 before any query when the range is too long for the granularity
+    rs = await _report_set(db, p, q, start, end)
+    return await _series(db, rs, now, q.filters(), granularity)
+
+
+async def ranking(db: AsyncSession, settings: Settings, p: Principal, q: StatsQuery, kind: str) -> Ranking:
+    _require_admin(p)
+    now = datetime.now(UTC)
+    start, end = resolve_period(q.start, q.end, now)
+    _check_days(start, end)
+    rs = await _report_set(db, p, q, start, end)
+    weights = tuple(settings.ranking_weights)
+    ranked: list[RankedEntity] = []
+    unranked: list[UnrankedEntity] = []
+    for row in await queries.per_entity(db, rs, now, kind):
+        values = rates(row)
+        s = score(values, weights)
+        if row["submitted"] < settings.ranking_min_reports or s is None:
+            reason = "too_few_reports" if row["submitted"] < settings.ranking_min_reports else "no_rates"
+            unranked.append(UnrankedEntity(id=row["id"], name=row["name"], reports=row["submitted"], reason=reason))
+            continue
+        ranked.append(RankedEntity(id=row["id"], name=row["name"], reports=row["submitted"], response_rate=values[0],
+                                   resolution_rate=values[1], satisfaction_rate=values[2], score=s))
+    n = settings.ranking_top_n
+    red = sorted(ranked, key=lambda e: (-e.score, -e.reports, e.id))[:n]
+    on_red = {e.id for e in red}
+    black = sorted((e for e in ranked if e.id not in on_red), key=lambda e: (e.score, -e.reports, e.id))[:n]
+    return Ranking(kind=kind, period=PeriodRead(from_=start, to=end), filters=q.filters(), as_of=now,
+                   weights=Weights(response=weights[0], resolution=weights[1], satisfaction=weights[2]),
+                   min_reports=settings.ranking_min_reports, top_n=n, red=red, black=black,
+                   unranked=sorted(unranked, key=lambda e: e.id))
+
+
+async def community_dashboard(db: AsyncSession, p: Principal, start: datetime | None, end: datetime | None,
+                              granularity: str) -> CommunityDashboard:
+    """Residents (anyone bound to a community): their community's figures and series, aggregates only."""
+    if p.community_id is None:
+        raise NotPermitted()
+    now = datetime.now(UTC)
+    start, end = resolve_period(start, end, now)
+    _check_days(start, end)
+    node = await queries.grid_node(db, p.community_id)
+    if node is None:  # not possible (a foreign key), but then there is no community to show
+        raise NotPermitted()
+    rs = ReportSet(scope=queries.community_condition(p.community_id), start=start, end=end)
+    filters = FiltersRead()
+    return CommunityDashboard(community=PlaceRef(id=node.id, name=node.name),
+                              figures=await _figures(db, rs, now, filters),
+                              series=await _series(db, rs, now, filters, granularity))
+
+
+# ---- CSV ------------------------------------------------------------------------------------------------------
+
+
+async def prepare_csv(db: AsyncSession, p: Principal, q: StatsQuery) -> tuple[Select, str]:
+    """Check who asks and what, in the request's session; the rows are read later by csv_chunks."""
+    _require_admin(p)
+    now = datetime.now(UTC)
+    start, end = resolve_period(q.start, q.end, now)
+    _check_days(start, end)
+    rs = await _report_set(db, p, q, start, end)
+    name = f"reports-{start.astimezone(CHINA):%Y%m%d}-{end.astimezone(CHINA):%Y%m%d}.csv"
+    return queries.csv_statement(rs, now), name
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """Times in China time with their offset; booleans as true/false; text that a spreadsheet would run as a
+    formula (=, +, -, @) is prefixed with an apostrophe (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(CHINA).isoformat(timespec="seconds")
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _drain(buf: io.StringIO) -> bytes:
+    data = buf.getvalue().encode("utf-8")
+    buf.seek(0)
+    buf.truncate()
+    return data
+
+
+async def csv_chunks(database: Database, stmt: Select, chunk_rows: int = CSV_CHUNK_ROWS) -> AsyncIterator[bytes]:
+    """The CSV body: a UTF-8 BOM (so Excel reads Chinese) and the header, then one chunk per `chunk_rows` rows.
+    Runs after the request's session is closed, so it opens its own and reads through a stream."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")
+    writer.writerow(queries.CSV_COLUMNS)
+    yield _drain(buf)
+    async with database.session(write=False) as session:
+        async for rows in queries.stream_rows(session, stmt, chunk_rows):
+            writer.writerows([csv_cell(v) for v in row] for row in rows)
+            yield _drain(buf)
