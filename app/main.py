@@ -62,12 +62,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.health import router as health_router
     from app.org.router import router as org_router
     from app.reports.router import router as reports_router
+    from app.stats.router import router as stats_router
     from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
 
-    for r in (health_router, metrics_router, auth_router, users_router, org_router, uploads_router, reports_router):
+    for r in (health_router, metrics_router, auth_router, users_router, org_router, uploads_router, reports_router,
+              stats_router):
         app.include_router(r)
-    app.include_router(__import__("app.stats.router", fromlist=["router"]).router)
     return app
 
 

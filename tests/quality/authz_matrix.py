@@ -224,6 +224,22 @@ def _similar_only_for_viewers(c: Ctx, resp: httpx.Response) -> None:
     assert listed == (c.actor in SEES_PUBLIC), f"{c.actor}: similar lists={listed}"
 
 
+def _figures_count_victim_iff_over_c1(c: Ctx, resp: httpx.Response) -> None:
+    submitted = resp.json()["counts"]["submitted"]
+    assert submitted == (1 if c.actor in OVER_C1 else 0), f"{c.actor}: figures counted {submitted} reports"
+
+
+def _csv_has_victim_iff_over_c1(c: Ctx, resp: httpx.Response) -> None:
+    listed = c.shared["victim"].number in resp.text
+    assert listed == (c.actor in OVER_C1), f"{c.actor}: CSV lists resident_a's report={listed}"
+
+
+def _dashboard_counts_own_community(c: Ctx, resp: httpx.Response) -> None:
+    assert "resident-" not in resp.text, "no resident names in the dashboard"  # factory names are resident-N
+    submitted = resp.json()["figures"]["counts"]["submitted"]
+    assert submitted == (1 if c.actor in {"resident_a", "resident_b"} else 0), (c.actor, submitted)
+
+
 def _report(state: str, *, is_public: bool = False, photo: bool = False) -> Build:
     async def make(c: Ctx) -> Req:
         r = await c.report(state, is_public=is_public, photo=photo)
@@ -366,6 +382,17 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
     # uploads: private to their owner
     ("POST", "/api/v1/uploads"): Entry(SIGNED_IN, _png, why="anyone signed in uploads their own photo"),
     ("GET", "/api/v1/uploads/{upload_id}"): Entry({"resident_a"}, _own_upload, why="only the uploader"),
+
+    # statistics: admins over their scope; residents see their own community's aggregates
+    ("GET", "/api/v1/stats/figures"): Entry(ADMINS, _listing, check=_figures_count_victim_iff_over_c1,
+                                            why="figures cover the admin's scope only"),
+    ("GET", "/api/v1/stats/series"): Entry(ADMINS, _listing, why="figures cover the admin's scope only"),
+    ("GET", "/api/v1/stats/ranking"): Entry(ADMINS, _listing, why="ranking within the admin's scope"),
+    ("GET", "/api/v1/stats/reports.csv"): Entry(ADMINS, _listing, check=_csv_has_victim_iff_over_c1,
+                                                why="export of the admin's scope only"),
+    ("GET", "/api/v1/stats/community"): Entry({"resident_a", "resident_b", "resident_c"}, _listing,
+                                              check=_dashboard_counts_own_community,
+                                              why="a resident's own community, aggregates only"),
 
     # reports (resident_a's, in c1/g1)
     ("POST", "/api/v1/reports"): Entry(
