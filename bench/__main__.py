@@ -1,0 +1,131 @@
+"""python -m bench: the benchmark harness of 微邻里.
+
+    python -m bench run --db postgresql --reports 10000,1000000   # seed, serve, load, write bench/results/
+    python -m bench run --db sqlite --reports 10000
+    python -m bench seed --db postgresql --reports 1000000        # only create and seed the database
+    python -m bench crash --db sqlite                             # SIGKILL during submissions, then check
+    python -m bench drop --db postgresql --reports 10000,1000000  # remove the benchmark databases
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import db as dbs
+
+
+def _scales(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        mult = 1
+        if part.endswith("k"):
+            part, mult = part[:-1], 1000
+        elif part.endswith("m"):
+            part, mult = part[:-1], 1_000_000
+        out.append(int(float(part) * mult))
+    return sorted(out)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from bench import report, runner
+
+    opts = runner.Options(
+        db=args.db, scales=args.reports, workers=args.workers, connections=args.connections, threads=args.threads,
+        duration=args.duration, warmup=args.warmup, reuse=args.reuse,
+        only=args.only.split(",") if args.only else None,
+        profile=(None if args.profile == "auto" else [p for p in args.profile.split(",") if p and p != "none"]),
+        pg_server=args.pg, out_dir=Path(args.out))
+    started = time.monotonic()
+    runs, info = runner.run(opts)
+    command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    path = report.write(runs, info, command, opts.out_dir)
+    runner.save_json(runs, info, dbs.DATA_DIR / f"{path.stem}.json")
+    print()
+    print(path.read_text().split("## Profiles")[0].split("## SQL per request")[0])
+    print(f"wrote {path} in {time.monotonic() - started:.0f}s")
+    if not args.keep:
+        for scale in opts.scales:
+            dbs.drop(dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale))
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    for scale in args.reports:
+        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        meta = dbs.create_and_seed(t)
+        rows = sum(meta["rows"].values())
+        print(f"{t.name}: {rows:,} rows in {meta['seconds']:.0f}s ({rows / meta['seconds']:,.0f} rows/s); "
+              f"phases {meta['phases']}")
+
+
+def cmd_drop(args: argparse.Namespace) -> None:
+    for scale in args.reports:
+        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        dbs.drop(t)
+        print(f"dropped {t.name}")
+
+
+def cmd_crash(args: argparse.Namespace) -> None:
+    from bench import crash
+
+    url = None
+    if args.db == "postgresql":
+        url = args.pg.rstrip("/") + "/postgres"
+    outcome = crash.run(args.db, admin_url=url, seconds=args.seconds)
+    print(outcome.describe())
+    sys.exit(0 if outcome.ok else 1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(q: argparse.ArgumentParser, reports: str = "10000,1000000") -> None:
+        q.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+        q.add_argument("--reports", type=_scales, default=_scales(reports),
+                       help="scales, comma-separated (10k, 1m or plain numbers); default %(default)s")
+        q.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
+                       help="PostgreSQL server (no database name); databases weilinli_bench_<scale> are created")
+
+    r = sub.add_parser("run", help="seed (or reuse), serve, drive with wrk, write bench/results/<date>-<db>.md")
+    common(r)
+    r.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    r.add_argument("--connections", type=int, default=32)
+    r.add_argument("--threads", type=int, default=2)
+    r.add_argument("--duration", type=float, default=12.0, help="seconds per endpoint (default 12)")
+    r.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per endpoint (default 3)")
+    r.add_argument("--reuse", action="store_true", help="reuse a database seeded at the same scale (after removing "
+                                                        "what earlier runs wrote)")
+    r.add_argument("--keep", action=argparse.BooleanOptionalAction, default=True,
+                   help="keep the databases afterwards (default; --no-keep drops them)")
+    r.add_argument("--only", help="comma-separated scenario names (baselines always run)")
+    r.add_argument("--profile", default="auto", help="scenarios to profile with py-spy, 'auto' (the slowest read "
+                                                     "and the slowest write) or 'none'")
+    r.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("seed", help="create, migrate and seed the benchmark databases")
+    common(s)
+    s.set_defaults(func=cmd_seed)
+
+    d = sub.add_parser("drop", help="drop the benchmark databases")
+    common(d)
+    d.set_defaults(func=cmd_drop)
+
+    c = sub.add_parser("crash", help="crash safety: SIGKILL the server during a burst of submissions, then check")
+    c.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
+    c.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    c.add_argument("--seconds", type=float, default=1.5, help="burst length before the kill")
+    c.set_defaults(func=cmd_crash)
+
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""Benchmark databases: create (PostgreSQL database or SQLite file), migrate with Alembic, seed, reuse, reset.
+
+A seeded database remembers what it holds (PostgreSQL: COMMENT ON DATABASE; SQLite: a JSON file beside it), so
+`--reuse` can skip seeding. Before every run the rows the previous run wrote (reports above the seeded maximum
+id, with their events and ratings; refresh tokens; login counters) are deleted, so each run measures the
+seeded scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import seed as seeding
+
+DATA_DIR = Path(__file__).resolve().parent / ".data"
+
+
+def scale_label(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}m"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}k"
+    return str(n)
+
+
+@dataclass
+class Target:
+    kind: str          # postgresql | sqlite
+    scale: int
+    url: str           # SQLAlchemy async URL, what the server gets as DATABASE_URL
+    name: str          # database name or file path
+    admin_dsn: str = ""
+
+    @property
+    def label(self) -> str:
+        return scale_label(self.scale)
+
+    @property
+    def dsn(self) -> str:  # for asyncpg
+        return self.url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def pg_target(server: str, scale: int, prefix: str = "weilinli_bench") -> Target:
+    """server: postgresql://user@host:port (no database)."""
+    server = server.rstrip("/")
+    name = f"{prefix}_{scale_label(scale)}"
+    return Target("postgresql", scale, f"{server.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}",
+                  name, admin_dsn=f"{server}/postgres")
+
+
+def sqlite_target(scale: int, data_dir: Path = DATA_DIR) -> Target:
+    path = data_dir / f"weilinli-bench-{scale_label(scale)}.db"
+    return Target("sqlite", scale, f"sqlite+aiosqlite:///{path}", str(path))
+
+
+# ---- meta -------------------------------------------------------------------------------------------------------
+
+
+async def _pg_meta(t: Target) -> dict[str, Any] | None:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.admin_dsn)
+    try:
+        raw = await conn.fetchval("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+                                  t.name)
+    finally:
+        await conn.close()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def read_meta(t: Target) -> dict[str, Any] | None:
+    if t.kind == "postgresql":
+        return asyncio.run(_pg_meta(t))
+    side = Path(t.name + ".json")
+    if Path(t.name).exists() and side.exists():
+        return json.loads(side.read_text())
+    return None
+
+
+async def _pg_write_meta(t: Target, meta: dict[str, Any]) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.admin_dsn)
+    try:
+        text = json.dumps(meta).replace("'", "''")
+        await conn.execute(f"COMMENT ON DATABASE \"{t.name}\" IS '{text}'")
+    finally:
+        await conn.close()
+
+
+def write_meta(t: Target, meta: dict[str, Any]) -> None:
+    if t.kind == "postgresql":
+        asyncio.run(_pg_write_meta(t, meta))
+    else:
+        Path(t.name + ".json").write_text(json.dumps(meta, indent=1))
+
+
+# ---- create, seed, reset ----------------------------------------------------------------------------------------
+
+
+async def _pg_recreate(t: Target) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{t.name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{t.name}"')
+    finally:
+        await conn.close()
+
+
+async def _pg_drop(t: Target) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{t.name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def drop(t: Target) -> None:
+    if t.kind == "postgresql":
+        asyncio.run(_pg_drop(t))
+    else:
+        for suffix in ("", "-wal", "-shm", ".json"):
+            Path(t.name + suffix).unlink(missing_ok=True)
+
+
+def create_and_seed(t: Target, log=print) -> dict[str, Any]:
+    from app.db import migrate
+
+    started = time.perf_counter()
+    if t.kind == "postgresql":
+        asyncio.run(_pg_recreate(t))
+    else:
+        Path(t.name).parent.mkdir(parents=True, exist_ok=True)
+        drop(t)
+    migrate.upgrade(t.url)
+    migrated = time.perf_counter() - started
+    log(f"  {t.kind} {t.name}: migrated in {migrated:.1f}s; seeding {t.scale:,} reports")
+    if t.kind == "postgresql":
+        stats = asyncio.run(seeding.seed_postgresql(t.dsn, t.scale, log=log))
+    else:
+        stats = seeding.seed_sqlite(t.name, t.scale, log=log)
+    meta = {"reports": t.scale, "complete": True, "seeded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "rows": stats.rows, "seconds": round(stats.seconds, 1), "phases": {k: round(v, 1) for k, v in
+                                                                                stats.phases.items()},
+            "max_report_id": stats.rows.get("reports", 0), "max_event_id": stats.rows.get("report_events", 0),
+            "max_rating_id": stats.rows.get("report_ratings", 0), "migrate_seconds": round(migrated, 1)}
+    write_meta(t, meta)
+    return meta
+
+
+RESET_SQL = [
+    "DELETE FROM report_photos WHERE report_id > {r}",
+    "DELETE FROM report_followers WHERE report_id > {r}",
+    "DELETE FROM report_ratings WHERE report_id > {r} OR id > {g}",
+    "DELETE FROM report_events WHERE report_id > {r} OR id > {e}",
+    "DELETE FROM reports WHERE id > {r}",
+    "DELETE FROM refresh_tokens",
+    "DELETE FROM login_throttles",
+]
+
+
+async def _pg_reset(t: Target, meta: dict[str, Any]) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.dsn)
+    try:
+        extra = await conn.fetchval("SELECT count(*) FROM reports WHERE id > $1", meta["max_report_id"])
+        async with conn.transaction():
+            # reports written by a previous run may have been accepted etc.: events of seeded reports stay seeded
+            for sql in RESET_SQL:
+                await conn.execute(sql.format(r=meta["max_report_id"], e=meta["max_event_id"],
+                                              g=meta["max_rating_id"]))
+        await conn.execute("VACUUM (ANALYZE) reports, report_events, report_ratings, refresh_tokens")
+    finally:
+        await conn.close()
+    return extra
+
+
+def _sqlite_reset(t: Target, meta: dict[str, Any]) -> int:
+    conn = sqlite3.connect(t.name, isolation_level=None)
+    try:
+        extra = conn.execute("SELECT count(*) FROM reports WHERE id > ?", (meta["max_report_id"],)).fetchone()[0]
+        conn.execute("BEGIN IMMEDIATE")
+        for sql in RESET_SQL:
+            conn.execute(sql.format(r=meta["max_report_id"], e=meta["max_event_id"], g=meta["max_rating_id"]))
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return extra
+
+
+def reset(t: Target, meta: dict[str, Any]) -> int:
+    """Back to the seeded rows; returns how many reports were removed."""
+    return asyncio.run(_pg_reset(t, meta)) if t.kind == "postgresql" else _sqlite_reset(t, meta)
+
+
+def ensure(t: Target, *, reuse: bool, log=print) -> tuple[dict[str, Any], bool]:
+    """(meta, seeded_now)."""
+    if reuse:
+        meta = read_meta(t)
+        if meta and meta.get("complete") and meta.get("reports") == t.scale:
+            removed = reset(t, meta)
+            log(f"  reusing {t.kind} {t.name} (seeded {meta['seeded_at']}); removed {removed:,} reports of an "
+                "earlier run")
+            return meta, False
+    return create_and_seed(t, log=log), True
