@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -21,26 +21,32 @@ from app.users.models import Role, User, UserGrid
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
+# Built once: the user, their admin scope node, and (one row each) a grid worker's grids, in one round trip.
+_PRINCIPAL_ROWS = (
+    select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
+           User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id)
+    .outerjoin(Grid, Grid.id == User.scope_grid_id)
+    .outerjoin(UserGrid, UserGrid.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 async def load_principal(db: AsyncSession, user_id: int, *, role: str | None = None,
                          issued_at: datetime | None = None) -> Principal | None:
     """The Principal of an active user (None if missing, inactive, of another role than the token says, or
     when the token predates a password change)."""
-    row = (await db.execute(
-        select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
-               User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at)
-        .outerjoin(Grid, Grid.id == User.scope_grid_id)
-        .where(User.id == user_id)
-    )).one_or_none()
-    if row is None or not row.is_active or (role is not None and row.role != role):
+    rows = (await db.execute(_PRINCIPAL_ROWS, {"user_id": user_id})).all()
+    if not rows:
+        return None
+    row = rows[0]
+    if not row.is_active or (role is not None and row.role != role):
         return None
     if issued_at is not None and row.password_changed_at is not None \
             and issued_at < row.password_changed_at.replace(microsecond=0):
         return None
     user_role = Role(row.role)
-    grid_ids: frozenset[int] = frozenset()
-    if user_role is Role.grid_worker:
-        grid_ids = frozenset((await db.execute(
-            select(UserGrid.grid_id).where(UserGrid.user_id == row.id))).scalars())
+    grid_ids = frozenset(r.grid_id for r in rows if r.grid_id is not None) \
+        if user_role is Role.grid_worker else frozenset()
     admin = user_role is Role.admin
     return Principal(user_id=row.id, role=user_role, building_id=row.building_id, community_id=row.community_id,
                      grid_ids=grid_ids, department_id=row.department_id, scope_grid_id=row.scope_grid_id,

@@ -40,6 +40,9 @@ class Report(IdMixin, Base):
         Index("ix_reports_street_created", "street_id", "created_at", "id"),
         Index("ix_reports_category_id", "category_id"),
         Index("ix_reports_state_resolved_at", "state", "resolved_at"),  # the auto-close sweep
+        # foreign keys that are checked when a report is deleted or merged into
+        Index("ix_reports_merged_into_id", "merged_into_id"),
+        Index("ix_reports_handler_user_id", "handler_user_id"),
     )
 
     number: Mapped[str] = mapped_column(String(24))
