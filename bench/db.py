@@ -161,11 +161,15 @@ def create_and_seed(t: Target, log=print) -> dict[str, Any]:
     return meta
 
 
+# children first, each an indexed range; foreign-key triggers are skipped (session_replication_role = replica on
+# PostgreSQL: reports.merged_into_id has no index, so the check would scan the table once per deleted report)
 RESET_SQL = [
     "DELETE FROM report_photos WHERE report_id > {r}",
     "DELETE FROM report_followers WHERE report_id > {r}",
-    "DELETE FROM report_ratings WHERE report_id > {r} OR id > {g}",
-    "DELETE FROM report_events WHERE report_id > {r} OR id > {e}",
+    "DELETE FROM report_ratings WHERE report_id > {r}",
+    "DELETE FROM report_ratings WHERE id > {g}",
+    "DELETE FROM report_events WHERE report_id > {r}",
+    "DELETE FROM report_events WHERE id > {e}",
     "DELETE FROM reports WHERE id > {r}",
     "DELETE FROM refresh_tokens",
     "DELETE FROM login_throttles",
@@ -179,7 +183,7 @@ async def _pg_reset(t: Target, meta: dict[str, Any]) -> int:
     try:
         extra = await conn.fetchval("SELECT count(*) FROM reports WHERE id > $1", meta["max_report_id"])
         async with conn.transaction():
-            # reports written by a previous run may have been accepted etc.: events of seeded reports stay seeded
+            await conn.execute("SET LOCAL session_replication_role = replica")
             for sql in RESET_SQL:
                 await conn.execute(sql.format(r=meta["max_report_id"], e=meta["max_event_id"],
                                               g=meta["max_rating_id"]))
@@ -193,6 +197,7 @@ def _sqlite_reset(t: Target, meta: dict[str, Any]) -> int:
     conn = sqlite3.connect(t.name, isolation_level=None)
     try:
         extra = conn.execute("SELECT count(*) FROM reports WHERE id > ?", (meta["max_report_id"],)).fetchone()[0]
+        conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("BEGIN IMMEDIATE")
         for sql in RESET_SQL:
             conn.execute(sql.format(r=meta["max_report_id"], e=meta["max_event_id"], g=meta["max_rating_id"]))
@@ -213,6 +218,9 @@ def ensure(t: Target, *, reuse: bool, log=print) -> tuple[dict[str, Any], bool]:
     if reuse:
         meta = read_meta(t)
         if meta and meta.get("complete") and meta.get("reports") == t.scale:
+            from app.db import migrate
+
+            migrate.upgrade(t.url)  # migrations added since the seeding (e.g. an index) apply to the seeded rows
             removed = reset(t, meta)
             log(f"  reusing {t.kind} {t.name} (seeded {meta['seeded_at']}); removed {removed:,} reports of an "
                 "earlier run")

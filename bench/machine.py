@@ -106,6 +106,16 @@ def wait_quiet(max_wait: float, threshold: float = 0.25, log=print) -> float:
     return load
 
 
+def wait_idle(pid: int, max_wait: float = 15.0, threshold: float = 0.1) -> None:
+    """Wait until the server has drained what wrk left in flight (its CPU use falls below `threshold` cores)."""
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        m = CpuMonitor(pid).start()
+        time.sleep(0.3)
+        if m.stop().server < threshold:
+            return
+
+
 def describe() -> dict[str, str]:
     cpu = "?"
     try:

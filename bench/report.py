@@ -70,7 +70,7 @@ def verdicts(runs: list[ScaleRun]) -> list[Verdict]:
             out.append(Verdict(f"list endpoints' p50 at {large.label} ≤ {LIST_P50_GROWTH_MAX}× p50 at {small.label}",
                                not grown, "missed by " + ", ".join(grown) if grown else "met"))
     large = runs[-1]
-    stats = [r for r in large.results.values() if r.name.startswith("stats_") and r.single]
+    stats = [r for r in large.results.values() if r.name.startswith("stats_") and r.single and r.single.requests]
     if stats:
         slow = [f"{r.name} {_ms(r.single.p50_ms)} ms" for r in stats if r.single.p50_ms > STATS_MAX_MS]
         out.append(Verdict(f"{large.label}: a community's statistics ≤ {STATS_MAX_MS:.0f} ms (one request alone)",
@@ -87,11 +87,11 @@ def _status_text(r) -> str:
 
 def scale_table(run: ScaleRun) -> list[str]:
     bare, raw = baselines(run)
-    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | × bare | × raw query | cores: server / PostgreSQL / wrk "
-             "/ other |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| endpoint | req/s | p50 ms | p99 ms | errors | × bare | × raw query | items/page | cores: server / "
+             "database / wrk / other |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in run.results.values():
         if r.skipped:
-            lines.append(f"| {r.title} | – | – | – | – | – | – | {r.skipped} |")
+            lines.append(f"| {r.title} | – | – | – | – | – | – | – | {r.skipped} |")
             continue
         x = r.result
         cpu = r.cpu
@@ -101,6 +101,7 @@ def scale_table(run: ScaleRun) -> list[str]:
         lines.append(
             f"| {r.title}{flag} | {x.rps:,.0f} | {_ms(x.p50_ms)} | {_ms(x.p99_ms)} | {x.errors} | "
             f"{_ratio(x.rps, bare)} | {_ratio(x.rps, raw)} | "
+            f"{'' if r.items_per_page is None else f'{r.items_per_page:.1f}'} | "
             f"{cpu.get('server', 0):.2f} / {cpu.get('postgres', 0):.2f} / {cpu.get('wrk', 0):.2f} / "
             f"{cpu.get('other', 0):.2f} |")
     return lines
@@ -123,14 +124,17 @@ def growth_table(runs: list[ScaleRun]) -> list[str]:
         return []
     small, large = runs[0], runs[-1]
     lines = [f"| list endpoint | p50 at {small.label} (ms) | p50 at {large.label} (ms) | ratio | "
-             f"target ≤ {LIST_P50_GROWTH_MAX}× |", "|---|---:|---:|---:|---|"]
+             f"target ≤ {LIST_P50_GROWTH_MAX}× | items/page at {small.label} → {large.label} |",
+             "|---|---:|---:|---:|---|---|"]
     for name, r in large.results.items():
         s = small.results.get(name)
         if r.kind not in ("list",) or not r.result or not s or not s.result:
             continue
         g = r.result.p50_ms / s.result.p50_ms if s.result.p50_ms else 0
+        ipp = (f"{s.items_per_page:.1f} → {r.items_per_page:.1f}" if s.items_per_page is not None
+               and r.items_per_page is not None else "")
         lines.append(f"| {r.title} | {_ms(s.result.p50_ms)} | {_ms(r.result.p50_ms)} | {g:.2f}× | "
-                     f"{'met' if g <= LIST_P50_GROWTH_MAX else 'missed'} |")
+                     f"{'met' if g <= LIST_P50_GROWTH_MAX else 'missed'} | {ipp} |")
     return lines
 
 
@@ -211,7 +215,10 @@ def render(runs: list[ScaleRun], info: dict[str, Any], command: str) -> str:
              "`GET /bench/bare` returns a fixed small JSON; `GET /bench/raw-query` runs one single-row primary-key "
              "SELECT on `reports` with the driver (asyncpg pool / aiosqlite), no ORM",
              "- cores: average CPU cores used during the measured run by the server, the database, wrk, and every "
-             "other process on the machine (other work on the machine shows there)", ""]
+             "other process on the machine (other work on the machine shows there); the same code measured twice "
+             "on this shared machine differs by up to ~15%, so smaller differences are noise",
+             "- targets: the issue's; `× raw query` is the endpoint's req/s over the raw-query baseline's",
+             ""]
     lines += ["## Seeding", ""]
     for run in runs:
         lines += seed_lines(run)

@@ -199,7 +199,7 @@ def b_submit(ctx: Ctx) -> list[Req]:
 async def prepare_accept_pool(ctx: Ctx, n: int) -> list[tuple[int, int]]:
     """Insert n fresh `submitted` reports (version 1, with their submit event) in the single-grid workers' grids,
     numbered after today's counter; returns [(report id, worker id)]."""
-    from bench.seed import EVENT_COLS, REPORT_COLS, Ids, submitted_pool_rows
+    from bench.seed import EVENT_COLS, REPORT_COLS, submitted_pool_rows
 
     engine = create_async_engine(ctx.db_url)
     try:
@@ -231,8 +231,7 @@ async def prepare_accept_pool(ctx: Ctx, n: int) -> list[tuple[int, int]]:
                                 {"s": street, "d": day, "n": n})
                 last = (await one("SELECT last FROM report_counters WHERE street_id = :s AND day = :d",
                                   s=street, d=day))[0]
-            ids = Ids(report=(await one("SELECT coalesce(max(id), 0) FROM reports"))[0],
-                      event=(await one("SELECT coalesce(max(id), 0) FROM report_events"))[0])
+            ids = await _reserve_ids(c, ctx.kind, n)
             cats = [(cid, minutes * 60.0) for cid, minutes in ctx.facts.categories]
             reports, events, _ = submitted_pool_rows(grids, reporter_of_grid, n, last - n, now, ids, ctx.rng, cats)
         if ctx.kind == "postgresql":
@@ -243,9 +242,6 @@ async def prepare_accept_pool(ctx: Ctx, n: int) -> list[tuple[int, int]]:
                 async with conn.transaction():
                     await conn.copy_records_to_table("reports", records=reports, columns=list(REPORT_COLS))
                     await conn.copy_records_to_table("report_events", records=events, columns=list(EVENT_COLS))
-                for table in ("reports", "report_events"):
-                    await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                       f"(SELECT max(id) + 1 FROM {table}), false)")
                 await conn.execute("ANALYZE reports")
             finally:
                 await conn.close()
@@ -266,6 +262,26 @@ async def prepare_accept_pool(ctx: Ctx, n: int) -> list[tuple[int, int]]:
         await engine.dispose()
     grid_idx = REPORT_COLS.index("grid_id")
     return [(r[0], worker_of_grid[r[grid_idx]]) for r in reports]
+
+
+async def _reserve_ids(c: Any, kind: str, n: int) -> Any:
+    """Ids the server will not hand out while it runs: taken from the sequences on PostgreSQL; on SQLite (rowids:
+    max + 1) far above the current maximum, so later inserts continue above them."""
+    from bench.seed import Ids
+
+    if kind == "postgresql":
+        firsts = []
+        for table in ("reports", "report_events"):
+            seq = f"pg_get_serial_sequence('{table}', 'id')"
+            got = [r[0] for r in (await c.execute(text(
+                f"SELECT nextval({seq}) FROM generate_series(1, :n)"), {"n": n})).all()]
+            if got != list(range(got[0], got[0] + n)):
+                raise RuntimeError(f"ids of {table} not contiguous; run again")
+            firsts.append(got[0] - 1)
+        return Ids(report=firsts[0], event=firsts[1])
+    top = [(await c.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}"))).scalar_one()
+           for t in ("reports", "report_events")]
+    return Ids(report=top[0] + 100_000, event=top[1] + 100_000)
 
 
 def accept_requests(ctx: Ctx, pool: list[tuple[int, int]]) -> list[Req]:

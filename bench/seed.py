@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import multiprocessing
 import random
 import sqlite3
 import time
@@ -411,6 +412,35 @@ def report_chunks(w: World, n: int, rng: random.Random, ids: Ids, counters: Coun
         yield reports, events, ratings
 
 
+def _producer(queue, w: World, n: int, seed: int, chunk: int) -> None:  # noqa: ANN001 - a multiprocessing queue
+    ids, counters = Ids(), Counters()
+    for item in report_chunks(w, n, random.Random(seed), ids, counters, chunk):
+        queue.put(item)
+    queue.put(("done", counters.last, ids))
+
+
+def generated_chunks(w: World, n: int, seed: int, ids: Ids, counters: Counters,
+                     chunk: int = 50_000) -> Iterator[tuple[list, list, list]]:
+    """report_chunks() computed in a forked process, so generating the next chunk overlaps loading this one;
+    `ids` and `counters` are filled in at the end."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue(maxsize=2)
+    proc = ctx.Process(target=_producer, args=(queue, w, n, seed, chunk), daemon=True)
+    proc.start()
+    try:
+        while True:
+            item = queue.get(timeout=900)
+            if item[0] == "done":
+                counters.last.update(item[1])
+                ids.report, ids.event, ids.rating = item[2].report, item[2].event, item[2].rating
+                break
+            yield item
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
+
+
 # ---- rows of the small tables ---------------------------------------------------------------------------------
 
 
@@ -485,7 +515,7 @@ async def seed_postgresql(dsn: str, n_reports: int, *, seed: int = 20261122, log
         stats.phases["world"] = time.perf_counter() - started
         gen_s = copy_s = 0.0
         t = time.perf_counter()
-        for reports, events, ratings in report_chunks(w, n_reports, rng, ids, counters):
+        for reports, events, ratings in generated_chunks(w, n_reports, seed + 1, ids, counters):
             t1 = time.perf_counter()
             gen_s += t1 - t
             async with conn.transaction():
@@ -506,7 +536,7 @@ async def seed_postgresql(dsn: str, n_reports: int, *, seed: int = 20261122, log
         for table in ID_TABLES:
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
-        stats.phases["generate"] = gen_s
+        stats.phases["wait_for_generator"] = gen_s
         stats.phases["copy"] = copy_s
         t = time.perf_counter()
         await conn.execute("SET session_replication_role = origin")
@@ -559,7 +589,7 @@ def seed_sqlite(path: str, n_reports: int, *, seed: int = 20261122, log=print) -
         stats.phases["world"] = time.perf_counter() - started
         gen_s = ins_s = 0.0
         t = time.perf_counter()
-        for reports, events, ratings in report_chunks(w, n_reports, rng, ids, counters):
+        for reports, events, ratings in generated_chunks(w, n_reports, seed + 1, ids, counters):
             t1 = time.perf_counter()
             gen_s += t1 - t
             conn.execute("BEGIN")
@@ -579,7 +609,7 @@ def seed_sqlite(path: str, n_reports: int, *, seed: int = 20261122, log=print) -
                        [(s, d, last) for (s, d), last in counters.last.items()])
         conn.execute("COMMIT")
         stats.add("report_counters", len(counters.last))
-        stats.phases["generate"] = gen_s
+        stats.phases["wait_for_generator"] = gen_s
         stats.phases["insert"] = ins_s
         t = time.perf_counter()
         conn.execute("ANALYZE")
