@@ -124,7 +124,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def app_settings(request: Request) -> Settings:
+async def app_settings(request: Request) -> Settings:
     """The settings of the app serving this request (tests build apps with their own)."""
     return request.app.state.settings
 

@@ -34,7 +34,12 @@ class Report(IdMixin, Base):
         UniqueConstraint("street_id", "number", name="uq_reports_street_id_number"),
         # queues: every list is keyset-paginated on (created_at, id) within one of these
         Index("ix_reports_reporter_created", "reporter_id", "created_at", "id"),
-        Index("ix_reports_community_created", "community_id", "created_at", "id"),
+        # covering on PostgreSQL: a community's statistics are index-only scans (SQLite ignores INCLUDE)
+        Index("ix_reports_community_created", "community_id", "created_at", "id",
+              postgresql_include=["state", "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by",
+                                  "rating", "reopen_count", "auto_closed"]),
+        # a grid's queue by state (and category): filtered queues and the per-state counts
+        Index("ix_reports_grid_state_category", "grid_id", "state", "category_id", "created_at", "id"),
         Index("ix_reports_grid_created", "grid_id", "created_at", "id"),
         Index("ix_reports_department_created", "handler_department_id", "created_at", "id"),
         Index("ix_reports_street_created", "street_id", "created_at", "id"),

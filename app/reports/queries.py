@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -158,14 +158,25 @@ def _escape_like(s: str) -> str:
 async def list_reports(db: AsyncSession, p: Principal, *, view: View | None, states: list[State] | None,
                        limit: int, cursor: str | None, **filters) -> tuple[list[ReportSummary], str | None]:
     now = datetime.now(UTC)
-    stmt = select(*SUMMARY_COLUMNS).join(User, User.id == Report.reporter_id).where(queue_condition(p, view))
-    if states:
-        stmt = stmt.where(Report.state.in_(states))
-    stmt = _filters(stmt, now=now, **filters)
-    stmt = keyset(stmt, [Report.created_at, Report.id], [datetime, int], cursor, limit, descending=True)
+
+    def page(where: ColumnElement[bool]) -> Select:
+        stmt = select(*SUMMARY_COLUMNS).join(User, User.id == Report.reporter_id).where(where)
+        if states:
+            stmt = stmt.where(Report.state.in_(states))
+        stmt = _filters(stmt, now=now, **filters)
+        return keyset(stmt, [Report.created_at, Report.id], [datetime, int], cursor, limit, descending=True)
+
+    if p.role is Role.grid_worker and view in (None, View.queue) and len(p.grid_ids) > 1:
+        # grid_id IN (a, b) ORDER BY created_at would sort every report of every grid: take each grid's page
+        # from its own (grid_id, created_at, id) index range and merge them
+        parts = [page(Report.grid_id == g).subquery() for g in sorted(p.grid_ids)]
+        merged = union_all(*(select(part) for part in parts)).subquery()
+        stmt = select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+    else:
+        stmt = page(queue_condition(p, view))
     rows = (await db.execute(stmt)).all()  # plain rows, not ORM objects: lists are the hot path
-    page, nxt = page_of(rows, limit, lambda row: [row.created_at, row.id])
-    return [ReportSummary(**_summary_fields(p, r, r.reporter_name, now)) for r in page], nxt
+    page_rows, nxt = page_of(rows, limit, lambda row: [row.created_at, row.id])
+    return [ReportSummary(**_summary_fields(p, r, r.reporter_name, now)) for r in page_rows], nxt
 
 
 async def count_by_state(db: AsyncSession, p: Principal, *, view: View | None, **filters) -> StateCounts:

@@ -29,8 +29,12 @@ STEP_ERRORS = error_responses(401, 403, 404, 409, 413, 422, 500)
 class QueueFilters:
     """Filters shared by the queue and its per-state counts."""
 
-    def __init__(
-        self,
+    def __init__(self, view, filters):
+        self.view = view
+        self.filters = filters
+
+
+async def queue_filters(
         view: Annotated[View | None, Query(description="Residents: mine (default), community, following. "
                                                        "Staff: queue (default) or mine (reports I filed).")] = None,
         category_id: Annotated[list[ObjectId] | None, Query(max_length=20)] = None,
@@ -41,10 +45,9 @@ class QueueFilters:
                           Query(max_length=4)] = None,
         q: Annotated[str | None, Query(min_length=1, max_length=50, description="Text in the title.")] = None,
         grid_id: IdQuery = None,
-    ):
-        self.view = view
-        self.filters = dict(categories=category_id, overdue=overdue, created_from=created_from,
-                            created_to=created_to, sources=source, q=q, grid_id=grid_id)
+) -> QueueFilters:
+    return QueueFilters(view, dict(categories=category_id, overdue=overdue, created_from=created_from,
+                                   created_to=created_to, sources=source, q=q, grid_id=grid_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Submit a report (报事)", response_model=ReportRead,
@@ -57,7 +60,7 @@ async def submit(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
 
 @router.get("", summary="My queue: reports I may see, newest first", response_model=Page[ReportSummary],
             responses=LIST_ERRORS)
-async def list_reports(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends()],
+async def list_reports(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)],
                        state: Annotated[list[State] | None, Query(max_length=9)] = None,
                        limit: Limit = 20, cursor: Cursor = None):
     items, nxt = await queries.list_reports(db, p, view=f.view, states=state, limit=limit, cursor=cursor,
@@ -67,7 +70,7 @@ async def list_reports(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFil
 
 @router.get("/counts", summary="Reports per state in my queue (for tabs)", response_model=StateCounts,
             responses=LIST_ERRORS)
-async def counts(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends()]):
+async def counts(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
     return await queries.count_by_state(db, p, view=f.view, **f.filters)
 
 

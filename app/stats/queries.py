@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    extract,
     func,
     literal_column,
     or_,
@@ -130,7 +129,8 @@ def duration_seconds(dialect: str, end: Any, begin: Any) -> ColumnElement[Any]:
     """end - begin in seconds. PostgreSQL: exact (microseconds). SQLite: from julianday, a double with ~0.05 ms
     of noise, so each value is rounded to the millisecond."""
     if dialect == "postgresql":
-        return extract("epoch", end - begin)
+        # date_part is double precision; EXTRACT is numeric since PostgreSQL 14, and sorting numeric is slow
+        return func.date_part("epoch", end - begin)
     return func.round((func.julianday(end) - func.julianday(begin)) * 86400.0, 3)
 
 
@@ -145,6 +145,8 @@ ACCEPT, RESOLVE = 1, 2
 async def durations(db: AsyncSession, rs: ReportSet, dialect: str) -> dict[int, dict[str, Any]]:
     """{ACCEPT|RESOLVE: {count, mean, median, p90}} in seconds; kinds with no rows are missing."""
     conds = rs.conditions()
+    if dialect == "postgresql":
+        return await _durations_postgresql(db, conds)
     accept = select(literal_column(str(ACCEPT), Integer).label("kind"),
                     duration_seconds(dialect, Report.accepted_at, Report.created_at).label("d"))\
         .where(*conds, Report.accepted_at.is_not(None))
@@ -160,6 +162,22 @@ async def durations(db: AsyncSession, rs: ReportSet, dialect: str) -> dict[int, 
                   func.max(case((ranked.c.rn == _rank(ranked.c.n, 90), ranked.c.d))).label("p90"))\
         .group_by(ranked.c.kind)
     return {row.kind: dict(row._mapping) for row in (await db.execute(stmt)).all()}
+
+
+async def _durations_postgresql(db: AsyncSession, conds: list[ColumnElement[bool]]) -> dict[int, dict[str, Any]]:
+    """The same figures in one pass over the set: percentile_disc(q) is the nearest-rank value (rank ceil(q·n));
+    count, avg and percentile_disc skip the NULLs of reports without the step."""
+    cols = []
+    for end in (Report.accepted_at, Report.resolved_at):
+        d = duration_seconds("postgresql", end, Report.created_at)
+        cols += [func.count(d), func.avg(d), func.percentile_disc(0.5).within_group(d),
+                 func.percentile_disc(0.9).within_group(d)]
+    row = (await db.execute(select(*cols).where(*conds))).one()
+    out = {}
+    for kind, i in ((ACCEPT, 0), (RESOLVE, 4)):
+        if row[i]:
+            out[kind] = {"kind": kind, "count": row[i], "mean": row[i + 1], "median": row[i + 2], "p90": row[i + 3]}
+    return out
 
 
 # ---- series: buckets of created_at in China time ------------------------------------------------------------

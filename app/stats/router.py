@@ -101,17 +101,21 @@ To = Annotated[AwareDatetime | None, Query(description="End (excluded), ISO 8601
 class StatsParams:
     """The period and filters every staff statistic takes."""
 
-    def __init__(self, from_: From = None, to: To = None,
+    def __init__(self, query):
+        self.query = query
+
+
+async def stats_params(from_: From = None, to: To = None,
                  department_id: Annotated[int | None, Query(ge=1, le=2**53, description="Handling department.")]
                  = None,
                  grid_id: Annotated[int | None, Query(ge=1, le=2**53, description="A node of the grid tree in "
                                                                                    "your scope.")] = None,
-                 category_id: IdQuery = None):
-        self.query = service.StatsQuery(start=from_, end=to, department_id=department_id, grid_id=grid_id,
-                                        category_id=category_id)
+                 category_id: IdQuery = None) -> StatsParams:
+    return StatsParams(service.StatsQuery(start=from_, end=to, department_id=department_id, grid_id=grid_id,
+                                          category_id=category_id))
 
 
-Params = Annotated[StatsParams, Depends()]
+Params = Annotated[StatsParams, Depends(stats_params)]
 
 
 @router.get("/figures", summary="Figures for your scope: counts, rates, durations", response_model=Figures,
