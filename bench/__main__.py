@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         duration=args.duration, warmup=args.warmup, reuse=args.reuse,
         only=args.only.split(",") if args.only else None,
         profile=(None if args.profile == "auto" else [p for p in args.profile.split(",") if p and p != "none"]),
-        pg_server=args.pg, out_dir=Path(args.out))
+        pg_server=args.pg, out_dir=Path(args.out), quiet_wait=args.quiet_wait)
     started = time.monotonic()
     runs, info = runner.run(opts)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--only", help="comma-separated scenario names (baselines always run)")
     r.add_argument("--profile", default="auto", help="scenarios to profile with py-spy, 'auto' (the slowest read "
                                                      "and the slowest write) or 'none'")
+    r.add_argument("--quiet-wait", type=float, default=180.0,
+                   help="seconds to wait for other processes to calm down before each measurement (default 180); "
+                        "a measurement disturbed by them is taken again, twice at most")
     r.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     r.set_defaults(func=cmd_run)
 

@@ -219,6 +219,11 @@ def render(runs: list[ScaleRun], info: dict[str, Any], command: str) -> str:
              "on this shared machine differs by up to ~15%, so smaller differences are noise",
              "- targets: the issue's; `× raw query` is the endpoint's req/s over the raw-query baseline's",
              ""]
+    served = {(r.server.get("commit"), r.server.get("dirty")) for r in runs if r.server.get("commit")}
+    if served and served != {(info["commit"], info.get("dirty"))}:
+        lines += ["- app code served: " + "; ".join(
+            f"{r.label}: commit {r.server.get('commit')}" + (" + working-tree changes" if r.server.get("dirty") else "")
+            for r in runs), ""]
     lines += ["## Seeding", ""]
     for run in runs:
         lines += seed_lines(run)

@@ -24,6 +24,8 @@ from bench.scenarios import SCENARIOS, Ctx, Scenario, accept_requests, load_fact
 from bench.server import Server, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
+OTHER_LOAD_MAX = 0.3      # cores used by other processes during a measurement before it is measured again
+OTHER_LOAD_RETRIES = 2
 
 
 @dataclass
@@ -147,7 +149,9 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
     scenarios = [s for s in SCENARIOS if not opts.only or s.name in opts.only or s.kind == "baseline"]
     requests_used: dict[str, list[Req]] = {}
     with Server(env, workers=opts.workers, log_path=work / "server.log") as srv:
-        run.server = {"pid": srv.pid, "workers": opts.workers, "module": "bench.app:app"}
+        run.server = {"pid": srv.pid, "workers": opts.workers, "module": "bench.app:app",
+                      "commit": _git("rev-parse", "--short", "HEAD"),
+                      "dirty": bool(_git("status", "--porcelain", "--", "app", "migrations"))}
         routes = _routes(srv.base_url)
         facts = asyncio.run(load_facts(target.url, rng))
         ctx = Ctx(srv.base_url, make_settings(target.url, secret), secret, target.url, opts.db, facts, rng)
@@ -165,7 +169,10 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
                 res.skipped = f"failed: {exc}"
                 _log(f"  {sc.name:<20} FAILED: {exc}")
         for name in _profile_targets(opts, run):
-            _profile(opts, run, name, ctx, srv, work, wrk_log)
+            try:
+                _profile(opts, run, name, ctx, srv, work, wrk_log)
+            except Exception as exc:  # noqa: BLE001 - e.g. py-spy missing: the measurements stand without it
+                _log(f"  profile of {name} failed: {exc}")
     uploads_cleanup(uploads)
     # the SQL of each endpoint, from a second server with the capture switched on
     run.captures = _capture(opts, target, secret, uploads, ctx, requests_used, work)
@@ -200,13 +207,21 @@ def _measure(opts: Options, sc: Scenario, ctx: Ctx, srv: Server, res: ScenarioRe
                 threads=opts.threads, log=wrk_log)
     if sc.one_shot:
         reqs = _requests(sc, ctx, sc.one_shot, srv.pid)
-    machine.wait_idle(srv.pid)
-    res.busy_before = machine.wait_quiet(opts.quiet_wait, log=_log)
-    mon = machine.CpuMonitor(srv.pid).start()
-    res.result = run_wrk(srv.base_url, reqs, script, seconds=opts.duration, connections=opts.connections,
+    for attempt in range(1 + OTHER_LOAD_RETRIES):
+        if attempt and sc.one_shot:
+            reqs = _requests(sc, ctx, sc.one_shot, srv.pid)
+        machine.wait_idle(srv.pid)
+        busy = machine.wait_quiet(opts.quiet_wait, log=_log)
+        mon = machine.CpuMonitor(srv.pid).start()
+        result = run_wrk(srv.base_url, reqs, script, seconds=opts.duration, connections=opts.connections,
                          threads=opts.threads, log=wrk_log, one_shot=bool(sc.one_shot))
-    res.cpu = mon.stop().as_dict()
-    res.cpu["wrk"] = round(res.result.wrk_cpu_s / max(res.result.seconds, 1e-6), 2)
+        cpu = mon.stop().as_dict()
+        cpu["wrk"] = round(result.wrk_cpu_s / max(result.seconds, 1e-6), 2)
+        if res.result is None or cpu["other"] < res.cpu["other"]:
+            res.result, res.cpu, res.busy_before = result, cpu, busy
+        if cpu["other"] <= OTHER_LOAD_MAX:
+            break
+        _log(f"    other processes used {cpu['other']:.2f} cores during the run: measuring again")
     _log(f"  {sc.name:<20} {_fmt(res.result)}  cpu {res.cpu}")
     if sc.single_connection:
         machine.wait_idle(srv.pid, max_wait=60)
