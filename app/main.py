@@ -66,8 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
 
-    for r in (health_router, metrics_router, auth_router, users_router, org_router, uploads_router, reports_router,
-              stats_router):
+    # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
+    for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, stats_router,
+              org_router):
         app.include_router(r)
     return app
 

@@ -208,7 +208,7 @@ def render(runs: list[ScaleRun], info: dict[str, Any], command: str) -> str:
              f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; Python {m['python']}; {info['database']}; "
              f"{m['wrk']}",
              f"- server: `uvicorn bench.app:app --workers {o['workers']} --no-access-log`, WEILINLI_ENV=production, "
-             "LOG_LEVEL=WARNING, default pool (DB_POOL_SIZE 10 + DB_MAX_OVERFLOW 10), argon2id at the production cost",
+             "LOG_LEVEL=WARNING, default pool (DB_POOL_SIZE 20, DB_MAX_OVERFLOW 0), argon2id at the production cost",
              f"- load: wrk, {o['threads']} threads, {o['connections']} connections, {o['warmup_s']:.0f} s warm-up then "
              f"{o['duration_s']:.0f} s per endpoint, on the same machine; latencies are wrk's (`--latency`)",
              "- baselines on the same server process (bench/app.py, mounted only with WEILINLI_BENCH_BASELINES=1): "

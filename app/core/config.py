@@ -32,8 +32,8 @@ class Settings(BaseSettings):
 
     weilinli_env: Env = Env.development
     database_url: str = "sqlite+aiosqlite:///./weilinli.db"
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
 
     jwt_secret: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -77,14 +78,26 @@ class InvalidToken(Exception):
 
 
 def decode_token(settings: Settings, secret: str, token: str, *, expected: TokenType) -> TokenClaims:
-    """Verify signature (pinned algorithm), exp, iat, iss, aud, sub, jti and the token type."""
+    """Verify signature (pinned algorithm), exp, iat, iss, aud, sub, jti and the token type.
+
+    A client sends the same access token with every request for its lifetime: the checks that cannot change
+    (signature, claims, type) are remembered per token string, and only expiry is checked again on each use."""
+    claims = _verified(token, secret, settings.jwt_algorithm, settings.jwt_audience, settings.jwt_issuer, expected)
+    if claims.exp.timestamp() < int(time.time()):  # what the library checks, with no leeway
+        raise InvalidToken("expired")
+    return claims
+
+
+@lru_cache(maxsize=8192)
+def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: str,
+              expected: TokenType) -> TokenClaims:
+    """Raises InvalidToken (never cached) unless the token is one we signed, of the expected type."""
     try:
         header = jwt.get_unverified_header(token)
-        if header.get("alg") != settings.jwt_algorithm:
+        if header.get("alg") != algorithm:
             raise InvalidToken("algorithm")
         data = jwt.decode(
-            token, secret, algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+            token, secret, algorithms=[algorithm], audience=audience, issuer=issuer,
             options={"require_exp": True, "require_aud": True, "require_iss": True,
                      "require_iat": True, "require_sub": True, "require_jti": True},
         )

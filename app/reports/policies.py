@@ -81,8 +81,8 @@ def sees_internal(p: Principal, r: ReportFacts) -> bool:
     return is_staff(p) and can_view(p, r)
 
 
-def sees_reporter_name(p: Principal, r: ReportFacts, hide_reporter: bool) -> bool:
-    return not hide_reporter or is_staff(p) or p.user_id == r.reporter_id
+def sees_reporter_name(p: Principal, reporter_id: int, hide_reporter: bool) -> bool:
+    return not hide_reporter or is_staff(p) or p.user_id == reporter_id
 
 
 def sees_hidden_content(p: Principal, r: ReportFacts) -> bool:

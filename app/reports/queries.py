@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -40,6 +41,8 @@ SUMMARY_COLUMNS = (
     Report.follower_count, Report.reopen_count, Report.respond_by, Report.resolve_by, Report.hidden_at,
     Report.created_at, User.display_name.label("reporter_name"),
 )
+# Built once: a select of 23 columns costs more Python to construct than the query costs PostgreSQL to run.
+_SUMMARY_SELECT = select(*SUMMARY_COLUMNS).join(User, User.id == Report.reporter_id)
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
@@ -62,28 +65,31 @@ async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[
     return report, facts_of(report)
 
 
-def _reporter(p: Principal, r: Report, name: str) -> PersonRef | None:
-    return PersonRef(id=r.reporter_id, display_name=name) \
-        if policies.sees_reporter_name(p, facts_of(r), r.hide_reporter) else None
+_SUMMARY_KEYS = ("id", "number", "title", "category_id", "state", "version", "source", "is_public", "community_id",
+                 "grid_id", "building_id", "handler_department_id", "follower_count", "reopen_count", "respond_by",
+                 "resolve_by", "created_at")
+_summary_values = attrgetter(*_SUMMARY_KEYS)  # one C call per row instead of 17 attribute lookups
 
 
 def _summary_fields(p: Principal, r: Report, reporter_name: str, now: datetime) -> dict:
-    return dict(
-        id=r.id, number=r.number, title=r.title, category_id=r.category_id, state=r.state, version=r.version,
-        source=r.source, is_public=r.is_public, community_id=r.community_id, grid_id=r.grid_id,
-        building_id=r.building_id, handler_department_id=r.handler_department_id,
-        reporter=_reporter(p, r, reporter_name), follower_count=r.follower_count, reopen_count=r.reopen_count,
-        respond_by=r.respond_by, resolve_by=r.resolve_by, overdue=is_overdue(r, now), created_at=r.created_at)
+    """The summary of a report or of a queue row (both carry the same attribute names)."""
+    out = dict(zip(_SUMMARY_KEYS, _summary_values(r), strict=True))
+    out["reporter"] = PersonRef(id=r.reporter_id, display_name=reporter_name) \
+        if policies.sees_reporter_name(p, r.reporter_id, r.hide_reporter) else None
+    out["overdue"] = is_overdue(r, now)
+    return out
 
 
 async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_acted: bool = False) -> ReportRead:
     """The report as this principal sees it. `just_acted`: the principal has just taken a step on it, and gets
     its result even when the step took the report out of their sight (a department returning it)."""
-    stmt = select(Report, User.display_name).join(User, User.id == Report.reporter_id).where(Report.id == report_id)
+    following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == p.user_id)
+    stmt = select(Report, User.display_name, following.label("following"))\
+        .join(User, User.id == Report.reporter_id).where(Report.id == report_id)
     row = (await db.execute(stmt if just_acted else stmt.where(policies.visible_reports(p)))).one_or_none()
     if row is None:
         raise NotFound()
-    r, reporter_name = row
+    r, reporter_name, is_following = row
     facts = facts_of(r)
     privileged = policies.sees_hidden_content(p, facts)
     staff = policies.is_staff(p)
@@ -96,8 +102,6 @@ async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_
                         event_id=ph.event_id)
               for ph, event_public in photo_rows
               if (staff or event_public is not False) and (privileged or ph.hidden_at is None)]
-    following = (await db.execute(select(ReportFollower.user_id).where(
-        ReportFollower.report_id == r.id, ReportFollower.user_id == p.user_id))).first() is not None
     return ReportRead(
         **_summary_fields(p, r, reporter_name, datetime.now(UTC)),
         description=r.description, lat=r.lat, lng=r.lng, address=r.address, hide_reporter=r.hide_reporter,
@@ -106,7 +110,7 @@ async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_
         resolved_at=r.resolved_at, closed_at=r.closed_at, responded_at=r.responded_at, rating=r.rating,
         auto_closed=r.auto_closed, updated_at=r.updated_at,
         hidden=r.hidden_at is not None, hidden_reason=r.hidden_reason if privileged else None,
-        is_following=following, photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+        is_following=bool(is_following), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
 
 
 # ---- queues -------------------------------------------------------------------------------------------------
@@ -160,7 +164,7 @@ async def list_reports(db: AsyncSession, p: Principal, *, view: View | None, sta
     now = datetime.now(UTC)
 
     def page(where: ColumnElement[bool]) -> Select:
-        stmt = select(*SUMMARY_COLUMNS).join(User, User.id == Report.reporter_id).where(where)
+        stmt = _SUMMARY_SELECT.where(where)
         if states:
             stmt = stmt.where(Report.state.in_(states))
         stmt = _filters(stmt, now=now, **filters)

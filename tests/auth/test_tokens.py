@@ -93,3 +93,22 @@ async def test_deactivated_account_token_stops_working(client, world):
                               json={"is_active": False}, headers=world.headers("admin_c1"))
     assert resp.status_code == 200, resp.text
     assert_error(await client.get("/api/v1/me", headers=headers), 401)
+
+
+async def test_a_token_verified_before_still_expires(client, world, monkeypatch):
+    """Verification is remembered per token string; expiry is checked on every use all the same."""
+    now = datetime.now(UTC)
+    token = _sign(world, _claims(world, exp=int((now + timedelta(seconds=30)).timestamp())))
+    assert (await _me(client, token)).status_code == 200
+    assert (await _me(client, token)).status_code == 200
+    monkeypatch.setattr("app.core.security.time.time", lambda: now.timestamp() + 60)
+    assert_error(await _me(client, token), 401, "unauthenticated")
+
+
+async def test_a_remembered_token_is_not_accepted_as_another_type(world):
+    from app.core.security import InvalidToken, decode_token
+
+    token = issue_token(world.settings, world.settings.jwt_secret, user_id=1, role="resident", typ="refresh").token
+    assert decode_token(world.settings, world.settings.jwt_secret, token, expected="refresh").sub == "1"
+    with pytest.raises(InvalidToken):
+        decode_token(world.settings, world.settings.jwt_secret, token, expected="access")
