@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base, IdMixin, IdType, JsonType, UTCDateTime, utcnow
 
 STATES_SQL = "('submitted','accepted','rejected','withdrawn','dispatched','in_progress','resolved','closed','merged')"
+DUE_AT_SQL = ("CASE WHEN state = 'submitted' THEN respond_by "
+              "WHEN state IN ('accepted', 'dispatched', 'in_progress') THEN resolve_by END")
 SOURCES = ("app", "mini_program", "patrol", "hotline")
 
 
@@ -41,6 +44,7 @@ class Report(IdMixin, Base):
         # a grid's queue by state (and category): filtered queues and the per-state counts
         Index("ix_reports_grid_state_category", "grid_id", "state", "category_id", "created_at", "id"),
         Index("ix_reports_grid_created", "grid_id", "created_at", "id"),
+        Index("ix_reports_grid_due", "grid_id", "due_at"),  # a grid's overdue queue: a range, not a filter
         Index("ix_reports_department_created", "handler_department_id", "created_at", "id"),
         Index("ix_reports_street_created", "street_id", "created_at", "id"),
         Index("ix_reports_category_id", "category_id"),
@@ -83,6 +87,9 @@ class Report(IdMixin, Base):
     respond_by: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # accepted or rejected
     resolve_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline the report waits on now, kept by the database itself (no writer can forget it): respond_by
+    # while submitted, resolve_by while accepted, dispatched or in progress, null otherwise. Overdue = due_at < now.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, Computed(DUE_AT_SQL, persisted=True))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -163,3 +163,61 @@ async def test_forged_cursors_are_400_not_500(client, world):
     for values in (["2026-01-01T00:00:00", 1], ["2026-01-01T00:00:00+00:00", 2**64], ["not a date", 1], [1, 2, 3]):
         resp = await client.get("/api/v1/reports", headers=h, params={"cursor": encode_cursor(values)})
         assert_error(resp, 400, "invalid_cursor")
+
+
+async def test_a_worker_with_two_grids_pages_through_both_newest_first(client, app, world):
+    from app.users.models import Role
+    from tests.factories import make_user
+
+    async with app.state.db.session(write=True) as s:
+        both = await make_user(s, world.settings, Role.grid_worker, 90, grid_ids=[world.g1.id, world.g2.id])
+    in_g1 = [await make_report(app, world, reporter="resident_a") for _ in range(3)]
+    in_g2 = [await make_report(app, world, reporter="resident_c") for _ in range(2)]
+    accepted = await make_report(app, world, reporter="resident_c", state="accepted")
+    h = world.headers(both)
+
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        resp = await client.get("/api/v1/reports", headers=h, params=params)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert len(body["items"]) <= 2
+        seen += [r["id"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    everything = [r.id for r in (*in_g1, *in_g2, accepted)]
+    assert seen == sorted(everything, reverse=True)  # newest first, each once, across both grids
+    assert await _ids(client, h, state="accepted") == [accepted.id]
+    assert await _ids(client, h, state="submitted", limit=3) == sorted(
+        [r.id for r in (*in_g1, *in_g2)], reverse=True)[:3]
+    assert set(await _ids(client, world.headers("worker_in"))) == {r.id for r in in_g1}
+
+
+async def test_the_generated_deadline_agrees_with_the_overdue_rule_in_every_state(client, app, world):
+    """due_at is kept by the database; the queue filter on it and the state rule (statistics, the `overdue` flag)
+    must pick the same reports, whatever the state and whichever deadline has passed."""
+    from sqlalchemy import select
+
+    from app.reports.lifecycle import State
+    from app.reports.queries import overdue_condition, overdue_filter
+
+    reports = {s.value: await make_report(app, world, state=s.value) for s in State}
+    past = datetime.now(UTC) - timedelta(hours=1)
+    ids = [r.id for r in reports.values()]
+    async with app.state.db.session(write=True) as s:
+        await s.execute(update(Report).where(Report.id.in_(ids)).values(respond_by=past, resolve_by=past))
+    now = datetime.now(UTC)
+    async with app.state.db.session(write=False) as s:
+        def chosen(cond):
+            return select(Report.id).where(Report.id.in_(ids), cond)
+        by_rule = set((await s.execute(chosen(overdue_condition(now)))).scalars())
+        by_column = set((await s.execute(chosen(overdue_filter(now, True)))).scalars())
+        not_by_column = set((await s.execute(chosen(overdue_filter(now, False)))).scalars())
+    expected = {reports[s].id for s in ("submitted", "accepted", "dispatched", "in_progress")}
+    assert by_rule == by_column == expected
+    assert not_by_column == set(ids) - expected
+    listed = {r["id"]: r["overdue"] for r in (await client.get(
+        "/api/v1/reports", headers=world.headers("admin_street"), params={"limit": 100})).json()["items"]}
+    assert {i for i, late in listed.items() if late and i in ids} == expected
