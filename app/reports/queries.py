@@ -39,10 +39,13 @@ SUMMARY_COLUMNS = (
     Report.is_public, Report.hide_reporter, Report.community_id, Report.grid_id, Report.grid_path,
     Report.building_id, Report.handler_department_id, Report.handler_user_id, Report.reporter_id,
     Report.follower_count, Report.reopen_count, Report.respond_by, Report.resolve_by, Report.hidden_at,
-    Report.created_at, User.display_name.label("reporter_name"),
+    Report.created_at,
+    # a correlated subquery, not a join: PostgreSQL evaluates it only for the rows that survive ORDER BY ... LIMIT,
+    # where a join let the planner hash all of users (20k rows, ~6 ms) for a page of 20 overdue reports
+    select(User.display_name).where(User.id == Report.reporter_id).scalar_subquery().label("reporter_name"),
 )
 # Built once: a select of 23 columns costs more Python to construct than the query costs PostgreSQL to run.
-_SUMMARY_SELECT = select(*SUMMARY_COLUMNS).join(User, User.id == Report.reporter_id)
+_SUMMARY_SELECT = select(*SUMMARY_COLUMNS)
 _KEY_SELECT = select(Report.id, Report.created_at)
 _NEWEST_FIRST = (Report.created_at.desc(), Report.id.desc())
 
@@ -204,16 +207,23 @@ async def count_by_state(db: AsyncSession, p: Principal, *, view: View | None, *
 # ---- timeline -----------------------------------------------------------------------------------------------
 
 
+_EVENT_COLUMNS = (ReportEvent.id, ReportEvent.action, ReportEvent.actor_role, ReportEvent.actor_id,
+                  ReportEvent.from_state, ReportEvent.to_state, ReportEvent.note, ReportEvent.note_public,
+                  ReportEvent.is_public, ReportEvent.photo_ids, ReportEvent.data, ReportEvent.created_at)
+_ACTOR = aliased(User)
+_EVENTS_SELECT = select(*_EVENT_COLUMNS, _ACTOR.display_name.label("actor_name"))\
+    .outerjoin(_ACTOR, _ACTOR.id == ReportEvent.actor_id)
+
+
 async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[EventRead]:
     report, facts = await load_visible(db, p, report_id)
     staff_view = policies.sees_internal(p, facts)
-    actor = aliased(User)
-    stmt = select(ReportEvent, actor.display_name).outerjoin(actor, actor.id == ReportEvent.actor_id)\
-        .where(ReportEvent.report_id == report.id).order_by(ReportEvent.id).limit(1000)
+    stmt = _EVENTS_SELECT.where(ReportEvent.report_id == report.id).order_by(ReportEvent.id).limit(1000)
     if not staff_view:
         stmt = stmt.where(ReportEvent.is_public.is_(True))
     out = []
-    for e, name in (await db.execute(stmt)).all():
+    for e in (await db.execute(stmt)).all():  # plain rows: no ORM identity map for a read-only list
+        name = e.actor_name
         named = staff_view or e.actor_role != Role.resident or e.actor_id == p.user_id or not report.hide_reporter
         out.append(EventRead(
             id=e.id, action=e.action, actor_role=e.actor_role,
