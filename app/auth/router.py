@@ -10,7 +10,7 @@ from app.auth.schemas import RefreshIn, RegisterIn, TokenOut
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
-from app.db.session import DbSession
+from app.db.session import DbSession, get_database
 from app.users import service as users_service
 from app.users.schemas import UserRead
 
@@ -28,12 +28,12 @@ async def register(db: DbSession, settings: AppSettings, body: RegisterIn):
              responses=error_responses(401, 413, 422, 429, 500),
              description="`username` is the phone number. Repeated failures lock the phone number (and the "
                          "client address) for a while: 429 with `Retry-After`.")
-async def token(request: Request, db: DbSession, settings: AppSettings,
-                form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+    # no request session: the login opens a read and then a short write transaction around the password hash
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
-    return await service.login(db, settings, request.app.state.jwt_secret, phone=form.username,
+    return await service.login(get_database(request), settings, request.app.state.jwt_secret, phone=form.username,
                                password=form.password, address=request.client.host if request.client else None)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import throttle
@@ -22,6 +22,7 @@ from app.core.security import (
     issue_token,
     verify_password,
 )
+from app.db.session import Database
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -42,8 +43,9 @@ async def register_resident(db: AsyncSession, settings: Settings, data: Register
         role=Role.resident, building_id=data.building_id)
 
 
-async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User, family: str,
+async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User | Row, family: str,
                       now: datetime) -> TokenOut:
+    """`user`: the account or a row of it with id and role."""
     access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", now=now)
     refresh = issue_token(settings, secret, user_id=user.id, role=user.role, typ="refresh", family=family, now=now)
     db.add(RefreshToken(jti=refresh.claims.jti, user_id=user.id, family=family, issued_at=refresh.claims.iat,
@@ -53,26 +55,38 @@ async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: U
                     refresh_token=refresh.token, refresh_expires_in=settings.refresh_token_ttl_seconds)
 
 
-async def login(db: AsyncSession, settings: Settings, secret: str, *, phone: str, password: str,
+async def login(database: Database, settings: Settings, secret: str, *, phone: str, password: str,
                 address: str | None) -> TokenOut:
+    """Check the password outside any write transaction, then record the outcome in a short one.
+
+    argon2id takes ~30 ms of CPU. Inside a write transaction it would hold SQLite's single write lock for all
+    that time (every login and every other write would queue behind each hash); on PostgreSQL it would hold a
+    pooled connection idle in a transaction. The write transaction re-reads the hash it verified, so a password
+    changed in between counts as a failure, never as a login with the old one."""
     now = datetime.now(UTC)
     keys = throttle.keys_for(phone, address)
-    await throttle.ensure_not_locked(db, keys, now)
-    user = (await db.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
-    if user is None:
-        await anyio.to_thread.run_sync(verify_password, settings, dummy_hash(settings.password_time_cost,
-                                                                            settings.password_memory_kib), password)
-        ok = False
-    else:
-        # argon2 takes ~30 ms of CPU: off the event loop (argon2-cffi releases the GIL, so a second core helps)
-        ok = await anyio.to_thread.run_sync(verify_password, settings, user.password_hash, password)
-    if not ok:
-        await throttle.record_failure(db, settings, keys, now)
-        raise InvalidCredentials()
-    if not user.is_active:
-        raise Unauthenticated("account_disabled")
-    await throttle.clear(db, phone)
-    return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+    async with database.session(write=False) as db:
+        await throttle.ensure_not_locked(db, keys, now)
+        user = (await db.execute(_LOGIN_ROW.where(User.phone == phone))).one_or_none()
+    stored = user.password_hash if user is not None else dummy_hash(settings.password_time_cost,
+                                                                    settings.password_memory_kib)
+    # off the event loop (argon2-cffi releases the GIL, so a second core helps)
+    ok = await anyio.to_thread.run_sync(verify_password, settings, stored, password) and user is not None
+    async with database.session(write=True) as db:
+        if ok:
+            current = (await db.execute(_LOGIN_ROW.where(User.id == user.id))).one_or_none()
+            ok = current is not None and current.password_hash == user.password_hash
+            user = current
+        if not ok:
+            await throttle.record_failure(db, settings, keys, now)
+            raise InvalidCredentials()
+        if not user.is_active:
+            raise Unauthenticated("account_disabled")
+        await throttle.clear(db, phone)
+        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+
+
+_LOGIN_ROW = select(User.id, User.role, User.is_active, User.password_hash)
 
 
 async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str) -> TokenOut:

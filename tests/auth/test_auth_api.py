@@ -157,3 +157,41 @@ async def test_login_throttled_per_address_across_phones(client, world, settings
     resp = await _login(client, world.users["resident_a"].phone)  # right password, same address
     assert_error(resp, 429, "too_many_requests")
     assert int(resp.headers["retry-after"]) > 0
+
+
+async def test_the_password_hash_runs_outside_any_transaction(client, world, app, monkeypatch):
+    """argon2 takes ~30 ms: no connection (so no transaction, no SQLite write lock) may be held meanwhile."""
+    import app.auth.service as auth_service
+
+    held = []
+    real = auth_service.verify_password
+
+    def watching(*args):
+        held.append(app.state.db.engine.pool.checkedout())
+        return real(*args)
+
+    monkeypatch.setattr(auth_service, "verify_password", watching)
+    assert (await _login(client, world.users["resident_a"].phone)).status_code == 200
+    assert_error(await _login(client, world.users["resident_a"].phone, "wrong-password"), 401)
+    assert_error(await _login(client, "13599999999", "wrong-password"), 401)
+    assert held == [0, 0, 0]
+
+
+async def test_a_password_changed_during_the_check_does_not_log_in(client, world, app, monkeypatch):
+    """The write transaction re-reads the hash it verified: the old password cannot win a race with a change."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    import app.auth.service as auth_service
+
+    user = world.users["resident_a"]
+
+    async def check_then_change(fn, *args):
+        ok = fn(*args)
+        async with app.state.db.session(write=True) as s:  # another request changes the password meanwhile
+            await s.execute(update(User).where(User.id == user.id).values(password_hash="changed"))
+        return ok
+
+    monkeypatch.setattr(auth_service, "anyio", SimpleNamespace(to_thread=SimpleNamespace(run_sync=check_then_change)))
+    assert_error(await _login(client, user.phone), 401, "invalid_credentials")
