@@ -55,6 +55,9 @@ async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: U
                     refresh_token=refresh.token, refresh_expires_in=settings.refresh_token_ttl_seconds)
 
 
+_LOGIN_ROW = select(User.id, User.role, User.is_active, User.password_hash)
+
+
 async def login(database: Database, settings: Settings, secret: str, *, phone: str, password: str,
                 address: str | None) -> TokenOut:
     """Check the password outside any write transaction, then record the outcome in a short one.
@@ -84,9 +87,6 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
             raise Unauthenticated("account_disabled")
         await throttle.clear(db, phone)
         return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
-
-
-_LOGIN_ROW = select(User.id, User.role, User.is_active, User.password_hash)
 
 
 async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str) -> TokenOut:

@@ -57,25 +57,8 @@ def keyset(stmt: Select, columns: Sequence[ColumnElement], kinds: Sequence[type]
         values = decode_cursor(cursor, kinds)
         key = tuple_(*columns)
         stmt = stmt.where(key < tuple_(*values) if descending else key > tuple_(*values))
-    return stmt.order_by(*_order(tuple(columns), descending)).limit(limit + 1)
-
-
-_ORDERS: dict[tuple[int, ...], tuple[tuple[ColumnElement, ...], tuple[ColumnElement, ...]]] = {}
-
-
-def _order(columns: tuple[ColumnElement, ...], descending: bool) -> tuple[ColumnElement, ...]:
-    """The ORDER BY clauses, built once per column list: callers pass model columns, a handful in all (the cache
-    is capped all the same, and checks identity, so a column built per request is never confused or hoarded)."""
-    if not descending:
-        return columns
-    key = tuple(id(c) for c in columns)
-    found = _ORDERS.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], columns, strict=True)):
-        return found[1]
-    clauses = tuple(c.desc() for c in columns)
-    if len(_ORDERS) < 64:
-        _ORDERS[key] = (columns, clauses)
-    return clauses
+    order = [c.desc() for c in columns] if descending else list(columns)
+    return stmt.order_by(*order).limit(limit + 1)
 
 
 def page_of(rows: Sequence[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:

@@ -108,7 +108,6 @@ async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_
     r = (await db.execute(stmt if just_acted else stmt.where(policies.visible_reports(p)))).one_or_none()
     if r is None:
         raise NotFound()
-    reporter_name, is_following = r.reporter_name, r.following
     facts = facts_of(r)
     privileged = policies.sees_hidden_content(p, facts)
     staff = policies.is_staff(p)
@@ -119,14 +118,14 @@ async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_
               for ph in photo_rows
               if (staff or ph.event_public is not False) and (privileged or ph.hidden_at is None)]
     return ReportRead(
-        **_summary_fields(p, r, reporter_name, datetime.now(UTC)),
+        **_summary_fields(p, r, r.reporter_name, datetime.now(UTC)),
         description=r.description, lat=r.lat, lng=r.lng, address=r.address, hide_reporter=r.hide_reporter,
         handler_user_id=r.handler_user_id, escalated_to_grid_id=r.escalated_to_grid_id,
         merged_into_id=r.merged_into_id, accepted_at=r.accepted_at, dispatched_at=r.dispatched_at,
         resolved_at=r.resolved_at, closed_at=r.closed_at, responded_at=r.responded_at, rating=r.rating,
         auto_closed=r.auto_closed, updated_at=r.updated_at,
         hidden=r.hidden_at is not None, hidden_reason=r.hidden_reason if privileged else None,
-        is_following=bool(is_following), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+        is_following=bool(r.following), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
 
 
 # ---- queues -------------------------------------------------------------------------------------------------
@@ -228,11 +227,10 @@ async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[Event
         stmt = stmt.where(ReportEvent.is_public.is_(True))
     out = []
     for e in (await db.execute(stmt)).all():  # plain rows: no ORM identity map for a read-only list
-        name = e.actor_name
         named = staff_view or e.actor_role != Role.resident or e.actor_id == p.user_id or not report.hide_reporter
         out.append(EventRead(
             id=e.id, action=e.action, actor_role=e.actor_role,
-            actor=PersonRef(id=e.actor_id, display_name=name) if named and e.actor_id is not None else None,
+            actor=PersonRef(id=e.actor_id, display_name=e.actor_name) if named and e.actor_id is not None else None,
             from_state=e.from_state, to_state=e.to_state,
             note=e.note if staff_view or e.note_public else None, note_public=e.note_public, is_public=e.is_public,
             photo_ids=e.photo_ids if staff_view or e.note_public or e.action == "resolve" else [],
