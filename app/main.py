@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from app.auth.principal_cache import PrincipalCache, principal_listener
 from app.core.config import Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -35,15 +36,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
 
     database = Database(settings)
+    principals = PrincipalCache(settings.principal_cache_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        await database.dispose()
+        listener = principal_listener(settings, principals)
+        if listener is not None:
+            await listener.start()
+        try:
+            yield
+        finally:
+            if listener is not None:
+                await listener.stop()
+            await database.dispose()
 
     app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = database
+    app.state.principals = principals
     app.state.jwt_secret = settings.signing_secret()
     app.state.storage = LocalStorage(settings.upload_dir)
     app.state.metrics = Metrics()

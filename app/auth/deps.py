@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -11,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.principal_cache import PrincipalCache
 from app.core.errors import NotPermitted, Unauthenticated
 from app.core.security import InvalidToken, decode_token
 from app.db.session import DbSession
@@ -35,7 +37,15 @@ async def load_principal(db: AsyncSession, user_id: int, *, role: str | None = N
                          issued_at: datetime | None = None) -> Principal | None:
     """The Principal of an active user (None if missing, inactive, of another role than the token says, or
     when the token predates a password change)."""
-    rows = (await db.execute(_PRINCIPAL_ROWS, {"user_id": user_id})).all()
+    return principal_of(await _principal_rows(db, user_id), role=role, issued_at=issued_at)
+
+
+async def _principal_rows(db: AsyncSession, user_id: int) -> Sequence[Any]:
+    return (await db.execute(_PRINCIPAL_ROWS, {"user_id": user_id})).all()
+
+
+def principal_of(rows: Sequence[Any], *, role: str | None, issued_at: datetime | None) -> Principal | None:
+    """The checks against the token run on every request, cached rows or not."""
     if not rows:
         return None
     row = rows[0]
@@ -57,12 +67,19 @@ async def get_principal(request: Request, db: DbSession,
                         token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     if not token:
         raise Unauthenticated()
-    settings = request.app.state.settings
+    state = request.app.state
     try:
-        claims = decode_token(settings, request.app.state.jwt_secret, token, expected="access")
+        claims = decode_token(state.settings, state.jwt_secret, token, expected="access")
     except InvalidToken as exc:
         raise Unauthenticated() from exc
-    principal = await load_principal(db, int(claims.sub), role=claims.role, issued_at=claims.iat)
+    user_id = int(claims.sub)
+    cache: PrincipalCache = state.principals
+    rows = cache.get(user_id)
+    if rows is None:
+        generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
+        rows = await _principal_rows(db, user_id)
+        cache.put(user_id, rows, generation)
+    principal = principal_of(rows, role=claims.role, issued_at=claims.iat)
     if principal is None:
         raise Unauthenticated()
     request.state.user_id = principal.user_id

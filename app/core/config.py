@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./weilinli.db"
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
+    principal_cache_size: int = Field(default=10_000, ge=0, le=1_000_000)  # PostgreSQL only; 0 turns it off
     sqlite_busy_timeout_ms: int = Field(default=15000, ge=0)
 
     jwt_secret: str | None = None

@@ -1,0 +1,162 @@
+"""The per-process principal cache: what it keeps and when it must forget, and (PostgreSQL) the triggers and
+the listener that tell every process of a change at commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import delete, text, update
+
+from app.auth.principal_cache import PrincipalCache, principal_listener
+from app.users.models import User, UserGrid
+
+ROWS = ("a row",)
+
+
+def _enabled(size: int = 3) -> PrincipalCache:
+    cache = PrincipalCache(size)
+    cache.enable()
+    return cache
+
+
+def test_off_until_enabled_and_after_disable():
+    cache = PrincipalCache(10)
+    cache.put(1, ROWS, cache.generation)
+    assert cache.get(1) is None
+    cache.enable()
+    cache.put(1, ROWS, cache.generation)
+    assert cache.get(1) == ROWS
+    cache.disable()
+    assert cache.get(1) is None
+    cache.put(1, ROWS, cache.generation)
+    assert cache.get(1) is None
+
+
+def test_size_zero_never_stores():
+    cache = _enabled(0)
+    cache.put(1, ROWS, cache.generation)
+    assert cache.get(1) is None and not cache.enabled
+
+
+def test_a_read_overtaken_by_a_notice_is_not_kept():
+    cache = _enabled()
+    before = cache.generation
+    cache.forget("99")  # a change to anyone, noticed while user 1's row was being read
+    cache.put(1, ROWS, before)
+    assert cache.get(1) is None
+    cache.put(1, ROWS, cache.generation)
+    assert cache.get(1) == ROWS
+
+
+def test_forget_one_or_all():
+    cache = _enabled()
+    for uid in (1, 2):
+        cache.put(uid, ROWS, cache.generation)
+    cache.forget("1")
+    assert cache.get(1) is None and cache.get(2) == ROWS
+    cache.forget("*")
+    assert cache.get(2) is None and len(cache) == 0
+
+
+def test_least_recently_used_goes_first():
+    cache = _enabled(2)
+    cache.put(1, ROWS, cache.generation)
+    cache.put(2, ROWS, cache.generation)
+    cache.get(1)
+    cache.put(3, ROWS, cache.generation)
+    assert cache.get(2) is None and cache.get(1) == ROWS and cache.get(3) == ROWS
+
+
+def test_no_listener_on_sqlite(settings):
+    if settings.database_url.startswith("sqlite"):
+        assert principal_listener(settings, PrincipalCache(10)) is None
+    else:
+        assert principal_listener(settings.model_copy(update={"principal_cache_size": 0}), PrincipalCache(0)) is None
+
+
+# ---- PostgreSQL: triggers and listener ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def listening(app, settings):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("NOTIFY is PostgreSQL's; on SQLite the cache stays off (test_no_listener_on_sqlite)")
+    listener = principal_listener(settings, app.state.principals)
+    listener.retry = listener.ping = 0.1
+    await listener.start()
+    await asyncio.wait_for(listener.listening.wait(), 5)
+    yield listener
+    await listener.stop()
+
+
+async def _until(predicate, seconds: float = 5.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if await predicate():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def _cached(app, user: User) -> bool:
+    return app.state.principals.get(user.id) is not None
+
+
+async def test_deactivation_elsewhere_refuses_at_once(app, client, world, db, listening):
+    user = world.users["resident_a"]
+    assert (await client.get("/api/v1/me", headers=world.headers(user))).status_code == 200
+    assert await _cached(app, user)  # the next request would not read the user row
+    async with db.session(write=True) as s:  # as an admin in another worker process would
+        await s.execute(update(User).where(User.id == user.id).values(is_active=False))
+
+    async def refused() -> bool:
+        return (await client.get("/api/v1/me", headers=world.headers(user))).status_code == 401
+    assert await _until(refused, 2.0)
+
+
+@pytest.mark.parametrize("change", ["password", "grid binding", "grid moved", "user deleted"])
+async def test_each_change_of_a_principal_is_heard(app, client, world, db, listening, change):
+    user = world.users["worker_in"]
+    assert (await client.get("/api/v1/me", headers=world.headers(user))).status_code == 200
+    assert await _cached(app, user)
+    async with db.session(write=True) as s:
+        if change == "password":
+            await s.execute(update(User).where(User.id == user.id).values(password_changed_at=text("now()")))
+        elif change == "grid binding":
+            await s.execute(delete(UserGrid).where(UserGrid.user_id == user.id))
+        elif change == "grid moved":
+            await s.execute(text("UPDATE grids SET path = path WHERE id = :g"), {"g": world.g2.id})
+        else:
+            await s.execute(delete(UserGrid).where(UserGrid.user_id == user.id))
+            await s.execute(delete(User).where(User.id == user.id))
+
+    async def forgotten() -> bool:
+        return not await _cached(app, user)
+    assert await _until(forgotten, 2.0)
+
+
+async def test_a_display_name_change_keeps_the_entry(app, client, world, db, listening):
+    user = world.users["resident_a"]
+    await client.get("/api/v1/me", headers=world.headers(user))
+    async with db.session(write=True) as s:
+        await s.execute(update(User).where(User.id == user.id).values(display_name="新名字"))
+    await asyncio.sleep(0.3)
+    assert await _cached(app, user)
+
+
+async def test_a_lost_listener_turns_the_cache_off_until_it_is_back(app, client, world, db, listening):
+    user = world.users["resident_a"]
+    await client.get("/api/v1/me", headers=world.headers(user))
+    assert await _cached(app, user)
+    async with db.session(write=True) as s:
+        killed = (await s.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE application_name = 'weilinli-principals'"))).scalars().all()
+    assert killed == [True]
+
+    async def forgotten() -> bool:  # emptied when the loss is noticed (and again when LISTEN is back)
+        return not await _cached(app, user)
+    assert await _until(forgotten, 2.0)
+    await asyncio.wait_for(listening.listening.wait(), 5)  # reconnected
+    assert app.state.principals.enabled
+    await client.get("/api/v1/me", headers=world.headers(user))
+    assert await _cached(app, user)
