@@ -112,8 +112,8 @@ async def _demo_reports(db: AsyncSession, settings: Settings, users: dict, depts
     dept = await load_principal(db, users["13700000001"].id)
 
     async def step(report, who, action, **fields):
-        return await reports_service.take_step(db, settings, who, report.id,
-                                               StepIn(action=action, expected_version=report.version, **fields))
+        return await reports_service.take_step(db, settings, who, report["id"],
+                                               StepIn(action=action, expected_version=report["version"], **fields))
 
     await reports_service.submit_report(db, resident, ReportCreate(
         category_id=lamp.id, title="3号楼门口路灯不亮", description="晚上很黑，老人出门不方便"))

@@ -114,12 +114,16 @@ def _add_capture(app: FastAPI) -> None:
     captured: dict[str, list[tuple[str, Any]]] = {}
     state = {"on": False}
 
-    @event.listens_for(app.state.db.engine.sync_engine, "before_cursor_execute")
-    def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _keep(statement: str, params: Any) -> None:
         key = _capture_key.get()
         if state["on"] and key is not None:
-            params = parameters if isinstance(parameters, (list, tuple)) else [parameters]
             captured.setdefault(key, []).append((statement, [_jsonable(p) for p in params]))
+
+    @event.listens_for(app.state.db.engine.sync_engine, "before_cursor_execute")
+    def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        _keep(statement, parameters if isinstance(parameters, (list, tuple)) else [parameters])
+
+    app.state.db.reader.trace = _keep  # the hot reads' statements go to the driver without SQLAlchemy's events
 
     @app.post("/bench/capture", include_in_schema=False)
     async def start_capture() -> dict[str, bool]:

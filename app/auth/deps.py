@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -15,7 +15,8 @@ from app.auth.principal import Principal
 from app.auth.principal_cache import PrincipalCache
 from app.core.errors import NotPermitted, Unauthenticated
 from app.core.security import InvalidToken, decode_token
-from app.db.session import DbSession
+from app.db.reader import Row, Rows, SessionRows
+from app.db.session import DbSession, ReadRows
 from app.org import policies as org_policies
 from app.org.models import Grid
 from app.users.models import Role, User, UserGrid
@@ -37,34 +38,31 @@ async def load_principal(db: AsyncSession, user_id: int, *, role: str | None = N
                          issued_at: datetime | None = None) -> Principal | None:
     """The Principal of an active user (None if missing, inactive, of another role than the token says, or
     when the token predates a password change)."""
-    return principal_of(await _principal_rows(db, user_id), role=role, issued_at=issued_at)
+    return principal_of(await SessionRows(db).all(_PRINCIPAL_ROWS, {"user_id": user_id}), role=role,
+                        issued_at=issued_at)
 
 
-async def _principal_rows(db: AsyncSession, user_id: int) -> Sequence[Any]:
-    return (await db.execute(_PRINCIPAL_ROWS, {"user_id": user_id})).all()
-
-
-def principal_of(rows: Sequence[Any], *, role: str | None, issued_at: datetime | None) -> Principal | None:
+def principal_of(rows: Sequence[Row], *, role: str | None, issued_at: datetime | None) -> Principal | None:
     """The checks against the token run on every request, cached rows or not."""
     if not rows:
         return None
     row = rows[0]
-    if not row.is_active or (role is not None and row.role != role):
+    if not row["is_active"] or (role is not None and row["role"] != role):
         return None
-    if issued_at is not None and row.password_changed_at is not None \
-            and issued_at < row.password_changed_at.replace(microsecond=0):
+    changed = row["password_changed_at"]
+    if issued_at is not None and changed is not None and issued_at < changed.replace(microsecond=0):
         return None
-    user_role = Role(row.role)
-    grid_ids = frozenset(r.grid_id for r in rows if r.grid_id is not None) \
+    user_role = Role(row["role"])
+    grid_ids = frozenset(r["grid_id"] for r in rows if r["grid_id"] is not None) \
         if user_role is Role.grid_worker else frozenset()
     admin = user_role is Role.admin
-    return Principal(user_id=row.id, role=user_role, building_id=row.building_id, community_id=row.community_id,
-                     grid_ids=grid_ids, department_id=row.department_id, scope_grid_id=row.scope_grid_id,
-                     scope_path=row.path if admin else None, scope_level=row.level if admin else None)
+    return Principal(user_id=row["id"], role=user_role, building_id=row["building_id"],
+                     community_id=row["community_id"], grid_ids=grid_ids, department_id=row["department_id"],
+                     scope_grid_id=row["scope_grid_id"], scope_path=row["path"] if admin else None,
+                     scope_level=row["level"] if admin else None)
 
 
-async def get_principal(request: Request, db: DbSession,
-                        token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+async def _principal(request: Request, token: str | None, rows: Rows) -> Principal:
     if not token:
         raise Unauthenticated()
     state = request.app.state
@@ -74,19 +72,32 @@ async def get_principal(request: Request, db: DbSession,
         raise Unauthenticated() from exc
     user_id = int(claims.sub)
     cache: PrincipalCache = state.principals
-    rows = cache.get(user_id)
-    if rows is None:
+    found = cache.get(user_id)
+    if found is None:
         generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
-        rows = await _principal_rows(db, user_id)
-        cache.put(user_id, rows, generation)
-    principal = principal_of(rows, role=claims.role, issued_at=claims.iat)
+        found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id})
+        cache.put(user_id, found, generation)
+    principal = principal_of(found, role=claims.role, issued_at=claims.iat)
     if principal is None:
         raise Unauthenticated()
     request.state.user_id = principal.user_id
     return principal
 
 
+async def get_principal(request: Request, db: DbSession,
+                        token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The principal of a request with a unit of work (read through its session)."""
+    return await _principal(request, token, SessionRows(db))
+
+
+async def get_read_principal(request: Request, reader: ReadRows,
+                             token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The principal of a hot read (ReadRows, no session)."""
+    return await _principal(request, token, reader)
+
+
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+ReadPrincipal = Annotated[Principal, Depends(get_read_principal)]
 
 
 async def require_admin(p: CurrentPrincipal) -> Principal:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.errors import AppError
+from app.db.reader import Reader
 
 WRITE_OPTION = "weilinli_write"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -58,6 +59,7 @@ class Database:
     def __init__(self, settings: Settings, url: str | None = None):
         self.engine = make_engine(settings, url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.reader = Reader(self.engine)
 
     @asynccontextmanager
     async def session(self, *, write: bool, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
@@ -99,7 +101,14 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-
-
 # scope="function": the commit runs before the response is sent, so a 2xx means committed.
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+async def get_reader(request: Request) -> Reader:
+    return request.app.state.db.reader
+
+
+# Hot reads (no unit of work): rows straight from a pooled connection in autocommit. A route takes DbSession or
+# ReadRows, never both, so a request never holds two pooled connections at once.
+ReadRows = Annotated[Reader, Depends(get_reader)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from sqlalchemy import Select, and_, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +15,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import keyset, page_of
+from app.db.reader import Row, Rows
 from app.reports import lifecycle, policies
 from app.reports.lifecycle import ReportFacts, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
 from app.reports.policies import View
-from app.reports.schemas import EventRead, PersonRef, PhotoRead, ReportRead, ReportSummary, StateCounts
 from app.users.models import Role, User
 
 ACTIVE = (State.accepted, State.dispatched, State.in_progress)
@@ -27,10 +27,18 @@ SIMILAR_RADIUS_M = 250
 SIMILAR_DAYS = 30
 
 
-def facts_of(r: Report) -> ReportFacts:
-    return ReportFacts(state=State(r.state), reporter_id=r.reporter_id, grid_id=r.grid_id, grid_path=r.grid_path,
-                       community_id=r.community_id, handler_department_id=r.handler_department_id,
-                       handler_user_id=r.handler_user_id, is_public=r.is_public, hidden=r.hidden_at is not None)
+_FACT_KEYS = ("state", "reporter_id", "grid_id", "grid_path", "community_id", "handler_department_id",
+              "handler_user_id", "is_public", "hidden_at")
+_fact_attrs, _fact_items = attrgetter(*_FACT_KEYS), itemgetter(*_FACT_KEYS)
+
+
+def facts_of(r: Report | Row) -> ReportFacts:
+    """The facts policies decide on, from a Report or from a row holding its columns."""
+    state, reporter, grid, path, community, department, handler, public, hidden_at = \
+        _fact_attrs(r) if isinstance(r, Report) else _fact_items(r)
+    return ReportFacts(state=State(state), reporter_id=reporter, grid_id=grid, grid_path=path, community_id=community,
+                       handler_department_id=department, handler_user_id=handler, is_public=public,
+                       hidden=hidden_at is not None)
 
 
 # What a queue row needs (summary fields, and the facts that decide what the viewer may see of it).
@@ -61,10 +69,10 @@ def overdue_filter(now: datetime, overdue: bool) -> ColumnElement[bool]:
     return Report.due_at < now if overdue else or_(Report.due_at.is_(None), Report.due_at >= now)
 
 
-def is_overdue(r: Report, now: datetime) -> bool:
-    if r.state == State.submitted:
-        return r.respond_by < now
-    return r.state in ACTIVE and r.resolve_by is not None and r.resolve_by < now
+def is_overdue(state: str, respond_by: datetime, resolve_by: datetime | None, now: datetime) -> bool:
+    if state == State.submitted:
+        return respond_by < now
+    return state in ACTIVE and resolve_by is not None and resolve_by < now
 
 
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:
@@ -79,15 +87,15 @@ async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[
 _SUMMARY_KEYS = ("id", "number", "title", "category_id", "state", "version", "source", "is_public", "community_id",
                  "grid_id", "building_id", "handler_department_id", "follower_count", "reopen_count", "respond_by",
                  "resolve_by", "created_at")
-_summary_values = attrgetter(*_SUMMARY_KEYS)  # one C call per row instead of 17 attribute lookups
+_summary_values = itemgetter(*_SUMMARY_KEYS)  # one C call per row instead of 17 lookups
 
 
-def _summary_fields(p: Principal, r: Report, reporter_name: str, now: datetime) -> dict:
-    """The summary of a report or of a queue row (both carry the same attribute names)."""
+def summary_of(p: Principal, r: Row, now: datetime) -> dict:
+    """A ReportSummary, as a plain dict, of a row of SUMMARY_COLUMNS."""
     out = dict(zip(_SUMMARY_KEYS, _summary_values(r), strict=True))
-    out["reporter"] = PersonRef(id=r.reporter_id, display_name=reporter_name) \
-        if policies.sees_reporter_name(p, r.reporter_id, r.hide_reporter) else None
-    out["overdue"] = is_overdue(r, now)
+    out["reporter"] = {"id": r["reporter_id"], "display_name": r["reporter_name"]} \
+        if policies.sees_reporter_name(p, r["reporter_id"], r["hide_reporter"]) else None
+    out["overdue"] = is_overdue(r["state"], r["respond_by"], r["resolve_by"], now)
     return out
 
 
@@ -97,35 +105,35 @@ _PHOTOS_SELECT = select(ReportPhoto.upload_id, ReportPhoto.event_id, ReportPhoto
                         ReportEvent.is_public.label("event_public"))\
     .outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)\
     .order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id, ReportPhoto.position)
+_DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handler_user_id", "escalated_to_grid_id",
+                "merged_into_id", "accepted_at", "dispatched_at", "resolved_at", "closed_at", "responded_at", "rating",
+                "auto_closed", "updated_at")
+_detail_values = itemgetter(*_DETAIL_KEYS)
 
 
-async def report_detail(db: AsyncSession, p: Principal, report_id: int, *, just_acted: bool = False) -> ReportRead:
-    """The report as this principal sees it. `just_acted`: the principal has just taken a step on it, and gets
-    its result even when the step took the report out of their sight (a department returning it)."""
+async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted: bool = False) -> dict:
+    """The report as this principal sees it (a ReportRead, as a plain dict). `just_acted`: the principal has
+    just taken a step on it, and gets its result even when the step took the report out of their sight (a
+    department returning it)."""
     following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == p.user_id)
     stmt = _DETAIL_SELECT.add_columns(following.label("following")).where(Report.id == report_id)
-    # a plain row, not an ORM entity: cheaper, and never a stale copy from the session after a step
-    r = (await db.execute(stmt if just_acted else stmt.where(policies.visible_reports(p)))).one_or_none()
-    if r is None:
+    found = await rows.all(stmt if just_acted else stmt.where(policies.visible_reports(p)))
+    if not found:
         raise NotFound()
+    r = found[0]
     facts = facts_of(r)
     privileged = policies.sees_hidden_content(p, facts)
     staff = policies.is_staff(p)
-    photo_rows = (await db.execute(_PHOTOS_SELECT.where(ReportPhoto.report_id == r.id))).all()
-    photos = [PhotoRead(id=ph.upload_id, url=f"/api/v1/reports/{r.id}/photos/{ph.upload_id}",
-                        hidden=ph.hidden_at is not None, hidden_reason=ph.hidden_reason if privileged else None,
-                        event_id=ph.event_id)
-              for ph in photo_rows
-              if (staff or ph.event_public is not False) and (privileged or ph.hidden_at is None)]
-    return ReportRead(
-        **_summary_fields(p, r, r.reporter_name, datetime.now(UTC)),
-        description=r.description, lat=r.lat, lng=r.lng, address=r.address, hide_reporter=r.hide_reporter,
-        handler_user_id=r.handler_user_id, escalated_to_grid_id=r.escalated_to_grid_id,
-        merged_into_id=r.merged_into_id, accepted_at=r.accepted_at, dispatched_at=r.dispatched_at,
-        resolved_at=r.resolved_at, closed_at=r.closed_at, responded_at=r.responded_at, rating=r.rating,
-        auto_closed=r.auto_closed, updated_at=r.updated_at,
-        hidden=r.hidden_at is not None, hidden_reason=r.hidden_reason if privileged else None,
-        is_following=bool(r.following), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+    photos = [{"id": ph["upload_id"], "url": f"/api/v1/reports/{report_id}/photos/{ph['upload_id']}",
+               "hidden": ph["hidden_at"] is not None, "hidden_reason": ph["hidden_reason"] if privileged else None,
+               "event_id": ph["event_id"]}
+              for ph in await rows.all(_PHOTOS_SELECT.where(ReportPhoto.report_id == report_id))
+              if (staff or ph["event_public"] is not False) and (privileged or ph["hidden_at"] is None)]
+    out = summary_of(p, r, datetime.now(UTC))
+    out.update(zip(_DETAIL_KEYS, _detail_values(r), strict=True))
+    out.update(hidden=facts.hidden, hidden_reason=r["hidden_reason"] if privileged else None,
+               is_following=bool(r["following"]), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+    return out
 
 
 # ---- queues -------------------------------------------------------------------------------------------------
@@ -173,8 +181,9 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def list_reports(db: AsyncSession, p: Principal, *, view: View | None, states: list[State] | None,
-                       limit: int, cursor: str | None, **filters) -> tuple[list[ReportSummary], str | None]:
+async def list_reports(rows: Rows, p: Principal, *, view: View | None, states: list[State] | None,
+                       limit: int, cursor: str | None, **filters) -> dict:
+    """A Page of ReportSummary, as a plain dict."""
     now = datetime.now(UTC)
 
     def page(where: ColumnElement[bool], base: Select = _SUMMARY_SELECT) -> Select:
@@ -194,18 +203,18 @@ async def list_reports(db: AsyncSession, p: Principal, *, view: View | None, sta
         stmt = _SUMMARY_SELECT.where(Report.id.in_(top)).order_by(*_NEWEST_FIRST)
     else:
         stmt = page(queue_condition(p, view))
-    rows = (await db.execute(stmt)).all()  # plain rows, not ORM objects: lists are the hot path
-    page_rows, nxt = page_of(rows, limit, lambda row: [row.created_at, row.id])
-    return [ReportSummary(**_summary_fields(p, r, r.reporter_name, now)) for r in page_rows], nxt
+    page_rows, nxt = page_of(await rows.all(stmt), limit, lambda row: [row["created_at"], row["id"]])
+    return {"items": [summary_of(p, r, now) for r in page_rows], "next_cursor": nxt}
 
 
-async def count_by_state(db: AsyncSession, p: Principal, *, view: View | None, **filters) -> StateCounts:
+async def count_by_state(rows: Rows, p: Principal, *, view: View | None, **filters) -> dict:
+    """StateCounts, as a plain dict."""
     now = datetime.now(UTC)
-    stmt = select(Report.state, func.count()).where(queue_condition(p, view)).group_by(Report.state)
+    stmt = select(Report.state, func.count().label("n")).where(queue_condition(p, view)).group_by(Report.state)
     stmt = _filters(stmt, now=now, **filters)
-    counts = {State(s): n for s, n in (await db.execute(stmt)).all()}
-    full = {s: counts.get(s, 0) for s in State}
-    return StateCounts(counts=full, total=sum(full.values()))
+    counts = {r["state"]: r["n"] for r in await rows.all(stmt)}
+    full = {s.value: counts.get(s.value, 0) for s in State}
+    return {"counts": full, "total": sum(full.values())}
 
 
 # ---- timeline -----------------------------------------------------------------------------------------------
@@ -219,22 +228,32 @@ _EVENTS_SELECT = select(*_EVENT_COLUMNS, _ACTOR.display_name.label("actor_name")
     .outerjoin(_ACTOR, _ACTOR.id == ReportEvent.actor_id)
 
 
-async def timeline(db: AsyncSession, p: Principal, report_id: int) -> list[EventRead]:
-    report, facts = await load_visible(db, p, report_id)
+_FACTS_SELECT = select(*(Report.__table__.c[k] for k in _FACT_KEYS), Report.hide_reporter)
+
+
+async def timeline(rows: Rows, p: Principal, report_id: int) -> list[dict]:
+    """The EventRead list, as plain dicts."""
+    found = await rows.all(_FACTS_SELECT.where(Report.id == report_id, policies.visible_reports(p)))
+    if not found:
+        raise NotFound()
+    facts = facts_of(found[0])
+    hide_reporter = found[0]["hide_reporter"]
     staff_view = policies.sees_internal(p, facts)
-    stmt = _EVENTS_SELECT.where(ReportEvent.report_id == report.id).order_by(ReportEvent.id).limit(1000)
+    stmt = _EVENTS_SELECT.where(ReportEvent.report_id == report_id).order_by(ReportEvent.id).limit(1000)
     if not staff_view:
         stmt = stmt.where(ReportEvent.is_public.is_(True))
     out = []
-    for e in (await db.execute(stmt)).all():  # plain rows: no ORM identity map for a read-only list
-        named = staff_view or e.actor_role != Role.resident or e.actor_id == p.user_id or not report.hide_reporter
-        out.append(EventRead(
-            id=e.id, action=e.action, actor_role=e.actor_role,
-            actor=PersonRef(id=e.actor_id, display_name=e.actor_name) if named and e.actor_id is not None else None,
-            from_state=e.from_state, to_state=e.to_state,
-            note=e.note if staff_view or e.note_public else None, note_public=e.note_public, is_public=e.is_public,
-            photo_ids=e.photo_ids if staff_view or e.note_public or e.action == "resolve" else [],
-            data=e.data if staff_view else {}, created_at=e.created_at))
+    for e in await rows.all(stmt):
+        actor_id, note_public = e["actor_id"], e["note_public"]
+        named = staff_view or e["actor_role"] != Role.resident or actor_id == p.user_id or not hide_reporter
+        out.append({
+            "id": e["id"], "action": e["action"], "actor_role": e["actor_role"],
+            "actor": {"id": actor_id, "display_name": e["actor_name"]} if named and actor_id is not None else None,
+            "from_state": e["from_state"], "to_state": e["to_state"],
+            "note": e["note"] if staff_view or note_public else None, "note_public": note_public,
+            "is_public": e["is_public"],
+            "photo_ids": e["photo_ids"] if staff_view or note_public or e["action"] == "resolve" else [],
+            "data": e["data"] if staff_view else {}, "created_at": e["created_at"]})
     return out
 
 
@@ -249,8 +268,8 @@ def _metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-async def similar(db: AsyncSession, p: Principal, *, category_id: int, building_id: int | None,
-                  lat: float | None, lng: float | None, limit: int) -> list[ReportSummary]:
+async def similar(rows: Rows, p: Principal, *, category_id: int, building_id: int | None,
+                  lat: float | None, lng: float | None, limit: int) -> list[dict]:
     """Open public reports in the caller's community of the same category, at the same building or within
     250 m, from the last 30 days, newest first: so a resident can follow one instead of filing a duplicate."""
     if building_id is None and (lat is None or lng is None):
@@ -265,14 +284,14 @@ async def similar(db: AsyncSession, p: Principal, *, category_id: int, building_
         near.append(and_(Report.lat.between(lat - dlat, lat + dlat), Report.lng.between(lng - dlng, lng + dlng)))
     community = p.community_id if p.role is Role.resident else None
     scope = policies.community_feed(p) if community else policies.visible_reports(p)
-    stmt = (select(Report, User.display_name).join(User, User.id == Report.reporter_id)
+    stmt = (_SUMMARY_SELECT.add_columns(Report.lat, Report.lng)
             .where(scope, Report.category_id == category_id, or_(*near),
                    Report.state.in_([*lifecycle.OPEN_STATES, State.resolved]),
                    Report.created_at >= now - timedelta(days=SIMILAR_DAYS))
             .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit * 3))
     out = []
-    for r, name in (await db.execute(stmt)).all():
-        if building_id is not None and r.building_id == building_id or (
-                lat is not None and r.lat is not None and _metres(lat, lng, r.lat, r.lng) <= SIMILAR_RADIUS_M):
-            out.append(ReportSummary(**_summary_fields(p, r, name, now)))
+    for r in await rows.all(stmt):
+        if building_id is not None and r["building_id"] == building_id or (
+                lat is not None and r["lat"] is not None and _metres(lat, lng, r["lat"], r["lng"]) <= SIMILAR_RADIUS_M):
+            out.append(summary_of(p, r, now))
     return out[:limit]

@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse
 
-from app.auth.deps import CurrentPrincipal
+from app.auth.deps import CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
+from app.core.responses import JSONBody
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery, ObjectId
-from app.db.session import DbSession
+from app.db.session import DbSession, ReadRows
 from app.reports import queries, service
 from app.reports.lifecycle import State
 from app.reports.policies import View
@@ -60,42 +61,41 @@ async def submit(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
 
 @router.get("", summary="My queue: reports I may see, newest first", response_model=Page[ReportSummary],
             responses=LIST_ERRORS)
-async def list_reports(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)],
+async def list_reports(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)],
                        state: Annotated[list[State] | None, Query(max_length=9)] = None,
                        limit: Limit = 20, cursor: Cursor = None):
-    items, nxt = await queries.list_reports(db, p, view=f.view, states=state, limit=limit, cursor=cursor,
-                                            **f.filters)
-    return Page[ReportSummary](items=items, next_cursor=nxt)
+    return JSONBody(await queries.list_reports(rows, p, view=f.view, states=state, limit=limit, cursor=cursor,
+                                               **f.filters))
 
 
 @router.get("/counts", summary="Reports per state in my queue (for tabs)", response_model=StateCounts,
             responses=LIST_ERRORS)
-async def counts(db: DbSession, p: CurrentPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
-    return await queries.count_by_state(db, p, view=f.view, **f.filters)
+async def counts(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
+    return JSONBody(await queries.count_by_state(rows, p, view=f.view, **f.filters))
 
 
 @router.get("/similar", summary="Similar open reports nearby (before submitting)", response_model=list[ReportSummary],
             responses=LIST_ERRORS,
             description="Same category, same building or within 250 m, from the last 30 days, newest first.")
-async def similar(db: DbSession, p: CurrentPrincipal, category_id: Annotated[int, Query(ge=1, le=2**53)],
+async def similar(rows: ReadRows, p: ReadPrincipal, category_id: Annotated[int, Query(ge=1, le=2**53)],
                   building_id: IdQuery = None, lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                   lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
                   limit: Annotated[int, Query(ge=1, le=20)] = 10):
-    return await queries.similar(db, p, category_id=category_id, building_id=building_id, lat=lat, lng=lng,
-                                 limit=limit)
+    return JSONBody(await queries.similar(rows, p, category_id=category_id, building_id=building_id, lat=lat,
+                                          lng=lng, limit=limit))
 
 
 @router.get("/{report_id}", summary="A report, with photos and the steps I may take", response_model=ReportRead,
             responses=READ_ERRORS)
-async def get_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
-    return await queries.report_detail(db, p, report_id)
+async def get_report(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
+    return JSONBody(await queries.report_detail(rows, p, report_id))
 
 
 @router.get("/{report_id}/timeline", summary="The report's timeline", response_model=list[EventRead],
             responses=READ_ERRORS,
             description="Residents see the public steps, with internal notes left out; staff see every step.")
-async def get_timeline(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
-    return await queries.timeline(db, p, report_id)
+async def get_timeline(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
+    return JSONBody(await queries.timeline(rows, p, report_id))
 
 
 @router.post("/{report_id}/steps", summary="Take a step: accept, dispatch, resolve, supervise ...",

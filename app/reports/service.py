@@ -15,12 +15,13 @@ from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.db.helpers import flush_or_conflict
+from app.db.reader import SessionRows
 from app.org import service as org_service
 from app.org.models import Category, Grid, GridLevel
 from app.reports import lifecycle, numbers, policies, queries
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
-from app.reports.schemas import FollowRead, ReportCreate, ReportRead, StepIn
+from app.reports.schemas import FollowRead, ReportCreate, StepIn
 from app.uploads import service as uploads_service
 from app.uploads.models import Upload
 from app.users.models import Role, User, UserGrid
@@ -87,7 +88,7 @@ def _event(report: Report, p: Principal, action: str, frm: str | None, to: str, 
                        photo_ids=photo_ids, data=data, created_at=now)
 
 
-async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> ReportRead:
+async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> dict:
     if not policies.can_submit(p):
         raise NotPermitted()
     building = await _location(db, p, data)
@@ -111,7 +112,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> R
     await db.flush()
     await _attach_photos(db, p, report.id, list(data.photo_ids), None)
     metrics.count("reports_submitted")
-    return await queries.report_detail(db, p, report.id)
+    return await queries.report_detail(SessionRows(db), p, report.id)
 
 
 # ---- steps --------------------------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_
     return {"merged_into_id": target.id}, {"target_report_id": target.id, "moved_followers": len(movers)}
 
 
-async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_id: int, body: StepIn) -> ReportRead:
+async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_id: int, body: StepIn) -> dict:
     """The only code that changes a report's state. Conditional on the version the caller saw, so of two
     concurrent steps exactly one wins; writes exactly one event in the same transaction."""
     report, facts = await queries.load_visible(db, p, report_id)
@@ -259,7 +260,7 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     if to is State.resolved:
         metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
-    return await queries.report_detail(db, p, report_id, just_acted=True)
+    return await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
 
 
 # ---- following ----------------------------------------------------------------------------------------------

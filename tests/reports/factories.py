@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.auth.deps import load_principal
 from app.reports import service
 from app.reports.lifecycle import Action
-from app.reports.schemas import ReportCreate, StepIn
+from app.reports.schemas import ReportCreate, ReportRead, StepIn
 
 # the shortest path of steps (actor, action, extra fields) from submitted to each state
 PATHS = {
@@ -38,7 +38,7 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
     data = ReportCreate(category_id=world.cat.id, title=fields.pop("title", "楼道堆放杂物"), is_public=is_public,
                         **fields)
     async with app.state.db.session(write=True) as s:
-        report = await service.submit_report(s, p, data)
+        report = ReportRead.model_validate(await service.submit_report(s, p, data))
     target = None
     if state == "merged":
         target = await make_report(app, world, reporter="resident_b")
@@ -53,6 +53,7 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
         if extra.get("target_report_id") == "other":
             extra["target_report_id"] = target.id
         async with app.state.db.session(write=True) as s:
-            report = await service.take_step(s, app.state.settings, actor_p, report.id,
-                                             StepIn(action=action, expected_version=report.version, **extra))
+            report = ReportRead.model_validate(await service.take_step(
+                s, app.state.settings, actor_p, report.id,
+                StepIn(action=action, expected_version=report.version, **extra)))
     return report

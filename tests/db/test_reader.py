@@ -1,0 +1,56 @@
+"""The Reader gives the rows the session gives, for every kind of parameter: on PostgreSQL it sends SQLAlchemy's
+compiled SQL straight to asyncpg (cached per statement shape), so a shape met again with other values must be
+bound to those values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, select, tuple_
+
+from app.db.reader import SessionRows
+from app.reports.models import Report, ReportEvent
+from app.reports.queries import SUMMARY_COLUMNS
+from tests.reports.factories import make_report
+
+
+async def _both(app, stmt, params=None):
+    async with app.state.db.session(write=False) as s:
+        expected = [dict(r) for r in await SessionRows(s).all(stmt, params)]
+    got = [dict(r) for r in await app.state.db.reader.all(stmt, params)]
+    assert got == expected
+    return got
+
+
+async def test_same_rows_as_the_session_for_every_kind_of_parameter(app, world):
+    reports = [await make_report(app, world, state=st) for st in ("submitted", "accepted", "resolved")]
+    ids = [r.id for r in reports]
+    late = datetime.now(UTC) + timedelta(days=1)
+    cases = [
+        select(*SUMMARY_COLUMNS).where(Report.id.in_(ids)).order_by(Report.id),            # IN list, subquery
+        select(*SUMMARY_COLUMNS).where(Report.id.in_(ids[:1])),                            # same shape, 1 value
+        select(*SUMMARY_COLUMNS).where(Report.id.in_(ids[1:])).order_by(Report.id.desc()),  # 2 values
+        select(Report.id).where(Report.created_at < late, Report.resolve_by.is_(None)),     # aware datetime, NULL
+        select(Report.id).where(tuple_(Report.created_at, Report.id) < tuple_(reports[-1].created_at, ids[-1])),
+        select(Report.id).where(Report.title.ilike("%杂物%")),                              # LIKE
+        select(ReportEvent.data, ReportEvent.photo_ids, ReportEvent.created_at)             # JSON, datetimes
+        .where(ReportEvent.report_id == ids[-1]).order_by(ReportEvent.id),
+        select(Report.id).where(Report.id.in_([])),                                          # empty IN
+    ]
+    results = [await _both(app, stmt) for stmt in cases]
+    assert [r["id"] for r in results[0]] == sorted(ids)
+    assert [r["id"] for r in results[1]] == ids[:1] and [r["id"] for r in results[2]] == sorted(ids[1:])[::-1]
+    assert len(results[3]) == 1 and len(results[4]) == 2 and len(results[5]) == 3 and results[7] == []
+    assert all(r["created_at"].tzinfo is not None for r in results[6])
+    assert isinstance(results[6][0]["data"], dict) and isinstance(results[6][0]["photo_ids"], list)
+
+
+async def test_a_cached_shape_takes_the_values_of_each_statement(app, world):
+    a = await make_report(app, world, reporter="resident_a")
+    b = await make_report(app, world, reporter="resident_b")
+    for rid in (a.id, b.id, a.id):
+        rows = await _both(app, select(Report.id, Report.reporter_id).where(Report.id == rid))
+        assert [r["id"] for r in rows] == [rid]
+    named = select(Report.id).where(Report.reporter_id == bindparam("who"))
+    for who, expected in ((world.users["resident_a"].id, a.id), (world.users["resident_b"].id, b.id)):
+        assert [r["id"] for r in await _both(app, named, {"who": who})] == [expected]
