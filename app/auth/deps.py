@@ -97,10 +97,12 @@ async def get_read_principal(request: Request, reader: ReadRows,
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+# Route-level guards (AdminOnly) use it too: they run before the route's own DbSession opens, so they never hold
+# a second connection.
 ReadPrincipal = Annotated[Principal, Depends(get_read_principal)]
 
 
-async def require_admin(p: CurrentPrincipal) -> Principal:
+async def require_admin(p: ReadPrincipal) -> Principal:
     """Router guard of /admin/*: anyone but an admin gets 403 before the body or parameters are validated.
     The services check again (and check scope per object); this only refuses early and uniformly."""
     if not org_policies.can_administer(p):

@@ -23,12 +23,15 @@ _COMPILED_MAX = 500  # statement shapes; a queue's filters make a few dozen
 
 
 class Rows(Protocol):
+    dialect_name: str
+
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]: ...
 
 
 class SessionRows:
     def __init__(self, session: AsyncSession):
         self.session = session
+        self.dialect_name = session.bind.dialect.name
 
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         return (await self.session.execute(stmt, params)).mappings().all()
@@ -38,6 +41,7 @@ class Reader:
     def __init__(self, engine: AsyncEngine):
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._dialect = engine.dialect
+        self.dialect_name = engine.dialect.name
         self._direct = engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg"
         self._compiled: OrderedDict[Any, Any] = OrderedDict()
         self.trace: Callable[[str, Sequence[Any]], None] | None = None  # sees what goes to the driver (bench)

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
-    Row,
     Select,
     and_,
     case,
@@ -31,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.db.reader import Row, Rows
 from app.org.models import Category, Department, Grid, GridLevel
 from app.reports.lifecycle import State
 from app.reports.models import Report
@@ -116,10 +116,9 @@ def _labelled(measures: dict[str, ColumnElement[int]]) -> list[ColumnElement[int
     return [expr.label(name) for name, expr in measures.items()]
 
 
-async def counts(db: AsyncSession, rs: ReportSet, now: datetime) -> dict[str, int]:
-    row = (await db.execute(select(*_labelled(all_measures(now))).select_from(Report)
-                            .where(*rs.conditions()))).one()
-    return dict(row._mapping)
+async def counts(rows: Rows, rs: ReportSet, now: datetime) -> dict[str, int]:
+    found = await rows.all(select(*_labelled(all_measures(now))).select_from(Report).where(*rs.conditions()))
+    return dict(found[0])
 
 
 # ---- durations: count, mean, nearest-rank median and p90 ------------------------------------------------------
@@ -142,11 +141,12 @@ def _rank(n: ColumnElement[int], percent: int) -> ColumnElement[int]:
 ACCEPT, RESOLVE = 1, 2
 
 
-async def durations(db: AsyncSession, rs: ReportSet, dialect: str) -> dict[int, dict[str, Any]]:
+async def durations(rows: Rows, rs: ReportSet) -> dict[int, dict[str, Any]]:
     """{ACCEPT|RESOLVE: {count, mean, median, p90}} in seconds; kinds with no rows are missing."""
     conds = rs.conditions()
+    dialect = rows.dialect_name
     if dialect == "postgresql":
-        return await _durations_postgresql(db, conds)
+        return await _durations_postgresql(rows, conds)
     accept = select(literal_column(str(ACCEPT), Integer).label("kind"),
                     duration_seconds(dialect, Report.accepted_at, Report.created_at).label("d"))\
         .where(*conds, Report.accepted_at.is_not(None))
@@ -161,23 +161,22 @@ async def durations(db: AsyncSession, rs: ReportSet, dialect: str) -> dict[int, 
                   func.max(case((ranked.c.rn == _rank(ranked.c.n, 50), ranked.c.d))).label("median"),
                   func.max(case((ranked.c.rn == _rank(ranked.c.n, 90), ranked.c.d))).label("p90"))\
         .group_by(ranked.c.kind)
-    return {row.kind: dict(row._mapping) for row in (await db.execute(stmt)).all()}
+    return {row["kind"]: dict(row) for row in await rows.all(stmt)}
 
 
-async def _durations_postgresql(db: AsyncSession, conds: list[ColumnElement[bool]]) -> dict[int, dict[str, Any]]:
+async def _durations_postgresql(rows: Rows, conds: list[ColumnElement[bool]]) -> dict[int, dict[str, Any]]:
     """The same figures in one pass over the set: percentile_disc(q) is the nearest-rank value (rank ceil(q·n));
     count, avg and percentile_disc skip the NULLs of reports without the step."""
     cols = []
-    for end in (Report.accepted_at, Report.resolved_at):
+    for kind, end in ((ACCEPT, Report.accepted_at), (RESOLVE, Report.resolved_at)):
         d = duration_seconds("postgresql", end, Report.created_at)
-        cols += [func.count(d), func.avg(d), func.percentile_disc(0.5).within_group(d),
-                 func.percentile_disc(0.9).within_group(d)]
-    row = (await db.execute(select(*cols).where(*conds))).one()
-    out = {}
-    for kind, i in ((ACCEPT, 0), (RESOLVE, 4)):
-        if row[i]:
-            out[kind] = {"kind": kind, "count": row[i], "mean": row[i + 1], "median": row[i + 2], "p90": row[i + 3]}
-    return out
+        cols += [func.count(d).label(f"count_{kind}"), func.avg(d).label(f"mean_{kind}"),
+                 func.percentile_disc(0.5).within_group(d).label(f"median_{kind}"),
+                 func.percentile_disc(0.9).within_group(d).label(f"p90_{kind}")]
+    row = (await rows.all(select(*cols).where(*conds)))[0]
+    return {kind: {"kind": kind, "count": row[f"count_{kind}"], "mean": row[f"mean_{kind}"],
+                   "median": row[f"median_{kind}"], "p90": row[f"p90_{kind}"]}
+            for kind in (ACCEPT, RESOLVE) if row[f"count_{kind}"]}
 
 
 # ---- series: buckets of created_at in China time ------------------------------------------------------------
@@ -200,14 +199,13 @@ def bucket_expression(dialect: str, granularity: str) -> ColumnElement[Any]:
     return func.date(Report.created_at, *(literal_column(m) for m in modifiers))
 
 
-async def series(db: AsyncSession, rs: ReportSet, now: datetime, dialect: str,
-                 granularity: str) -> dict[date, dict[str, int]]:
-    bucket = bucket_expression(dialect, granularity).label("bucket")
+async def series(rows: Rows, rs: ReportSet, now: datetime, granularity: str) -> dict[date, dict[str, int]]:
+    bucket = bucket_expression(rows.dialect_name, granularity).label("bucket")
     stmt = select(bucket, *_labelled(rate_measures(now))).select_from(Report).where(*rs.conditions())\
         .group_by(bucket).order_by(bucket)
     out: dict[date, dict[str, int]] = {}
-    for row in (await db.execute(stmt)).all():
-        values = dict(row._mapping)
+    for row in await rows.all(stmt):
+        values = dict(row)
         key = values.pop("bucket")
         out[key if isinstance(key, date) else date.fromisoformat(key)] = values
     return out
@@ -216,29 +214,30 @@ async def series(db: AsyncSession, rs: ReportSet, now: datetime, dialect: str,
 # ---- ranking: the rate measures per department or per grid ----------------------------------------------------
 
 
-async def per_entity(db: AsyncSession, rs: ReportSet, now: datetime, kind: str) -> list[dict[str, Any]]:
+async def per_entity(rows: Rows, rs: ReportSet, now: datetime, kind: str) -> list[dict[str, Any]]:
     """One row per department handling (or grid holding) reports of the set: id, name and the rate measures."""
     entity: Any = Department if kind == "department" else Grid
     key = Report.handler_department_id if kind == "department" else Report.grid_id
     stmt = select(key.label("id"), entity.name.label("name"), *_labelled(rate_measures(now))).select_from(Report)\
         .join(entity, entity.id == key).where(*rs.conditions()).group_by(key, entity.name)
-    return [dict(row._mapping) for row in (await db.execute(stmt)).all()]
+    return [dict(row) for row in await rows.all(stmt)]
 
 
 # ---- lookups for the filters --------------------------------------------------------------------------------
 
 
-async def department_exists(db: AsyncSession, department_id: int) -> bool:
-    return (await db.execute(select(Department.id).where(Department.id == department_id))).first() is not None
+async def department_exists(rows: Rows, department_id: int) -> bool:
+    return bool(await rows.all(select(Department.id).where(Department.id == department_id)))
 
 
-async def category_exists(db: AsyncSession, category_id: int) -> bool:
-    return (await db.execute(select(Category.id).where(Category.id == category_id))).first() is not None
+async def category_exists(rows: Rows, category_id: int) -> bool:
+    return bool(await rows.all(select(Category.id).where(Category.id == category_id)))
 
 
-async def grid_node(db: AsyncSession, grid_id: int) -> Row | None:
+async def grid_node(rows: Rows, grid_id: int) -> Row | None:
     """id, name, level and path of a node of the grid tree."""
-    return (await db.execute(select(Grid.id, Grid.name, Grid.level, Grid.path).where(Grid.id == grid_id))).first()
+    found = await rows.all(select(Grid.id, Grid.name, Grid.level, Grid.path).where(Grid.id == grid_id))
+    return found[0] if found else None
 
 
 # ---- CSV rows -----------------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from app.auth.deps import AdminOnly, CurrentPrincipal
+from app.auth.deps import AdminOnly, CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.validators import IdQuery
-from app.db.session import DbSession
+from app.db.session import DbSession, ReadRows
 from app.stats import service
 from app.stats.schemas import CommunityDashboard, Figures, Granularity, Ranking, RankingKind, Series
 
@@ -120,22 +120,22 @@ Params = Annotated[StatsParams, Depends(stats_params)]
 
 @router.get("/figures", summary="Figures for your scope: counts, rates, durations", response_model=Figures,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + FIGURES)
-async def figures(db: DbSession, p: CurrentPrincipal, params: Params):
-    return await service.figures(db, p, params.query)
+async def figures(rows: ReadRows, p: ReadPrincipal, params: Params):
+    return await service.figures(rows, p, params.query)
 
 
 @router.get("/series", summary="The same figures per day, week or month", response_model=Series,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + SERIES)
-async def series(db: DbSession, p: CurrentPrincipal, params: Params,
+async def series(rows: ReadRows, p: ReadPrincipal, params: Params,
                  granularity: Annotated[Granularity, Query(description="day, week (from Monday) or month.")] = "day"):
-    return await service.series(db, p, params.query, granularity)
+    return await service.series(rows, p, params.query, granularity)
 
 
 @router.get("/ranking", summary="Ranking of departments or grids (红黑榜)", response_model=Ranking,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + RANKING)
-async def ranking(db: DbSession, settings: AppSettings, p: CurrentPrincipal, params: Params,
+async def ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, params: Params,
                   kind: Annotated[RankingKind, Query(description="department or grid.")] = "department"):
-    return await service.ranking(db, settings, p, params.query, kind)
+    return await service.ranking(rows, settings, p, params.query, kind)
 
 
 @router.get("/reports.csv", summary="Export the reports with their figures (CSV)", response_class=StreamingResponse,
@@ -150,6 +150,6 @@ async def reports_csv(request: Request, db: DbSession, p: CurrentPrincipal, para
 
 @router.get("/community", summary="My community's dashboard (aggregates only)", response_model=CommunityDashboard,
             responses=error_responses(401, 403, 422, 500), description=COMMUNITY)
-async def community(db: DbSession, p: CurrentPrincipal, from_: From = None, to: To = None,
+async def community(rows: ReadRows, p: ReadPrincipal, from_: From = None, to: To = None,
                     granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "week"):
-    return await service.community_dashboard(db, p, from_, to, granularity)
+    return await service.community_dashboard(rows, p, from_, to, granularity)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, NotPermitted
+from app.db.reader import Rows, SessionRows
 from app.db.session import Database
 from app.reports import policies as report_policies
 from app.reports.lifecycle import State
@@ -151,25 +152,21 @@ def _require_admin(p: Principal) -> None:
         raise NotPermitted()
 
 
-async def _report_set(db: AsyncSession, p: Principal, q: StatsQuery, start: datetime, end: datetime) -> ReportSet:
+async def _report_set(rows: Rows, p: Principal, q: StatsQuery, start: datetime, end: datetime) -> ReportSet:
     """The admin's scope and the filters, each checked: a grid node outside the scope, or a department or
     category that does not exist, is 404."""
     place = None
     if q.grid_id is not None:
-        node = await queries.grid_node(db, q.grid_id)
-        if node is None or not p.in_scope(node.path):
+        node = await queries.grid_node(rows, q.grid_id)
+        if node is None or not p.in_scope(node["path"]):
             raise NotFound()
-        place = queries.place_condition(node.level, node.id)
-    if q.department_id is not None and not await queries.department_exists(db, q.department_id):
+        place = queries.place_condition(node["level"], node["id"])
+    if q.department_id is not None and not await queries.department_exists(rows, q.department_id):
         raise NotFound()
-    if q.category_id is not None and not await queries.category_exists(db, q.category_id):
+    if q.category_id is not None and not await queries.category_exists(rows, q.category_id):
         raise NotFound()
     return ReportSet(scope=report_policies.staff_queue(p), start=start, end=end, department_id=q.department_id,
                      place=place, category_id=q.category_id)
-
-
-def _dialect(db: AsyncSession) -> str:
-    return db.bind.dialect.name
 
 
 def _seconds(value: Any) -> float | None:
@@ -183,9 +180,9 @@ def _duration(row: dict[str, Any] | None) -> DurationStats:
                          p90=_seconds(row["p90"]))
 
 
-async def _figures(db: AsyncSession, rs: ReportSet, now: datetime, filters: FiltersRead) -> Figures:
-    m = await queries.counts(db, rs, now)
-    spans = await queries.durations(db, rs, _dialect(db))
+async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead) -> Figures:
+    m = await queries.counts(rows, rs, now)
+    spans = await queries.durations(rows, rs)
     response, resolution, satisfaction = rates(m)
     return Figures(
         period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now,
@@ -201,9 +198,9 @@ async def _figures(db: AsyncSession, rs: ReportSet, now: datetime, filters: Filt
         time_to_resolve_seconds=_duration(spans.get(queries.RESOLVE)))
 
 
-async def _series(db: AsyncSession, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str) -> Series:
+async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str) -> Series:
     keys = buckets(rs.start, rs.end, granularity)
-    found = await queries.series(db, rs, now, _dialect(db), granularity)
+    found = await queries.series(rows, rs, now, granularity)
     zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
                           "satisfied"), 0)
     points = []
@@ -220,34 +217,34 @@ async def _series(db: AsyncSession, rs: ReportSet, now: datetime, filters: Filte
 # ---- the operations -------------------------------------------------------------------------------------------
 
 
-async def figures(db: AsyncSession, p: Principal, q: StatsQuery) -> Figures:
+async def figures(rows: Rows, p: Principal, q: StatsQuery) -> Figures:
     _require_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
-    rs = await _report_set(db, p, q, start, end)
-    return await _figures(db, rs, now, q.filters())
+    rs = await _report_set(rows, p, q, start, end)
+    return await _figures(rows, rs, now, q.filters())
 
 
-async def series(db: AsyncSession, p: Principal, q: StatsQuery, granularity: str) -> Series:
+async def series(rows: Rows, p: Principal, q: StatsQuery, granularity: str) -> Series:
     _require_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     buckets(start, end, granularity)  # 422 before any query when the range is too long for the granularity
-    rs = await _report_set(db, p, q, start, end)
-    return await _series(db, rs, now, q.filters(), granularity)
+    rs = await _report_set(rows, p, q, start, end)
+    return await _series(rows, rs, now, q.filters(), granularity)
 
 
-async def ranking(db: AsyncSession, settings: Settings, p: Principal, q: StatsQuery, kind: str) -> Ranking:
+async def ranking(rows: Rows, settings: Settings, p: Principal, q: StatsQuery, kind: str) -> Ranking:
     _require_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
-    rs = await _report_set(db, p, q, start, end)
+    rs = await _report_set(rows, p, q, start, end)
     weights = tuple(settings.ranking_weights)
     ranked: list[RankedEntity] = []
     unranked: list[UnrankedEntity] = []
-    for row in await queries.per_entity(db, rs, now, kind):
+    for row in await queries.per_entity(rows, rs, now, kind):
         values = rates(row)
         s = score(values, weights)
         if row["submitted"] < settings.ranking_min_reports or s is None:
@@ -266,7 +263,7 @@ async def ranking(db: AsyncSession, settings: Settings, p: Principal, q: StatsQu
                    unranked=sorted(unranked, key=lambda e: e.id))
 
 
-async def community_dashboard(db: AsyncSession, p: Principal, start: datetime | None, end: datetime | None,
+async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, end: datetime | None,
                               granularity: str) -> CommunityDashboard:
     """Residents (anyone bound to a community): their community's figures and series, aggregates only."""
     if p.community_id is None:
@@ -274,14 +271,14 @@ async def community_dashboard(db: AsyncSession, p: Principal, start: datetime | 
     now = datetime.now(UTC)
     start, end = resolve_period(start, end, now)
     _check_days(start, end)
-    node = await queries.grid_node(db, p.community_id)
+    node = await queries.grid_node(rows, p.community_id)
     if node is None:  # not possible (a foreign key), but then there is no community to show
         raise NotPermitted()
     rs = ReportSet(scope=queries.community_condition(p.community_id), start=start, end=end)
     filters = FiltersRead()
-    return CommunityDashboard(community=PlaceRef(id=node.id, name=node.name),
-                              figures=await _figures(db, rs, now, filters),
-                              series=await _series(db, rs, now, filters, granularity))
+    return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]),
+                              figures=await _figures(rows, rs, now, filters),
+                              series=await _series(rows, rs, now, filters, granularity))
 
 
 # ---- CSV ------------------------------------------------------------------------------------------------------
@@ -293,7 +290,7 @@ async def prepare_csv(db: AsyncSession, p: Principal, q: StatsQuery) -> tuple[Se
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
-    rs = await _report_set(db, p, q, start, end)
+    rs = await _report_set(SessionRows(db), p, q, start, end)
     name = f"reports-{start.astimezone(CHINA):%Y%m%d}-{end.astimezone(CHINA):%Y%m%d}.csv"
     return queries.csv_statement(rs, now), name
 
