@@ -6,7 +6,8 @@ SQLAlchemy compiled (cached per statement shape, like SQLAlchemy's own cache) st
 still built with SQLAlchemy from the same policies; only their execution is shorter. On SQLite it executes through
 SQLAlchemy Core, whose result types asyncpg already gives natively (aware datetimes, decoded JSON).
 
-`SessionRows` gives the same interface inside a unit of work, for a write that answers with what it just wrote.
+`SessionRows` gives the same interface inside a unit of work, for a write that answers with what it just wrote:
+on PostgreSQL through the driver of the session's own connection, inside its transaction.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 
 Row = Mapping[str, Any]
-_COMPILED_MAX = 500  # statement shapes; a queue's filters make a few dozen
+_COMPILED_MAX = 1000  # statement shapes, per process; a queue's filters make a few dozen
 
 
 class Rows(Protocol):
@@ -29,49 +31,64 @@ class Rows(Protocol):
 
 
 class SessionRows:
+    """Inside a unit of work: on PostgreSQL the driver of the session's own connection, so the rows include what
+    the transaction has written (and flushed) so far."""
+
     def __init__(self, session: AsyncSession):
         self.session = session
-        self.dialect_name = session.bind.dialect.name
+        dialect = session.bind.dialect
+        self.dialect_name = dialect.name
+        self._dialect = dialect if _is_asyncpg(dialect) else None
 
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        return (await self.session.execute(stmt, params)).mappings().all()
+        if self._dialect is None:
+            return (await self.session.execute(stmt, params)).mappings().all()
+        sql, args = driver_sql(self._dialect, stmt, params)
+        raw = await (await self.session.connection()).get_raw_connection()
+        return await raw.driver_connection.fetch(sql, *args)
 
 
 class Reader:
     def __init__(self, engine: AsyncEngine):
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._dialect = engine.dialect
         self.dialect_name = engine.dialect.name
-        self._direct = engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg"
-        self._compiled: OrderedDict[Any, Any] = OrderedDict()
+        self._dialect = engine.dialect if _is_asyncpg(engine.dialect) else None
         self.trace: Callable[[str, Sequence[Any]], None] | None = None  # sees what goes to the driver (bench)
 
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         async with self._engine.connect() as conn:
-            if not self._direct:
+            if self._dialect is None:
                 return (await conn.execute(stmt, params)).mappings().all()
-            sql, args = self.driver_sql(stmt, params)
+            sql, args = driver_sql(self._dialect, stmt, params)
             if self.trace is not None:
                 self.trace(sql, args)
             raw = await conn.get_raw_connection()
             return await raw.driver_connection.fetch(sql, *args)
 
-    def driver_sql(self, stmt: Any, params: Mapping[str, Any] | None = None) -> tuple[str, list[Any]]:
-        """The SQL and positional arguments SQLAlchemy's asyncpg dialect would send (what its execution context
-        does in `_init_compiled`: parameters of this statement into the cached compiled form, expanding IN lists,
-        bind processors such as UTCDateTime's)."""
-        key = stmt._generate_cache_key()
-        compiled = self._compiled.get(key.key)
-        if compiled is None:
-            compiled = self._dialect.statement_compiler(self._dialect, stmt, cache_key=key)
-            self._compiled[key.key] = compiled
-            if len(self._compiled) > _COMPILED_MAX:
-                self._compiled.popitem(last=False)
-        values = compiled.construct_params(params, extracted_parameters=key.bindparams, escape_names=False)
-        processors = compiled._bind_processors
-        sql, order = compiled.string, compiled.positiontup
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            expanded = compiled._process_parameters_for_postcompile(values)
-            sql, order = expanded.statement, expanded.positiontup
-            processors = {**processors, **expanded.processors}
-        return sql, [processors[k](values[k]) if k in processors else values[k] for k in order]
+
+def _is_asyncpg(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "asyncpg"
+
+
+_compiled: OrderedDict[Any, Any] = OrderedDict()
+
+
+def driver_sql(dialect: Dialect, stmt: Any, params: Mapping[str, Any] | None = None) -> tuple[str, list[Any]]:
+    """The SQL and positional arguments SQLAlchemy's asyncpg dialect would send (what its execution context does
+    in `_init_compiled`: parameters of this statement into the cached compiled form, expanding IN lists, bind
+    processors such as UTCDateTime's)."""
+    key = stmt._generate_cache_key()
+    compiled = _compiled.get(key.key)
+    if compiled is None:
+        compiled = dialect.statement_compiler(dialect, stmt, cache_key=key)
+        _compiled[key.key] = compiled
+        if len(_compiled) > _COMPILED_MAX:
+            _compiled.popitem(last=False)
+    values = compiled.construct_params(params, extracted_parameters=key.bindparams, escape_names=False)
+    processors = compiled._bind_processors
+    sql, order = compiled.string, compiled.positiontup
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        expanded = compiled._process_parameters_for_postcompile(values)
+        sql, order = expanded.statement, expanded.positiontup
+        processors = {**processors, **expanded.processors}
+    return sql, [processors[k](values[k]) if k in processors else values[k] for k in order]

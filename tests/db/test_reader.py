@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select, tuple_, update
 
 from app.db.reader import SessionRows
 from app.reports.models import Report, ReportEvent
@@ -15,10 +15,13 @@ from tests.reports.factories import make_report
 
 
 async def _both(app, stmt, params=None):
+    """SQLAlchemy's own execution is the reference for the Reader and for SessionRows (both of which skip it on
+    PostgreSQL)."""
     async with app.state.db.session(write=False) as s:
-        expected = [dict(r) for r in await SessionRows(s).all(stmt, params)]
+        expected = [dict(r) for r in (await s.execute(stmt, params)).mappings().all()]
+        in_session = [dict(r) for r in await SessionRows(s).all(stmt, params)]
     got = [dict(r) for r in await app.state.db.reader.all(stmt, params)]
-    assert got == expected
+    assert got == expected and in_session == expected
     return got
 
 
@@ -54,3 +57,14 @@ async def test_a_cached_shape_takes_the_values_of_each_statement(app, world):
     named = select(Report.id).where(Report.reporter_id == bindparam("who"))
     for who, expected in ((world.users["resident_a"].id, a.id), (world.users["resident_b"].id, b.id)):
         assert [r["id"] for r in await _both(app, named, {"who": who})] == [expected]
+
+
+async def test_session_rows_see_the_transaction_s_own_writes(app, world):
+    report = await make_report(app, world)
+    async with app.state.db.session(write=True) as s:
+        await s.execute(update(Report).where(Report.id == report.id).values(title="改过的标题"))
+        rows = await SessionRows(s).all(select(Report.title).where(Report.id == report.id))
+        assert rows[0]["title"] == "改过的标题"
+        await s.rollback()
+    after = await app.state.db.reader.all(select(Report.title).where(Report.id == report.id))
+    assert after[0]["title"] != "改过的标题"
