@@ -23,6 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from app.db import reader
 from app.main import create_app
 
 _capture_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_capture_key", default=None)
@@ -123,7 +124,7 @@ def _add_capture(app: FastAPI) -> None:
     def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
         _keep(statement, parameters if isinstance(parameters, (list, tuple)) else [parameters])
 
-    app.state.db.reader.trace = _keep  # the hot reads' statements go to the driver without SQLAlchemy's events
+    reader.on_driver_statement = _keep  # the hot reads' statements go to the driver without SQLAlchemy's events
 
     @app.post("/bench/capture", include_in_schema=False)
     async def start_capture() -> dict[str, bool]:

@@ -23,6 +23,10 @@ from sqlalchemy.sql import Executable
 Row = Mapping[str, Any]
 _COMPILED_MAX = 1000  # statement shapes, per process; a queue's filters make a few dozen
 
+# Sees each statement sent to the driver directly, which SQLAlchemy's cursor events do not (the bench's SQL
+# capture, the tests' statement counts).
+on_driver_statement: Callable[[str, Sequence[Any]], None] | None = None
+
 
 class Rows(Protocol):
     dialect_name: str
@@ -44,6 +48,8 @@ class SessionRows:
         if self._dialect is None:
             return (await self.session.execute(stmt, params)).mappings().all()
         sql, args = driver_sql(self._dialect, stmt, params)
+        if on_driver_statement is not None:
+            on_driver_statement(sql, args)
         raw = await (await self.session.connection()).get_raw_connection()
         return await raw.driver_connection.fetch(sql, *args)
 
@@ -53,15 +59,14 @@ class Reader:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.dialect_name = engine.dialect.name
         self._dialect = engine.dialect if _is_asyncpg(engine.dialect) else None
-        self.trace: Callable[[str, Sequence[Any]], None] | None = None  # sees what goes to the driver (bench)
 
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         async with self._engine.connect() as conn:
             if self._dialect is None:
                 return (await conn.execute(stmt, params)).mappings().all()
             sql, args = driver_sql(self._dialect, stmt, params)
-            if self.trace is not None:
-                self.trace(sql, args)
+            if on_driver_statement is not None:
+                on_driver_statement(sql, args)
             raw = await conn.get_raw_connection()
             return await raw.driver_connection.fetch(sql, *args)
 

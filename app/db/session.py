@@ -50,7 +50,10 @@ def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":  # the Reader: each statement on its own
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
 
 class Database:

@@ -10,7 +10,6 @@ from app.auth.deps import CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
-from app.core.responses import JSONBody
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery, ObjectId
 from app.db.session import DbSession, ReadRows
@@ -64,14 +63,13 @@ async def submit(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
 async def list_reports(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)],
                        state: Annotated[list[State] | None, Query(max_length=9)] = None,
                        limit: Limit = 20, cursor: Cursor = None):
-    return JSONBody(await queries.list_reports(rows, p, view=f.view, states=state, limit=limit, cursor=cursor,
-                                               **f.filters))
+    return await queries.list_reports(rows, p, view=f.view, states=state, limit=limit, cursor=cursor, **f.filters)
 
 
 @router.get("/counts", summary="Reports per state in my queue (for tabs)", response_model=StateCounts,
             responses=LIST_ERRORS)
 async def counts(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
-    return JSONBody(await queries.count_by_state(rows, p, view=f.view, **f.filters))
+    return await queries.count_by_state(rows, p, view=f.view, **f.filters)
 
 
 @router.get("/similar", summary="Similar open reports nearby (before submitting)", response_model=list[ReportSummary],
@@ -81,21 +79,21 @@ async def similar(rows: ReadRows, p: ReadPrincipal, category_id: Annotated[int, 
                   building_id: IdQuery = None, lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                   lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
                   limit: Annotated[int, Query(ge=1, le=20)] = 10):
-    return JSONBody(await queries.similar(rows, p, category_id=category_id, building_id=building_id, lat=lat,
-                                          lng=lng, limit=limit))
+    return await queries.similar(rows, p, category_id=category_id, building_id=building_id, lat=lat, lng=lng,
+                                 limit=limit)
 
 
 @router.get("/{report_id}", summary="A report, with photos and the steps I may take", response_model=ReportRead,
             responses=READ_ERRORS)
 async def get_report(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
-    return JSONBody(await queries.report_detail(rows, p, report_id))
+    return await queries.report_detail(rows, p, report_id)
 
 
 @router.get("/{report_id}/timeline", summary="The report's timeline", response_model=list[EventRead],
             responses=READ_ERRORS,
             description="Residents see the public steps, with internal notes left out; staff see every step.")
 async def get_timeline(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
-    return JSONBody(await queries.timeline(rows, p, report_id))
+    return await queries.timeline(rows, p, report_id)
 
 
 @router.post("/{report_id}/steps", summary="Take a step: accept, dispatch, resolve, supervise ...",
