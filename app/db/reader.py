@@ -54,9 +54,16 @@ class SessionRows:
         return await raw.driver_connection.fetch(sql, *args)
 
 
+# SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
+# own transaction handling is off on every connection, so each statement then runs on its own. (Not SQLAlchemy's
+# AUTOCOMMIT isolation level there: returning the connection would switch pysqlite's handling back on.)
+NO_BEGIN = "weilinli_no_begin"
+
+
 class Reader:
     def __init__(self, engine: AsyncEngine):
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
+        self._engine = engine.execution_options(**autocommit)
         self.dialect_name = engine.dialect.name
         self._dialect = engine.dialect if _is_asyncpg(engine.dialect) else None
 

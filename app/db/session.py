@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.errors import AppError
-from app.db.reader import Reader
+from app.db.reader import NO_BEGIN, Reader
 
 WRITE_OPTION = "weilinli_write"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -51,7 +51,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:
         options = conn.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":  # the Reader: each statement on its own
+        if options.get(NO_BEGIN):  # the Reader: each statement on its own
             return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 

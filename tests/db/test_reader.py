@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import bindparam, select, tuple_, update
 
 from app.db.reader import SessionRows
@@ -68,3 +69,19 @@ async def test_session_rows_see_the_transaction_s_own_writes(app, world):
         await s.rollback()
     after = await app.state.db.reader.all(select(Report.title).where(Report.id == report.id))
     assert after[0]["title"] != "改过的标题"
+
+
+async def test_sqlite_connections_keep_their_transaction_handling_after_the_reader(app, settings):
+    """pysqlite's own transaction handling stays off (isolation_level None: the app emits BEGIN itself). Using
+    SQLAlchemy's AUTOCOMMIT level for the Reader switched it back on when a connection went back to the pool."""
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("pysqlite's transaction handling")
+    for _ in range(10):
+        await app.state.db.reader.all(select(Report.id).limit(1))
+    conns = [await app.state.db.engine.connect() for _ in range(5)]
+    try:
+        for conn in conns:
+            assert (await conn.get_raw_connection()).driver_connection.isolation_level is None
+    finally:
+        for conn in conns:
+            await conn.close()
