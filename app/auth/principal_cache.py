@@ -19,6 +19,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+
 CHANNEL = "weilinli_principals"
 log = logging.getLogger("weilinli.auth")
 
@@ -103,8 +108,6 @@ class PrincipalListener:
             self._lost.set()
 
     async def _run(self) -> None:
-        import asyncpg
-
         while True:
             conn = None
             try:
@@ -131,10 +134,8 @@ class PrincipalListener:
             await asyncio.sleep(self.retry)
 
 
-def principal_listener(settings: Any, cache: PrincipalCache) -> PrincipalListener | None:
+def principal_listener(settings: Settings, cache: PrincipalCache) -> PrincipalListener | None:
     """The listener of an API process: PostgreSQL with a cache size above 0 only."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(settings.database_url)
     if url.get_backend_name() != "postgresql" or settings.principal_cache_size <= 0:
         return None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 
 Row = Mapping[str, Any]
@@ -47,11 +47,7 @@ class SessionRows:
     async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         if self._dialect is None:
             return (await self.session.execute(stmt, params)).mappings().all()
-        sql, args = driver_sql(self._dialect, stmt, params)
-        if on_driver_statement is not None:
-            on_driver_statement(sql, args)
-        raw = await (await self.session.connection()).get_raw_connection()
-        return await raw.driver_connection.fetch(sql, *args)
+        return await _driver_fetch(await self.session.connection(), self._dialect, stmt, params)
 
 
 # SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
@@ -71,11 +67,17 @@ class Reader:
         async with self._engine.connect() as conn:
             if self._dialect is None:
                 return (await conn.execute(stmt, params)).mappings().all()
-            sql, args = driver_sql(self._dialect, stmt, params)
-            if on_driver_statement is not None:
-                on_driver_statement(sql, args)
-            raw = await conn.get_raw_connection()
-            return await raw.driver_connection.fetch(sql, *args)
+            return await _driver_fetch(conn, self._dialect, stmt, params)
+
+
+async def _driver_fetch(conn: AsyncConnection, dialect: Dialect, stmt: Executable,
+                        params: Mapping[str, Any] | None) -> Sequence[Row]:
+    """The statement on the asyncpg connection under `conn` (in whatever transaction `conn` is in)."""
+    sql, args = driver_sql(dialect, stmt, params)
+    if on_driver_statement is not None:
+        on_driver_statement(sql, args)
+    raw = await conn.get_raw_connection()
+    return await raw.driver_connection.fetch(sql, *args)
 
 
 def _is_asyncpg(dialect: Dialect) -> bool:
