@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Integer, Select, bindparam, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
@@ -59,6 +59,24 @@ def keyset(stmt: Select, columns: Sequence[ColumnElement], kinds: Sequence[type]
         stmt = stmt.where(key < tuple_(*values) if descending else key > tuple_(*values))
     order = [c.desc() for c in columns] if descending else list(columns)
     return stmt.order_by(*order).limit(limit + 1)
+
+
+def keyset_sql(stmt: Select, columns: Sequence[ColumnElement], *, after: bool, descending: bool = False) -> Select:
+    """keyset() for a statement built once (reader.Prepared): the cursor's values and the page size are the
+    bind parameters after_0, after_1 ... and page_limit, which keyset_params gives."""
+    if after:
+        key = tuple_(*columns)
+        values = tuple_(*(bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(columns)))
+        stmt = stmt.where(key < values if descending else key > values)
+    order = [c.desc() for c in columns] if descending else list(columns)
+    return stmt.order_by(*order).limit(bindparam("page_limit", type_=Integer))
+
+
+def keyset_params(cursor: str | None, kinds: Sequence[type], limit: int) -> dict[str, Any]:
+    params: dict[str, Any] = {"page_limit": limit + 1}
+    if cursor:
+        params.update((f"after_{i}", v) for i, v in enumerate(decode_cursor(cursor, kinds)))
+    return params
 
 
 def page_of(rows: Sequence[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:

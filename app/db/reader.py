@@ -3,7 +3,11 @@
 The AsyncSession costs ~0.35 ms of Python per statement and the Core execution path ~0.2 ms; a list of 20 needs
 about 0.1 ms of SQL. `Reader` takes a pooled connection in autocommit and, on PostgreSQL, hands the statement
 SQLAlchemy compiled (cached per statement shape, like SQLAlchemy's own cache) straight to asyncpg. Statements are
-still built with SQLAlchemy from the same policies; only their execution is shorter. On SQLite it executes through
+still built with SQLAlchemy from the same policies; only their execution is shorter.
+
+A `Prepared` statement is built once per shape, with a named `bindparam()` for every value, and bound per
+request: building a 23-column select with its conditions, and then its cache key, cost more Python than the
+query costs PostgreSQL (bench/notes/postgresql.md). Its compiled form is kept on it. On SQLite it executes through
 SQLAlchemy Core, whose result types asyncpg already gives natively (aware datetimes, decoded JSON).
 
 `SessionRows` gives the same interface inside a unit of work, for a write that answers with what it just wrote:
@@ -28,10 +32,25 @@ _COMPILED_MAX = 1000  # statement shapes, per process; a queue's filters make a 
 on_driver_statement: Callable[[str, Sequence[Any]], None] | None = None
 
 
+class Prepared:
+    """A statement whose every value is a named bindparam, built once (per shape, by the caller) and executed with
+    the request's parameters. A parameter left out is an error, not the value of whoever built it: build with
+    `bindparam(name)` (required), never with a value."""
+
+    __slots__ = ("stmt", "compiled")
+
+    def __init__(self, stmt: Executable):
+        self.stmt = stmt
+        self.compiled: dict[str, Any] = {}  # dialect name -> compiled form
+
+
+Statement = Executable | Prepared
+
+
 class Rows(Protocol):
     dialect_name: str
 
-    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]: ...
+    async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]: ...
 
 
 class SessionRows:
@@ -44,9 +63,9 @@ class SessionRows:
         self.dialect_name = dialect.name
         self._dialect = dialect if _is_asyncpg(dialect) else None
 
-    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
+    async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         if self._dialect is None:
-            return (await self.session.execute(stmt, params)).mappings().all()
+            return (await self.session.execute(_executable(stmt), params)).mappings().all()
         return await _driver_fetch(await self.session.connection(), self._dialect, stmt, params)
 
 
@@ -63,14 +82,18 @@ class Reader:
         self.dialect_name = engine.dialect.name
         self._dialect = engine.dialect if _is_asyncpg(engine.dialect) else None
 
-    async def all(self, stmt: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
+    async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         async with self._engine.connect() as conn:
             if self._dialect is None:
-                return (await conn.execute(stmt, params)).mappings().all()
+                return (await conn.execute(_executable(stmt), params)).mappings().all()
             return await _driver_fetch(conn, self._dialect, stmt, params)
 
 
-async def _driver_fetch(conn: AsyncConnection, dialect: Dialect, stmt: Executable,
+def _executable(stmt: Statement) -> Executable:
+    return stmt.stmt if isinstance(stmt, Prepared) else stmt
+
+
+async def _driver_fetch(conn: AsyncConnection, dialect: Dialect, stmt: Statement,
                         params: Mapping[str, Any] | None) -> Sequence[Row]:
     """The statement on the asyncpg connection under `conn` (in whatever transaction `conn` is in)."""
     sql, args = driver_sql(dialect, stmt, params)
@@ -91,14 +114,20 @@ def driver_sql(dialect: Dialect, stmt: Any, params: Mapping[str, Any] | None = N
     """The SQL and positional arguments SQLAlchemy's asyncpg dialect would send (what its execution context does
     in `_init_compiled`: parameters of this statement into the cached compiled form, expanding IN lists, bind
     processors such as UTCDateTime's)."""
-    key = stmt._generate_cache_key()
-    compiled = _compiled.get(key.key)
-    if compiled is None:
-        compiled = dialect.statement_compiler(dialect, stmt, cache_key=key)
-        _compiled[key.key] = compiled
-        if len(_compiled) > _COMPILED_MAX:
-            _compiled.popitem(last=False)
-    values = compiled.construct_params(params, extracted_parameters=key.bindparams, escape_names=False)
+    if isinstance(stmt, Prepared):  # compiled from this very object: its bindparams are the ones to fill
+        compiled = stmt.compiled.get(dialect.name)
+        if compiled is None:
+            compiled = stmt.compiled[dialect.name] = dialect.statement_compiler(dialect, stmt.stmt)
+        values = compiled.construct_params(params, escape_names=False)
+    else:
+        key = stmt._generate_cache_key()
+        compiled = _compiled.get(key.key)
+        if compiled is None:
+            compiled = dialect.statement_compiler(dialect, stmt, cache_key=key)
+            _compiled[key.key] = compiled
+            if len(_compiled) > _COMPILED_MAX:
+                _compiled.popitem(last=False)
+        values = compiled.construct_params(params, extracted_parameters=key.bindparams, escape_names=False)
     processors = compiled._bind_processors
     sql, order = compiled.string, compiled.positiontup
     if compiled.literal_execute_params or compiled.post_compile_params:

@@ -3,10 +3,14 @@ mirror of it for table tests. Who may *act* on a report is in lifecycle.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, false, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import BigInteger, String, and_, bindparam, false, or_
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.auth.principal import Principal
 from app.org.models import GridLevel
@@ -34,37 +38,104 @@ def can_submit(p: Principal) -> bool:
     return p.role in (Role.resident, Role.grid_worker)
 
 
-def community_feed(p: Principal) -> ColumnElement[bool]:
+# Who is asking, as named bind parameters. A condition depends on the viewer's *shape* (role, whether they belong to
+# a community, how an admin's scope is matched, how many grids a grid worker keeps), never on their ids: it is built
+# once per shape (lru_cache) and bound per request with viewer_params. A parameter not bound is an error (a
+# required bindparam), never someone else's value.
+_VIEWER = bindparam("viewer_id", type_=BigInteger)
+_COMMUNITY = bindparam("viewer_community_id", type_=BigInteger)
+_GRIDS = bindparam("viewer_grid_ids", type_=BigInteger, expanding=True)
+_DEPARTMENT = bindparam("viewer_department_id", type_=BigInteger)
+_SCOPE = bindparam("viewer_scope_id", type_=BigInteger)
+_SCOPE_LIKE = bindparam("viewer_scope_like", type_=String)
+_SCOPE_COLUMNS = {GridLevel.street: "street_id", GridLevel.community: "community_id", GridLevel.grid: "grid_id",
+                  GridLevel.building: "building_id"}
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerShape:
+    role: Role
+    in_community: bool = False
+    has_grids: bool = False
+    has_department: bool = False
+    scope: str | None = None  # admin: the report column their scope node is matched on, or "path"
+
+
+def viewer_shape(p: Principal) -> ViewerShape:
+    scope = None
+    if p.role is Role.admin and p.scope_grid_id is not None:
+        scope = _SCOPE_COLUMNS.get(p.scope_level, "path")
+    return ViewerShape(role=p.role, in_community=p.community_id is not None, has_grids=bool(p.grid_ids),
+                       has_department=p.department_id is not None, scope=scope)
+
+
+def viewer_params(p: Principal) -> dict[str, Any]:
+    path = p.scope_path or "/-/"
+    return {"viewer_id": p.user_id, "viewer_community_id": p.community_id, "viewer_grid_ids": sorted(p.grid_ids),
+            "viewer_department_id": p.department_id, "viewer_scope_id": p.scope_grid_id,
+            "viewer_scope_like": path.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"}
+
+
+def viewer_id() -> BindParameter:
+    """The asking user's id, bound by viewer_params (for conditions outside this module: following, filed by me)."""
+    return _VIEWER
+
+
+@lru_cache(maxsize=64)
+def community_feed_sql(v: ViewerShape) -> ColumnElement[bool]:
     """Public, not hidden, not withdrawn reports of the resident's community."""
-    if p.community_id is None:
+    if not v.in_community:
         return false()
-    return and_(Report.community_id == p.community_id, Report.is_public.is_(True), Report.hidden_at.is_(None),
+    return and_(Report.community_id == _COMMUNITY, Report.is_public.is_(True), Report.hidden_at.is_(None),
                 Report.state != "withdrawn")
 
 
-def staff_queue(p: Principal) -> ColumnElement[bool]:
+@lru_cache(maxsize=64)
+def staff_queue_sql(v: ViewerShape) -> ColumnElement[bool]:
     """Reports a staff member works on: their grids, their department's, or their admin subtree."""
-    if p.role is Role.grid_worker:
-        return Report.grid_id.in_(sorted(p.grid_ids)) if p.grid_ids else false()
-    if p.role is Role.department:
-        return Report.handler_department_id == p.department_id
-    if p.role is Role.admin and p.scope_grid_id is not None:
-        column = {GridLevel.street: Report.street_id, GridLevel.community: Report.community_id,
-                  GridLevel.grid: Report.grid_id, GridLevel.building: Report.building_id}.get(p.scope_level)
-        if column is not None:
-            return column == p.scope_grid_id
-        return Report.grid_path.startswith(p.scope_path or "/-/", autoescape=True)
+    if v.role is Role.grid_worker:
+        return Report.grid_id.in_(_GRIDS) if v.has_grids else false()
+    if v.role is Role.department:
+        return Report.handler_department_id == _DEPARTMENT if v.has_department else false()
+    if v.role is Role.admin and v.scope is not None:
+        if v.scope == "path":
+            return Report.grid_path.like(_SCOPE_LIKE, escape="/")
+        return Report.__table__.c[v.scope] == _SCOPE
     return false()
 
 
-def visible_reports(p: Principal) -> ColumnElement[bool]:
-    """Every report this principal may read (detail, timeline, photos)."""
-    if p.role is Role.resident:
-        return or_(Report.reporter_id == p.user_id, community_feed(p))
-    cond = staff_queue(p)
-    if p.role is Role.grid_worker:
-        cond = or_(cond, Report.handler_user_id == p.user_id, Report.reporter_id == p.user_id)
+@lru_cache(maxsize=64)
+def visible_sql(v: ViewerShape) -> ColumnElement[bool]:
+    """Every report this viewer may read (detail, timeline, photos)."""
+    if v.role is Role.resident:
+        return or_(Report.reporter_id == _VIEWER, community_feed_sql(v))
+    cond = staff_queue_sql(v)
+    if v.role is Role.grid_worker:
+        cond = or_(cond, Report.handler_user_id == _VIEWER, Report.reporter_id == _VIEWER)
     return cond
+
+
+# The same conditions with this principal's values in them, for statements built per use (writes, statistics).
+def community_feed(p: Principal) -> ColumnElement[bool]:
+    return _bound(community_feed_sql(viewer_shape(p)), viewer_params(p))
+
+
+def staff_queue(p: Principal) -> ColumnElement[bool]:
+    return _bound(staff_queue_sql(viewer_shape(p)), viewer_params(p))
+
+
+def visible_reports(p: Principal) -> ColumnElement[bool]:
+    return _bound(visible_sql(viewer_shape(p)), viewer_params(p))
+
+
+def _bound(cond: ColumnElement[bool], values: dict[str, Any]) -> ColumnElement[bool]:
+    """A copy of `cond` whose viewer parameters carry these values."""
+    def replace(element: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key in values:
+            return bindparam(element.key, values[element.key], type_=element.type, expanding=element.expanding)
+        return None
+
+    return visitors.replacement_traverse(cond, {}, replace)
 
 
 def can_view(p: Principal, r: ReportFacts, state_withdrawn: bool = False) -> bool:

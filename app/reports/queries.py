@@ -4,22 +4,25 @@ Every list is keyset-paginated on (created_at, id), newest first, inside one ind
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from operator import attrgetter, itemgetter
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.core.errors import InvalidInput, NotFound
-from app.core.pagination import keyset, page_of
-from app.db.reader import Row, Rows
+from app.core.pagination import keyset_params, keyset_sql, page_of
+from app.db.reader import Prepared, Row, Rows
 from app.reports import lifecycle, policies
 from app.reports.lifecycle import ReportFacts, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
-from app.reports.policies import View
+from app.reports.policies import View, ViewerShape, viewer_shape
 from app.users.models import Role, User
 
 ACTIVE = (State.accepted, State.dispatched, State.in_progress)
@@ -111,13 +114,24 @@ _DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handle
 _detail_values = itemgetter(*_DETAIL_KEYS)
 
 
+_PHOTOS = Prepared(_PHOTOS_SELECT.where(ReportPhoto.report_id == bindparam("report_id")))
+
+
+@lru_cache(maxsize=64)
+def _detail_sql(v: ViewerShape | None) -> Prepared:
+    """The report, its reporter's name and whether the viewer follows it; only if they may see it (v), or
+    whatever its state now (v None: they have just acted on it)."""
+    following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == policies.viewer_id())
+    stmt = _DETAIL_SELECT.add_columns(following.label("following")).where(Report.id == bindparam("report_id"))
+    return Prepared(stmt if v is None else stmt.where(policies.visible_sql(v)))
+
+
 async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted: bool = False) -> dict:
     """The report as this principal sees it (a ReportRead, as a plain dict). `just_acted`: the principal has
     just taken a step on it, and gets its result even when the step took the report out of their sight (a
     department returning it)."""
-    following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == p.user_id)
-    stmt = _DETAIL_SELECT.add_columns(following.label("following")).where(Report.id == report_id)
-    found = await rows.all(stmt if just_acted else stmt.where(policies.visible_reports(p)))
+    params = {**policies.viewer_params(p), "report_id": report_id}
+    found = await rows.all(_detail_sql(None if just_acted else viewer_shape(p)), params)
     if not found:
         raise NotFound()
     r = found[0]
@@ -127,7 +141,7 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
     photos = [{"id": ph["upload_id"], "url": f"/api/v1/reports/{report_id}/photos/{ph['upload_id']}",
                "hidden": ph["hidden_at"] is not None, "hidden_reason": ph["hidden_reason"] if privileged else None,
                "event_id": ph["event_id"]}
-              for ph in await rows.all(_PHOTOS_SELECT.where(ReportPhoto.report_id == report_id))
+              for ph in await rows.all(_PHOTOS, {"report_id": report_id})
               if (staff or ph["event_public"] is not False) and (privileged or ph["hidden_at"] is None)]
     out = summary_of(p, r, datetime.now(UTC))
     out.update(zip(_DETAIL_KEYS, _detail_values(r), strict=True))
@@ -139,41 +153,73 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
 # ---- queues -------------------------------------------------------------------------------------------------
 
 
-def queue_condition(p: Principal, view: View | None) -> ColumnElement[bool]:
+def queue_kind(p: Principal, view: View | None) -> View:
+    """The queue a list shows: residents mine (default), community or following; staff queue (default) or mine."""
     if p.role is Role.resident:
-        view = view or View.mine
-        if view is View.community:
-            return policies.community_feed(p)
-        if view is View.following:
-            return and_(Report.id.in_(select(ReportFollower.report_id).where(ReportFollower.user_id == p.user_id)),
-                        policies.visible_reports(p))
-        if view is View.mine:
-            return Report.reporter_id == p.user_id
-        raise InvalidInput("validation_error", {"view": view, "allowed": ["mine", "community", "following"]})
-    if view not in (None, View.queue, View.mine):
-        raise InvalidInput("validation_error", {"view": view, "allowed": ["queue", "mine"]})
-    if view is View.mine:  # a grid worker's own patrol reports
-        return Report.filed_by_id == p.user_id
-    return policies.staff_queue(p)
+        allowed = (View.mine, View.community, View.following)
+        if view is None or view in allowed:
+            return view or View.mine
+        raise InvalidInput("validation_error", {"view": view, "allowed": [v.value for v in allowed]})
+    if view in (None, View.queue, View.mine):
+        return view or View.queue
+    raise InvalidInput("validation_error", {"view": view, "allowed": ["queue", "mine"]})
 
 
-def _filters(stmt: Select, *, categories: list[int] | None, overdue: bool | None, created_from: datetime | None,
-             created_to: datetime | None, sources: list[str] | None, q: str | None, grid_id: int | None,
-             now: datetime) -> Select:
-    if categories:
-        stmt = stmt.where(Report.category_id.in_(categories))
-    if overdue is not None:
-        stmt = stmt.where(overdue_filter(now, overdue))
-    if created_from is not None:
-        stmt = stmt.where(Report.created_at >= created_from)
-    if created_to is not None:
-        stmt = stmt.where(Report.created_at < created_to)
-    if sources:
-        stmt = stmt.where(Report.source.in_(sources))
-    if q:
-        stmt = stmt.where(Report.title.ilike(f"%{_escape_like(q)}%", escape="\\"))
-    if grid_id is not None:
-        stmt = stmt.where(Report.grid_id == grid_id)
+def queue_sql(v: ViewerShape, kind: View) -> ColumnElement[bool]:
+    me = policies.viewer_id()
+    if kind is View.community:
+        return policies.community_feed_sql(v)
+    if kind is View.following:
+        return and_(Report.id.in_(select(ReportFollower.report_id).where(ReportFollower.user_id == me)),
+                    policies.visible_sql(v))
+    if kind is View.mine:  # a resident's reports; a grid worker's own patrol reports
+        return Report.reporter_id == me if v.role is Role.resident else Report.filed_by_id == me
+    return policies.staff_queue_sql(v)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterShape:
+    """Which filters a list or count has (their values are bind parameters)."""
+
+    states: bool = False
+    categories: bool = False
+    overdue: bool | None = None
+    created_from: bool = False
+    created_to: bool = False
+    sources: bool = False
+    q: bool = False
+    grid_id: bool = False
+
+
+def filter_shape(*, states: list[State] | None = None, categories: list[int] | None, overdue: bool | None,
+                 created_from: datetime | None, created_to: datetime | None, sources: list[str] | None,
+                 q: str | None, grid_id: int | None, now: datetime) -> tuple[FilterShape, dict[str, Any]]:
+    shape = FilterShape(states=bool(states), categories=bool(categories), overdue=overdue,
+                        created_from=created_from is not None, created_to=created_to is not None,
+                        sources=bool(sources), q=bool(q), grid_id=grid_id is not None)
+    params = {"states": [s.value for s in states or ()], "categories": categories, "now": now,
+              "created_from": created_from, "created_to": created_to, "sources": sources,
+              "title_like": f"%{_escape_like(q)}%" if q else None, "grid_id": grid_id}
+    return shape, params
+
+
+def _filtered(stmt: Select, f: FilterShape) -> Select:
+    if f.states:
+        stmt = stmt.where(Report.state.in_(bindparam("states", expanding=True)))
+    if f.categories:
+        stmt = stmt.where(Report.category_id.in_(bindparam("categories", expanding=True)))
+    if f.overdue is not None:
+        stmt = stmt.where(overdue_filter(bindparam("now", type_=Report.due_at.type), f.overdue))
+    if f.created_from:
+        stmt = stmt.where(Report.created_at >= bindparam("created_from"))
+    if f.created_to:
+        stmt = stmt.where(Report.created_at < bindparam("created_to"))
+    if f.sources:
+        stmt = stmt.where(Report.source.in_(bindparam("sources", expanding=True)))
+    if f.q:
+        stmt = stmt.where(Report.title.ilike(bindparam("title_like"), escape="\\"))
+    if f.grid_id:
+        stmt = stmt.where(Report.grid_id == bindparam("grid_id"))
     return stmt
 
 
@@ -181,38 +227,54 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+_KEYSET = [Report.created_at, Report.id]
+
+
+@lru_cache(maxsize=512)
+def _list_sql(v: ViewerShape, kind: View, f: FilterShape, after: bool, grids: int) -> Prepared:
+    """A page of summaries, newest first. `grids` > 1: a grid worker's queue over that many grids (bound as
+    grid_0, grid_1 ...)."""
+    def page(where: ColumnElement[bool], base: Select = _SUMMARY_SELECT) -> Select:
+        return keyset_sql(_filtered(base.where(where), f), _KEYSET, after=after, descending=True)
+
+    if grids <= 1:
+        return Prepared(page(queue_sql(v, kind)))
+    # grid_id IN (a, b) ORDER BY created_at would sort every report of every grid: take each grid's page of keys
+    # from its own (grid_id, created_at, id) index range, merge them, then read the page's rows by id (merging
+    # whole rows made SQLAlchemy build proxies of 23 columns per subquery)
+    parts = [page(Report.grid_id == bindparam(f"grid_{i}"), _KEY_SELECT).subquery() for i in range(grids)]
+    merged = union_all(*(select(part) for part in parts)).subquery()
+    top = select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc())\
+        .limit(bindparam("page_limit"))
+    return Prepared(_SUMMARY_SELECT.where(Report.id.in_(top)).order_by(*_NEWEST_FIRST))
+
+
 async def list_reports(rows: Rows, p: Principal, *, view: View | None, states: list[State] | None,
                        limit: int, cursor: str | None, **filters) -> dict:
     """A Page of ReportSummary, as a plain dict."""
     now = datetime.now(UTC)
-
-    def page(where: ColumnElement[bool], base: Select = _SUMMARY_SELECT) -> Select:
-        stmt = base.where(where)
-        if states:
-            stmt = stmt.where(Report.state.in_(states))
-        stmt = _filters(stmt, now=now, **filters)
-        return keyset(stmt, [Report.created_at, Report.id], [datetime, int], cursor, limit, descending=True)
-
-    if p.role is Role.grid_worker and view in (None, View.queue) and len(p.grid_ids) > 1:
-        # grid_id IN (a, b) ORDER BY created_at would sort every report of every grid: take each grid's page of
-        # keys from its own (grid_id, created_at, id) index range, merge them, then read the page's rows by id
-        # (merging whole rows made SQLAlchemy build proxies of 23 columns per subquery on every request)
-        parts = [page(Report.grid_id == g, _KEY_SELECT).subquery() for g in sorted(p.grid_ids)]
-        merged = union_all(*(select(part) for part in parts)).subquery()
-        top = select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
-        stmt = _SUMMARY_SELECT.where(Report.id.in_(top)).order_by(*_NEWEST_FIRST)
-    else:
-        stmt = page(queue_condition(p, view))
-    page_rows, nxt = page_of(await rows.all(stmt), limit, lambda row: [row["created_at"], row["id"]])
+    kind = queue_kind(p, view)
+    shape, params = filter_shape(states=states, now=now, **filters)
+    grids = len(p.grid_ids) if p.role is Role.grid_worker and kind is View.queue else 0
+    params.update(policies.viewer_params(p), **keyset_params(cursor, [datetime, int], limit))
+    params.update((f"grid_{i}", g) for i, g in enumerate(params["viewer_grid_ids"]))
+    stmt = _list_sql(viewer_shape(p), kind, shape, bool(cursor), grids)
+    page_rows, nxt = page_of(await rows.all(stmt, params), limit, lambda row: [row["created_at"], row["id"]])
     return {"items": [summary_of(p, r, now) for r in page_rows], "next_cursor": nxt}
+
+
+@lru_cache(maxsize=256)
+def _counts_sql(v: ViewerShape, kind: View, f: FilterShape) -> Prepared:
+    stmt = select(Report.state, func.count().label("n")).where(queue_sql(v, kind)).group_by(Report.state)
+    return Prepared(_filtered(stmt, f))
 
 
 async def count_by_state(rows: Rows, p: Principal, *, view: View | None, **filters) -> dict:
     """StateCounts, as a plain dict."""
-    now = datetime.now(UTC)
-    stmt = select(Report.state, func.count().label("n")).where(queue_condition(p, view)).group_by(Report.state)
-    stmt = _filters(stmt, now=now, **filters)
-    counts = {r["state"]: r["n"] for r in await rows.all(stmt)}
+    shape, params = filter_shape(now=datetime.now(UTC), **filters)
+    params.update(policies.viewer_params(p))
+    counts = {r["state"]: r["n"] for r in await rows.all(_counts_sql(viewer_shape(p), queue_kind(p, view), shape),
+                                                          params)}
     full = {s.value: counts.get(s.value, 0) for s in State}
     return {"counts": full, "total": sum(full.values())}
 
@@ -229,21 +291,28 @@ _EVENTS_SELECT = select(*_EVENT_COLUMNS, _ACTOR.display_name.label("actor_name")
 
 
 _FACTS_SELECT = select(*(Report.__table__.c[k] for k in _FACT_KEYS), Report.hide_reporter)
+_EVENTS = {staff: Prepared(_EVENTS_SELECT.where(ReportEvent.report_id == bindparam("report_id"),
+                                                *(() if staff else (ReportEvent.is_public.is_(True),)))
+                           .order_by(ReportEvent.id).limit(1000))
+           for staff in (True, False)}
+
+
+@lru_cache(maxsize=64)
+def _facts_sql(v: ViewerShape) -> Prepared:
+    return Prepared(_FACTS_SELECT.where(Report.id == bindparam("report_id"), policies.visible_sql(v)))
 
 
 async def timeline(rows: Rows, p: Principal, report_id: int) -> list[dict]:
     """The EventRead list, as plain dicts."""
-    found = await rows.all(_FACTS_SELECT.where(Report.id == report_id, policies.visible_reports(p)))
+    found = await rows.all(_facts_sql(viewer_shape(p)), {**policies.viewer_params(p), "report_id": report_id})
     if not found:
         raise NotFound()
     facts = facts_of(found[0])
     hide_reporter = found[0]["hide_reporter"]
     staff_view = policies.sees_internal(p, facts)
-    stmt = _EVENTS_SELECT.where(ReportEvent.report_id == report_id).order_by(ReportEvent.id).limit(1000)
-    if not staff_view:
-        stmt = stmt.where(ReportEvent.is_public.is_(True))
+    stmt = _EVENTS[staff_view]
     out = []
-    for e in await rows.all(stmt):
+    for e in await rows.all(stmt, {"report_id": report_id}):
         actor_id, note_public = e["actor_id"], e["note_public"]
         named = staff_view or e["actor_role"] != Role.resident or actor_id == p.user_id or not hide_reporter
         out.append({
