@@ -4,6 +4,10 @@ two baseline endpoints on the same server process, so their numbers share every 
 - GET /bench/bare       a fixed small JSON: what the framework (uvicorn + FastAPI + the app's middleware) can do;
 - GET /bench/raw-query  one single-row query by primary key with the driver itself (an asyncpg pool, or aiosqlite
                         connections), no ORM and no session: what the database round trip allows.
+- GET /bench/list-floor the list route's own framework work and nothing else: the same parameters and
+                        dependencies as GET /api/v1/reports (token, principal, filters, paging), the same response
+                        model, and a fixed page of 20 summaries from memory instead of a query. No list endpoint
+                        built on FastAPI's dependencies and response models can beat it.
 
 With WEILINLI_BENCH_CAPTURE=1 it also records the SQL each request runs (for `EXPLAIN ANALYZE` and the count of
 queries per request): POST /bench/capture starts a capture, GET /bench/capture returns it. Nothing here is part of
@@ -18,13 +22,20 @@ import asyncio
 import contextvars
 import os
 import random
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Query
 from sqlalchemy import event
 
+from app.auth.deps import ReadPrincipal
+from app.core.pagination import Cursor, Limit
+from app.core.schemas import Page
 from app.db import reader
 from app.main import create_app
+from app.reports.lifecycle import State
+from app.reports.router import QueueFilters, queue_filters
+from app.reports.schemas import ReportSummary
 
 _capture_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("bench_capture_key", default=None)
 
@@ -98,7 +109,24 @@ def _add_baselines(app: FastAPI) -> None:
     async def raw_query() -> dict[str, Any] | None:
         return await raw.one_row()
 
-    _to_front(app, 2)
+    page = _fixed_page(20)
+
+    @app.get("/bench/list-floor", include_in_schema=False, response_model=Page[ReportSummary])
+    async def list_floor(p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)],
+                         state: Annotated[list[State] | None, Query(max_length=9)] = None,
+                         limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
+        return page
+
+    _to_front(app, 3)
+
+
+def _fixed_page(n: int) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    item = {"id": 1, "number": "BS20261201-0001", "title": "楼道堆放杂物", "category_id": 1, "state": "accepted",
+            "version": 3, "source": "app", "is_public": True, "community_id": 2, "grid_id": 3, "building_id": 4,
+            "handler_department_id": None, "reporter": {"id": 5, "display_name": "张**"}, "follower_count": 2,
+            "reopen_count": 0, "respond_by": now, "resolve_by": now, "overdue": False, "created_at": now}
+    return {"items": [{**item, "id": i + 1} for i in range(n)], "next_cursor": "WyIyMDI2LTEyLTAxVDAwOjAwOjAwWiIsMV0"}
 
 
 def _to_front(app: FastAPI, n: int) -> None:

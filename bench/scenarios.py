@@ -111,6 +111,10 @@ def b_raw(ctx: Ctx) -> list[Req]:
     return [Req("GET", "/bench/raw-query")] * 8
 
 
+def b_list_floor(ctx: Ctx) -> list[Req]:
+    return [Req("GET", "/bench/list-floor?limit=20", ctx.token(u, "resident")) for u in _spread(ctx.facts.power_users)]
+
+
 def b_login(ctx: Ctx) -> list[Req]:
     return [Req("POST", "/api/v1/auth/token", body=f"username={phone}&password={seeding.PASSWORD}",
                 content_type=FORM) for _, phone in ctx.facts.residents[:2000]]
@@ -313,6 +317,8 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bare", "baseline: bare endpoint (fixed JSON)", "baseline", "GET", None, b_bare),
     Scenario("raw_query", "baseline: one raw single-row query (driver)", "baseline", "GET", None, b_raw),
+    Scenario("list_floor", "baseline: the list route's framework work, fixed page, no query", "baseline", "GET",
+             None, b_list_floor),
     Scenario("my_reports", "resident: my reports", "list", "GET", "/api/v1/reports", b_my_reports),
     Scenario("queue", "grid worker: queue", "list", "GET", "/api/v1/reports", b_queue),
     Scenario("queue_filtered", "grid worker: queue, open states + category", "list", "GET", "/api/v1/reports",

@@ -44,18 +44,18 @@ def facts_of(r: Report | Row) -> ReportFacts:
                        hidden=hidden_at is not None)
 
 
-# What a queue row needs (summary fields, and the facts that decide what the viewer may see of it).
+# What a queue row needs: the summary's fields, and whether the viewer may see the reporter's name (decoding
+# each column of 21 rows is most of what the driver spends on a page, so nothing more).
 SUMMARY_COLUMNS = (
     Report.id, Report.number, Report.title, Report.category_id, Report.state, Report.version, Report.source,
-    Report.is_public, Report.hide_reporter, Report.community_id, Report.grid_id, Report.grid_path,
-    Report.building_id, Report.handler_department_id, Report.handler_user_id, Report.reporter_id,
-    Report.follower_count, Report.reopen_count, Report.respond_by, Report.resolve_by, Report.hidden_at,
-    Report.created_at,
+    Report.is_public, Report.hide_reporter, Report.community_id, Report.grid_id, Report.building_id,
+    Report.handler_department_id, Report.reporter_id, Report.follower_count, Report.reopen_count,
+    Report.respond_by, Report.resolve_by, Report.created_at,
     # a correlated subquery, not a join: PostgreSQL evaluates it only for the rows that survive ORDER BY ... LIMIT,
     # where a join let the planner hash all of users (20k rows, ~6 ms) for a page of 20 overdue reports
     select(User.display_name).where(User.id == Report.reporter_id).scalar_subquery().label("reporter_name"),
 )
-# Built once: a select of 23 columns costs more Python to construct than the query costs PostgreSQL to run.
+# Built once: a select of 20 columns costs more Python to construct than the query costs PostgreSQL to run.
 _SUMMARY_SELECT = select(*SUMMARY_COLUMNS)
 _KEY_SELECT = select(Report.id, Report.created_at)
 _NEWEST_FIRST = (Report.created_at.desc(), Report.id.desc())
@@ -241,7 +241,7 @@ def _list_sql(v: ViewerShape, kind: View, f: FilterShape, after: bool, grids: in
         return Prepared(page(queue_sql(v, kind)))
     # grid_id IN (a, b) ORDER BY created_at would sort every report of every grid: take each grid's page of keys
     # from its own (grid_id, created_at, id) index range, merge them, then read the page's rows by id (merging
-    # whole rows made SQLAlchemy build proxies of 23 columns per subquery)
+    # whole rows made SQLAlchemy build proxies of 20 columns per subquery)
     parts = [page(Report.grid_id == bindparam(f"grid_{i}"), _KEY_SELECT).subquery() for i in range(grids)]
     merged = union_all(*(select(part) for part in parts)).subquery()
     top = select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc())\
