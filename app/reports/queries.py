@@ -104,17 +104,16 @@ def summary_of(p: Principal, r: Row, now: datetime) -> dict:
 
 _DETAIL_SELECT = select(*Report.__table__.c, User.display_name.label("reporter_name"))\
     .join(User, User.id == Report.reporter_id)
-_PHOTOS_SELECT = select(ReportPhoto.upload_id, ReportPhoto.event_id, ReportPhoto.hidden_at, ReportPhoto.hidden_reason,
-                        ReportEvent.is_public.label("event_public"))\
-    .outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)\
-    .order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id, ReportPhoto.position)
+# The report's photos ride on its row (one row per photo, the report's columns repeated): a second statement cost
+# a round trip, which costs more than decoding a few repeated rows.
+_PHOTO_COLUMNS = (ReportPhoto.upload_id.label("photo_id"), ReportPhoto.event_id.label("photo_event_id"),
+                  ReportPhoto.hidden_at.label("photo_hidden_at"),
+                  ReportPhoto.hidden_reason.label("photo_hidden_reason"),
+                  ReportEvent.is_public.label("photo_event_public"))
 _DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handler_user_id", "escalated_to_grid_id",
                 "merged_into_id", "accepted_at", "dispatched_at", "resolved_at", "closed_at", "responded_at", "rating",
                 "auto_closed", "updated_at")
 _detail_values = itemgetter(*_DETAIL_KEYS)
-
-
-_PHOTOS = Prepared(_PHOTOS_SELECT.where(ReportPhoto.report_id == bindparam("report_id")))
 
 
 @lru_cache(maxsize=64)
@@ -122,7 +121,11 @@ def _detail_sql(v: ViewerShape | None) -> Prepared:
     """The report, its reporter's name and whether the viewer follows it; only if they may see it (v), or
     whatever its state now (v None: they have just acted on it)."""
     following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == policies.viewer_id())
-    stmt = _DETAIL_SELECT.add_columns(following.label("following")).where(Report.id == bindparam("report_id"))
+    stmt = _DETAIL_SELECT.add_columns(following.label("following"), *_PHOTO_COLUMNS)\
+        .outerjoin(ReportPhoto, ReportPhoto.report_id == Report.id)\
+        .outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)\
+        .where(Report.id == bindparam("report_id"))\
+        .order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id, ReportPhoto.position)
     return Prepared(stmt if v is None else stmt.where(policies.visible_sql(v)))
 
 
@@ -138,11 +141,11 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
     facts = facts_of(r)
     privileged = policies.sees_hidden_content(p, facts)
     staff = policies.is_staff(p)
-    photos = [{"id": ph["upload_id"], "url": f"/api/v1/reports/{report_id}/photos/{ph['upload_id']}",
-               "hidden": ph["hidden_at"] is not None, "hidden_reason": ph["hidden_reason"] if privileged else None,
-               "event_id": ph["event_id"]}
-              for ph in await rows.all(_PHOTOS, {"report_id": report_id})
-              if (staff or ph["event_public"] is not False) and (privileged or ph["hidden_at"] is None)]
+    photos = [{"id": ph["photo_id"], "url": f"/api/v1/reports/{report_id}/photos/{ph['photo_id']}",
+               "hidden": ph["photo_hidden_at"] is not None,
+               "hidden_reason": ph["photo_hidden_reason"] if privileged else None, "event_id": ph["photo_event_id"]}
+              for ph in found if ph["photo_id"] is not None
+              if (staff or ph["photo_event_public"] is not False) and (privileged or ph["photo_hidden_at"] is None)]
     out = summary_of(p, r, datetime.now(UTC))
     out.update(zip(_DETAIL_KEYS, _detail_values(r), strict=True))
     out.update(hidden=facts.hidden, hidden_reason=r["hidden_reason"] if privileged else None,
@@ -282,37 +285,42 @@ async def count_by_state(rows: Rows, p: Principal, *, view: View | None, **filte
 # ---- timeline -----------------------------------------------------------------------------------------------
 
 
-_EVENT_COLUMNS = (ReportEvent.id, ReportEvent.action, ReportEvent.actor_role, ReportEvent.actor_id,
-                  ReportEvent.from_state, ReportEvent.to_state, ReportEvent.note, ReportEvent.note_public,
-                  ReportEvent.is_public, ReportEvent.photo_ids, ReportEvent.data, ReportEvent.created_at)
 _ACTOR = aliased(User)
-_EVENTS_SELECT = select(*_EVENT_COLUMNS, _ACTOR.display_name.label("actor_name"))\
-    .outerjoin(_ACTOR, _ACTOR.id == ReportEvent.actor_id)
+# The report's facts (whether the viewer may see it, and what of it) and its events, in one statement: facts
+# repeated on every event row; a report with no event this viewer may see still gives one row, of facts.
+_TIMELINE_SELECT = select(
+    *(Report.__table__.c[k] for k in _FACT_KEYS), Report.hide_reporter,
+    ReportEvent.id, ReportEvent.action, ReportEvent.actor_role, ReportEvent.actor_id, ReportEvent.from_state,
+    ReportEvent.to_state, ReportEvent.note, ReportEvent.note_public, ReportEvent.is_public.label("event_public"),
+    ReportEvent.photo_ids, ReportEvent.data, ReportEvent.created_at, _ACTOR.display_name.label("actor_name"))
 
 
-_FACTS_SELECT = select(*(Report.__table__.c[k] for k in _FACT_KEYS), Report.hide_reporter)
-_EVENTS = {staff: Prepared(_EVENTS_SELECT.where(ReportEvent.report_id == bindparam("report_id"),
-                                                *(() if staff else (ReportEvent.is_public.is_(True),)))
-                           .order_by(ReportEvent.id).limit(1000))
-           for staff in (True, False)}
-
-
-@lru_cache(maxsize=64)
-def _facts_sql(v: ViewerShape) -> Prepared:
-    return Prepared(_FACTS_SELECT.where(Report.id == bindparam("report_id"), policies.visible_sql(v)))
+@lru_cache(maxsize=128)
+def _timeline_sql(v: ViewerShape, every_event: bool) -> Prepared:
+    on = ReportEvent.report_id == Report.id
+    if not every_event:
+        on = and_(on, ReportEvent.is_public.is_(True))
+    return Prepared(_TIMELINE_SELECT.select_from(Report).outerjoin(ReportEvent, on)
+                    .outerjoin(_ACTOR, _ACTOR.id == ReportEvent.actor_id)
+                    .where(Report.id == bindparam("report_id"), policies.visible_sql(v))
+                    .order_by(ReportEvent.id).limit(1000))
 
 
 async def timeline(rows: Rows, p: Principal, report_id: int) -> list[dict]:
     """The EventRead list, as plain dicts."""
-    found = await rows.all(_facts_sql(viewer_shape(p)), {**policies.viewer_params(p), "report_id": report_id})
+    # staff may see internal steps of any report they may see (sees_internal); which is decided again below, on
+    # the report's facts, so a row fetched here is never shown on the strength of this guess alone
+    found = await rows.all(_timeline_sql(viewer_shape(p), policies.is_staff(p)),
+                           {**policies.viewer_params(p), "report_id": report_id})
     if not found:
         raise NotFound()
     facts = facts_of(found[0])
     hide_reporter = found[0]["hide_reporter"]
     staff_view = policies.sees_internal(p, facts)
-    stmt = _EVENTS[staff_view]
     out = []
-    for e in await rows.all(stmt, {"report_id": report_id}):
+    for e in found:
+        if e["id"] is None or not (staff_view or e["event_public"]):
+            continue
         actor_id, note_public = e["actor_id"], e["note_public"]
         named = staff_view or e["actor_role"] != Role.resident or actor_id == p.user_id or not hide_reporter
         out.append({
@@ -320,7 +328,7 @@ async def timeline(rows: Rows, p: Principal, report_id: int) -> list[dict]:
             "actor": {"id": actor_id, "display_name": e["actor_name"]} if named and actor_id is not None else None,
             "from_state": e["from_state"], "to_state": e["to_state"],
             "note": e["note"] if staff_view or note_public else None, "note_public": note_public,
-            "is_public": e["is_public"],
+            "is_public": e["event_public"],
             "photo_ids": e["photo_ids"] if staff_view or note_public or e["action"] == "resolve" else [],
             "data": e["data"] if staff_view else {}, "created_at": e["created_at"]})
     return out

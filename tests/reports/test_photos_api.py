@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.uploads.models import Upload
 from tests.helpers import assert_error
 from tests.reports.factories import PHOTO_PNG
+from tests.reports.test_statement_counts import Counter
 
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 
@@ -74,3 +75,35 @@ async def test_private_report_photos_are_served_only_to_those_who_see_the_report
     for who in ("resident_b", "resident_c", "worker_out", "dept_in"):
         assert_error(await client.get(url, headers=world.headers(who)), 404)
     assert_error(await client.get(url), 401)
+
+
+async def test_detail_lists_photos_in_order_and_only_those_the_viewer_may_see(client, app, world):
+    """The report's photos ride on its row (one statement): the report's own first, in the order given, then
+    each step's; a resident does not see the photo of an internal step, staff do."""
+    resident, worker = world.headers("resident_a"), world.headers("worker_in")
+
+    async def upload(h) -> int:
+        return (await client.post("/api/v1/uploads", headers=h, files={"file": ("a.png", PHOTO_PNG, "image/png")}))\
+            .json()["id"]
+
+    first, second = await upload(resident), await upload(resident)
+    report = (await client.post("/api/v1/reports", headers=resident, json={
+        "category_id": world.cat.id, "title": "井盖松动", "photo_ids": [second, first]})).json()
+    url, version = f"/api/v1/reports/{report['id']}", report["version"]
+    internal, public = await upload(worker), await upload(worker)
+    steps = [{"action": "accept"}, {"action": "dispatch", "handler_user_id": world.users["worker_in"].id},
+             {"action": "start"},
+             {"action": "request_extension", "note": "需要配件", "resolve_by": "2099-01-01T00:00:00Z",
+              "photo_ids": [internal]},
+             {"action": "resolve", "note": "已更换井盖", "photo_ids": [public]}]
+    for step in steps:
+        resp = await client.post(f"{url}/steps", headers=worker, json={**step, "expected_version": version})
+        assert resp.status_code == 200, resp.text
+        version = resp.json()["version"]
+    with Counter(app) as counted:
+        seen = (await client.get(url, headers=resident)).json()
+    assert [ph["id"] for ph in seen["photos"]] == [second, first, public]
+    assert counted.n == 2  # the principal, the report with its photos
+    staff = (await client.get(url, headers=worker)).json()
+    assert [ph["id"] for ph in staff["photos"]] == [second, first, internal, public]
+    assert [ph["event_id"] is None for ph in staff["photos"]] == [True, True, False, False]
