@@ -78,10 +78,15 @@ def is_overdue(state: str, respond_by: datetime, resolve_by: datetime | None, no
     return state in ACTIVE and resolve_by is not None and resolve_by < now
 
 
+@lru_cache(maxsize=64)
+def _load_sql(v: ViewerShape) -> Select:
+    return select(Report).where(Report.id == bindparam("report_id"), policies.visible_sql(v))
+
+
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:
     """The report if this principal may see it; 404 otherwise (existence is not leaked)."""
-    report = (await db.execute(select(Report).where(Report.id == report_id, policies.visible_reports(p))))\
-        .scalar_one_or_none()
+    params = {**policies.viewer_params(p), "report_id": report_id}
+    report = (await db.execute(_load_sql(viewer_shape(p)), params)).scalar_one_or_none()
     if report is None:
         raise NotFound()
     return report, facts_of(report)

@@ -245,10 +245,9 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     values, data = await _effects(db, settings, p, report, body, now)
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
-    won = await db.execute(
-        update(Report).where(Report.id == report.id, Report.version == body.expected_version)
-        .values(state=to, version=Report.version + 1, updated_at=now, **values)
-        .execution_options(synchronize_session=False))
+    t = Report.__table__  # a Core UPDATE: the ORM's bulk-update bookkeeping was ~5% of a step
+    won = await db.execute(t.update().where(t.c.id == report.id, t.c.version == body.expected_version)
+                           .values(state=to, version=t.c.version + 1, updated_at=now, **values))
     if won.rowcount != 1:
         raise Conflict("stale_version", {"state": report.state})
     note_public = step.note_public if body.note_public is None else body.note_public
