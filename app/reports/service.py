@@ -98,7 +98,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     grid_path = "/" + "/".join(str(i) for i in ids[:3]) + "/"
     now = datetime.now(UTC)
     report = Report(
-        number=await numbers.next_number(db, ids[0], now), street_id=ids[0], community_id=ids[1], grid_id=ids[2],
+        number=numbers.provisional(), street_id=ids[0], community_id=ids[1], grid_id=ids[2],
         building_id=building.id, grid_path=grid_path, category_id=category.id, title=data.title,
         description=data.description, lat=data.lat, lng=data.lng, address=data.address, is_public=data.is_public,
         hide_reporter=data.hide_reporter, source=source, reporter_id=reporter_id, filed_by_id=p.user_id,
@@ -112,7 +112,11 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     await db.flush()
     await _attach_photos(db, p, report.id, list(data.photo_ids), None)
     metrics.count("reports_submitted")
-    return await queries.report_detail(SessionRows(db), p, report.id)
+    out = await queries.report_detail(SessionRows(db), p, report.id)
+    # Last, and nothing after it but COMMIT: from here the street's counter row is locked, and every other
+    # submission of the street waits for it (it was taken first, and held for the five statements above).
+    out["number"] = await numbers.assign_number(db, report.id, ids[0], now)
+    return out
 
 
 # ---- steps --------------------------------------------------------------------------------------------------
