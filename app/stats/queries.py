@@ -9,8 +9,9 @@ overdue. The dialect-specific parts are the duration in seconds and the China-ti
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -30,48 +32,76 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.db.reader import Row, Rows
+from app.auth.principal import Principal
+from app.db.reader import Prepared, Row, Rows
 from app.org.models import Category, Department, Grid, GridLevel
 from app.reports.lifecycle import State
 from app.reports.models import Report
+from app.reports.policies import ViewerShape, staff_queue_sql, viewer_params, viewer_shape
 from app.reports.queries import overdue_condition
 
 DONE = (State.resolved, State.closed)
 SATISFIED_FROM = 4  # ratings of 4 or 5 stars are "satisfied"
 
 
+@dataclass(frozen=True, slots=True)
+class SetShape:
+    """What a report set's statements look like; its values are bind parameters (ReportSet.values). Every
+    statement below is built once per shape (and dialect) and bound per request."""
+
+    viewer: ViewerShape | None = None  # an admin's scope (their report queue); None: a community's reports
+    department: bool = False
+    place: str | None = None           # the grid filter: the report column of the node's level
+    category: bool = False
+
+
 @dataclass(frozen=True)
 class ReportSet:
-    """Which reports a figure is about."""
+    """Which reports a figure is about: `scope AND created_at in [start, end) AND filters`."""
 
-    scope: ColumnElement[bool]
+    shape: SetShape
     start: datetime
     end: datetime
-    department_id: int | None = None
-    place: ColumnElement[bool] | None = None  # the grid filter, as a condition on the report's indexed column
-    category_id: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)  # the scope's and the filters' values
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        out = [self.scope, Report.created_at >= self.start, Report.created_at < self.end]
-        if self.department_id is not None:
-            out.append(Report.handler_department_id == self.department_id)
-        if self.place is not None:
-            out.append(self.place)
-        if self.category_id is not None:
-            out.append(Report.category_id == self.category_id)
-        return out
+    def values(self, now: datetime) -> dict[str, Any]:
+        return {**self.params, "start": self.start, "end": self.end, "now": now}
 
 
-def community_condition(community_id: int) -> ColumnElement[bool]:
+_PLACE_COLUMNS = {GridLevel.street: "street_id", GridLevel.community: "community_id", GridLevel.grid: "grid_id",
+                  GridLevel.building: "building_id"}
+
+
+def admin_set(p: Principal, start: datetime, end: datetime, *, department_id: int | None = None,
+              place: tuple[str, int] | None = None, category_id: int | None = None) -> ReportSet:
+    """An admin's scope (the same condition as their report queue), with the filters: place is the grid
+    node's (level, id), matched on the report's indexed column for that level."""
+    shape = SetShape(viewer=viewer_shape(p), department=department_id is not None,
+                     place=_PLACE_COLUMNS[GridLevel(place[0])] if place else None, category=category_id is not None)
+    return ReportSet(shape, start, end, {**viewer_params(p), "department_id": department_id,
+                                         "place_id": place[1] if place else None, "category_id": category_id})
+
+
+def community_set(community_id: int, start: datetime, end: datetime) -> ReportSet:
     """Every report of a community (public or not, any state): the resident dashboard's set, aggregates only."""
-    return Report.community_id == community_id
+    return ReportSet(SetShape(), start, end, {"community_id": community_id})
 
 
-def place_condition(level: str, grid_id: int) -> ColumnElement[bool]:
-    """Reports under a node of the grid tree, through the report's column for that level (all indexed)."""
-    column = {GridLevel.street: Report.street_id, GridLevel.community: Report.community_id,
-              GridLevel.grid: Report.grid_id, GridLevel.building: Report.building_id}[GridLevel(level)]
-    return column == grid_id
+NOW = bindparam("now", type_=Report.respond_by.type)
+
+
+@lru_cache(maxsize=128)
+def conditions(shape: SetShape) -> tuple[ColumnElement[bool], ...]:
+    scope = staff_queue_sql(shape.viewer) if shape.viewer is not None \
+        else Report.community_id == bindparam("community_id")
+    out = [scope, Report.created_at >= bindparam("start"), Report.created_at < bindparam("end")]
+    if shape.department:
+        out.append(Report.handler_department_id == bindparam("department_id"))
+    if shape.place is not None:
+        out.append(Report.__table__.c[shape.place] == bindparam("place_id"))
+    if shape.category:
+        out.append(Report.category_id == bindparam("category_id"))
+    return tuple(out)
 
 
 # ---- the measures: conditional counts, all in one row ---------------------------------------------------------
@@ -116,8 +146,13 @@ def _labelled(measures: dict[str, ColumnElement[int]]) -> list[ColumnElement[int
     return [expr.label(name) for name, expr in measures.items()]
 
 
+@lru_cache(maxsize=128)
+def _counts_sql(shape: SetShape) -> Prepared:
+    return Prepared(select(*_labelled(all_measures(NOW))).select_from(Report).where(*conditions(shape)))
+
+
 async def counts(rows: Rows, rs: ReportSet, now: datetime) -> dict[str, int]:
-    found = await rows.all(select(*_labelled(all_measures(now))).select_from(Report).where(*rs.conditions()))
+    found = await rows.all(_counts_sql(rs.shape), rs.values(now))
     return dict(found[0])
 
 
@@ -143,10 +178,28 @@ ACCEPT, RESOLVE = 1, 2
 
 async def durations(rows: Rows, rs: ReportSet) -> dict[int, dict[str, Any]]:
     """{ACCEPT|RESOLVE: {count, mean, median, p90}} in seconds; kinds with no rows are missing."""
-    conds = rs.conditions()
-    dialect = rows.dialect_name
+    found = await rows.all(_durations_sql(rs.shape, rows.dialect_name), rs.values(rs.end))
+    if rows.dialect_name == "postgresql":
+        row = found[0]
+        return {kind: {"kind": kind, "count": row[f"count_{kind}"], "mean": row[f"mean_{kind}"],
+                       "median": row[f"median_{kind}"], "p90": row[f"p90_{kind}"]}
+                for kind in (ACCEPT, RESOLVE) if row[f"count_{kind}"]}
+    return {row["kind"]: dict(row) for row in found}
+
+
+@lru_cache(maxsize=128)
+def _durations_sql(shape: SetShape, dialect: str) -> Prepared:
+    conds = conditions(shape)
     if dialect == "postgresql":
-        return await _durations_postgresql(rows, conds)
+        # one pass over the set: percentile_disc(q) is the nearest-rank value (rank ceil(q·n)); count, avg and
+        # percentile_disc skip the NULLs of reports without the step
+        cols = []
+        for kind, end in ((ACCEPT, Report.accepted_at), (RESOLVE, Report.resolved_at)):
+            d = duration_seconds("postgresql", end, Report.created_at)
+            cols += [func.count(d).label(f"count_{kind}"), func.avg(d).label(f"mean_{kind}"),
+                     func.percentile_disc(0.5).within_group(d).label(f"median_{kind}"),
+                     func.percentile_disc(0.9).within_group(d).label(f"p90_{kind}")]
+        return Prepared(select(*cols).where(*conds))
     accept = select(literal_column(str(ACCEPT), Integer).label("kind"),
                     duration_seconds(dialect, Report.accepted_at, Report.created_at).label("d"))\
         .where(*conds, Report.accepted_at.is_not(None))
@@ -157,26 +210,10 @@ async def durations(rows: Rows, rs: ReportSet) -> dict[int, dict[str, Any]]:
     ranked = select(u.c.kind, u.c.d,
                     func.row_number().over(partition_by=u.c.kind, order_by=u.c.d).label("rn"),
                     func.count().over(partition_by=u.c.kind).label("n")).subquery("ranked")
-    stmt = select(ranked.c.kind, func.count().label("count"), func.avg(ranked.c.d).label("mean"),
-                  func.max(case((ranked.c.rn == _rank(ranked.c.n, 50), ranked.c.d))).label("median"),
-                  func.max(case((ranked.c.rn == _rank(ranked.c.n, 90), ranked.c.d))).label("p90"))\
-        .group_by(ranked.c.kind)
-    return {row["kind"]: dict(row) for row in await rows.all(stmt)}
-
-
-async def _durations_postgresql(rows: Rows, conds: list[ColumnElement[bool]]) -> dict[int, dict[str, Any]]:
-    """The same figures in one pass over the set: percentile_disc(q) is the nearest-rank value (rank ceil(q·n));
-    count, avg and percentile_disc skip the NULLs of reports without the step."""
-    cols = []
-    for kind, end in ((ACCEPT, Report.accepted_at), (RESOLVE, Report.resolved_at)):
-        d = duration_seconds("postgresql", end, Report.created_at)
-        cols += [func.count(d).label(f"count_{kind}"), func.avg(d).label(f"mean_{kind}"),
-                 func.percentile_disc(0.5).within_group(d).label(f"median_{kind}"),
-                 func.percentile_disc(0.9).within_group(d).label(f"p90_{kind}")]
-    row = (await rows.all(select(*cols).where(*conds)))[0]
-    return {kind: {"kind": kind, "count": row[f"count_{kind}"], "mean": row[f"mean_{kind}"],
-                   "median": row[f"median_{kind}"], "p90": row[f"p90_{kind}"]}
-            for kind in (ACCEPT, RESOLVE) if row[f"count_{kind}"]}
+    return Prepared(select(ranked.c.kind, func.count().label("count"), func.avg(ranked.c.d).label("mean"),
+                           func.max(case((ranked.c.rn == _rank(ranked.c.n, 50), ranked.c.d))).label("median"),
+                           func.max(case((ranked.c.rn == _rank(ranked.c.n, 90), ranked.c.d))).label("p90"))
+                    .group_by(ranked.c.kind))
 
 
 # ---- series: buckets of created_at in China time ------------------------------------------------------------
@@ -199,12 +236,16 @@ def bucket_expression(dialect: str, granularity: str) -> ColumnElement[Any]:
     return func.date(Report.created_at, *(literal_column(m) for m in modifiers))
 
 
+@lru_cache(maxsize=128)
+def _series_sql(shape: SetShape, dialect: str, granularity: str) -> Prepared:
+    bucket = bucket_expression(dialect, granularity).label("bucket")
+    return Prepared(select(bucket, *_labelled(rate_measures(NOW))).select_from(Report).where(*conditions(shape))
+                    .group_by(bucket).order_by(bucket))
+
+
 async def series(rows: Rows, rs: ReportSet, now: datetime, granularity: str) -> dict[date, dict[str, int]]:
-    bucket = bucket_expression(rows.dialect_name, granularity).label("bucket")
-    stmt = select(bucket, *_labelled(rate_measures(now))).select_from(Report).where(*rs.conditions())\
-        .group_by(bucket).order_by(bucket)
     out: dict[date, dict[str, int]] = {}
-    for row in await rows.all(stmt):
+    for row in await rows.all(_series_sql(rs.shape, rows.dialect_name, granularity), rs.values(now)):
         values = dict(row)
         key = values.pop("bucket")
         out[key if isinstance(key, date) else date.fromisoformat(key)] = values
@@ -214,13 +255,18 @@ async def series(rows: Rows, rs: ReportSet, now: datetime, granularity: str) -> 
 # ---- ranking: the rate measures per department or per grid ----------------------------------------------------
 
 
-async def per_entity(rows: Rows, rs: ReportSet, now: datetime, kind: str) -> list[dict[str, Any]]:
-    """One row per department handling (or grid holding) reports of the set: id, name and the rate measures."""
+@lru_cache(maxsize=128)
+def _per_entity_sql(shape: SetShape, kind: str) -> Prepared:
     entity: Any = Department if kind == "department" else Grid
     key = Report.handler_department_id if kind == "department" else Report.grid_id
-    stmt = select(key.label("id"), entity.name.label("name"), *_labelled(rate_measures(now))).select_from(Report)\
-        .join(entity, entity.id == key).where(*rs.conditions()).group_by(key, entity.name)
-    return [dict(row) for row in await rows.all(stmt)]
+    return Prepared(select(key.label("id"), entity.name.label("name"), *_labelled(rate_measures(NOW)))
+                    .select_from(Report).join(entity, entity.id == key).where(*conditions(shape))
+                    .group_by(key, entity.name))
+
+
+async def per_entity(rows: Rows, rs: ReportSet, now: datetime, kind: str) -> list[dict[str, Any]]:
+    """One row per department handling (or grid holding) reports of the set: id, name and the rate measures."""
+    return [dict(row) for row in await rows.all(_per_entity_sql(rs.shape, kind), rs.values(now))]
 
 
 # ---- lookups for the filters --------------------------------------------------------------------------------
@@ -260,8 +306,9 @@ def csv_statement(rs: ReportSet, now: datetime) -> Select:
             .join(community, community.id == Report.community_id)
             .join(grid, grid.id == Report.grid_id)
             .outerjoin(Department, Department.id == Report.handler_department_id)
-            .where(*rs.conditions())
-            .order_by(Report.created_at, Report.id))
+            .where(*conditions(rs.shape))
+            .order_by(Report.created_at, Report.id)
+            .params(rs.values(now)))
 
 
 async def stream_rows(db: AsyncSession, stmt: Select, chunk_rows: int) -> AsyncIterator[Sequence[Any]]:

@@ -1,6 +1,6 @@
 """Statistics: who may ask for which figures, the period rules, and figures made from the SQL aggregates.
 
-Admins ask about their scope (the same condition as their report queue: reports.policies.staff_queue); residents
+Admins ask about their scope (the same condition as their report queue: reports.policies.staff_queue_sql); residents
 get their own community's aggregates on the dashboard. Nothing here names a person.
 """
 
@@ -21,7 +21,6 @@ from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, NotPermitted
 from app.db.reader import Rows, SessionRows
 from app.db.session import Database
-from app.reports import policies as report_policies
 from app.reports.lifecycle import State
 from app.stats import queries
 from app.stats.queries import ReportSet
@@ -160,13 +159,12 @@ async def _report_set(rows: Rows, p: Principal, q: StatsQuery, start: datetime, 
         node = await queries.grid_node(rows, q.grid_id)
         if node is None or not p.in_scope(node["path"]):
             raise NotFound()
-        place = queries.place_condition(node["level"], node["id"])
+        place = (node["level"], node["id"])
     if q.department_id is not None and not await queries.department_exists(rows, q.department_id):
         raise NotFound()
     if q.category_id is not None and not await queries.category_exists(rows, q.category_id):
         raise NotFound()
-    return ReportSet(scope=report_policies.staff_queue(p), start=start, end=end, department_id=q.department_id,
-                     place=place, category_id=q.category_id)
+    return queries.admin_set(p, start, end, department_id=q.department_id, place=place, category_id=q.category_id)
 
 
 def _seconds(value: Any) -> float | None:
@@ -274,7 +272,7 @@ async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, 
     node = await queries.grid_node(rows, p.community_id)
     if node is None:  # not possible (a foreign key), but then there is no community to show
         raise NotPermitted()
-    rs = ReportSet(scope=queries.community_condition(p.community_id), start=start, end=end)
+    rs = queries.community_set(p.community_id, start, end)
     filters = FiltersRead()
     return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]),
                               figures=await _figures(rows, rs, now, filters),

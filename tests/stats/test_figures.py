@@ -158,3 +158,10 @@ async def test_period_rules(client, world):
         assert_error(await client.get(URL, headers=h, params=bad), 422, "invalid_period")
     assert_error(await client.get(URL, headers=h, params={"from": "2026-03-01T00:00:00"}), 422)  # naive
     assert_error(await client.get(URL, headers=h, params={"from": "yesterday"}), 422)
+
+
+async def test_admins_of_one_shape_share_a_statement_and_get_their_own_scope(client, world, march):
+    """The two community admins' figures come from one statement built for their shape, bound per request."""
+    seen = [(await _figures(client, world, who, **MARCH))["counts"]["submitted"]
+            for who in ("admin_c1", "admin_c2", "admin_c1", "admin_c2")]
+    assert seen == [14, 1, 14, 1]
