@@ -53,12 +53,8 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
 def keyset(stmt: Select, columns: Sequence[ColumnElement], kinds: Sequence[type], cursor: str | None,
            limit: int, *, descending: bool = False) -> Select:
     """Order by `columns` and start after the cursor; fetch limit+1 rows to know if there is a next page."""
-    if cursor:
-        values = decode_cursor(cursor, kinds)
-        key = tuple_(*columns)
-        stmt = stmt.where(key < tuple_(*values) if descending else key > tuple_(*values))
-    order = [c.desc() for c in columns] if descending else list(columns)
-    return stmt.order_by(*order).limit(limit + 1)
+    return keyset_sql(stmt, columns, after=bool(cursor), descending=descending)\
+        .params(keyset_params(cursor, kinds, limit))
 
 
 def keyset_sql(stmt: Select, columns: Sequence[ColumnElement], *, after: bool, descending: bool = False) -> Select:

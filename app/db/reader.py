@@ -3,12 +3,12 @@
 The AsyncSession costs ~0.35 ms of Python per statement and the Core execution path ~0.2 ms; a list of 20 needs
 about 0.1 ms of SQL. `Reader` takes a pooled connection in autocommit and, on PostgreSQL, hands the statement
 SQLAlchemy compiled (cached per statement shape, like SQLAlchemy's own cache) straight to asyncpg. Statements are
-still built with SQLAlchemy from the same policies; only their execution is shorter.
+still built with SQLAlchemy from the same policies; only their execution is shorter. On SQLite the Reader executes
+through SQLAlchemy Core, whose result types asyncpg already gives natively (aware datetimes, decoded JSON).
 
 A `Prepared` statement is built once per shape, with a named `bindparam()` for every value, and bound per
-request: building a 23-column select with its conditions, and then its cache key, cost more Python than the
-query costs PostgreSQL (bench/notes/postgresql.md). Its compiled form is kept on it. On SQLite it executes through
-SQLAlchemy Core, whose result types asyncpg already gives natively (aware datetimes, decoded JSON).
+request: building a 20-column select with its conditions, and then its cache key, cost more Python than the
+query costs PostgreSQL (bench/notes/postgresql.md). Its compiled form is kept on it.
 
 `SessionRows` gives the same interface inside a unit of work, for a write that answers with what it just wrote:
 on PostgreSQL through the driver of the session's own connection, inside its transaction.

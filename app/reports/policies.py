@@ -9,7 +9,6 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, String, and_, bindparam, false, or_
-from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.auth.principal import Principal
@@ -113,29 +112,6 @@ def visible_sql(v: ViewerShape) -> ColumnElement[bool]:
     if v.role is Role.grid_worker:
         cond = or_(cond, Report.handler_user_id == _VIEWER, Report.reporter_id == _VIEWER)
     return cond
-
-
-# The same conditions with this principal's values in them, for statements built per use (writes, statistics).
-def community_feed(p: Principal) -> ColumnElement[bool]:
-    return _bound(community_feed_sql(viewer_shape(p)), viewer_params(p))
-
-
-def staff_queue(p: Principal) -> ColumnElement[bool]:
-    return _bound(staff_queue_sql(viewer_shape(p)), viewer_params(p))
-
-
-def visible_reports(p: Principal) -> ColumnElement[bool]:
-    return _bound(visible_sql(viewer_shape(p)), viewer_params(p))
-
-
-def _bound(cond: ColumnElement[bool], values: dict[str, Any]) -> ColumnElement[bool]:
-    """A copy of `cond` whose viewer parameters carry these values."""
-    def replace(element: Any) -> Any:
-        if isinstance(element, BindParameter) and element.key in values:
-            return bindparam(element.key, values[element.key], type_=element.type, expanding=element.expanding)
-        return None
-
-    return visitors.replacement_traverse(cond, {}, replace)
 
 
 def can_view(p: Principal, r: ReportFacts, state_withdrawn: bool = False) -> bool:

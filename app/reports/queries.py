@@ -67,7 +67,7 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
                and_(Report.state.in_(ACTIVE), Report.resolve_by.is_not(None), Report.resolve_by < now))
 
 
-def overdue_filter(now: datetime, overdue: bool) -> ColumnElement[bool]:
+def overdue_filter(now: datetime | ColumnElement[datetime], overdue: bool) -> ColumnElement[bool]:
     """The same, for queues: on the generated due_at column, one (grid_id, due_at) index range."""
     return Report.due_at < now if overdue else or_(Report.due_at.is_(None), Report.due_at >= now)
 
@@ -83,10 +83,15 @@ def _load_sql(v: ViewerShape) -> Select:
     return select(Report).where(Report.id == bindparam("report_id"), policies.visible_sql(v))
 
 
+async def find_visible(db: AsyncSession, p: Principal, report_id: int) -> Report | None:
+    """The report (an ORM entity, in the session) if this principal may see it."""
+    params = {**policies.viewer_params(p), "report_id": report_id}
+    return (await db.execute(_load_sql(viewer_shape(p)), params)).scalar_one_or_none()
+
+
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:
     """The report if this principal may see it; 404 otherwise (existence is not leaked)."""
-    params = {**policies.viewer_params(p), "report_id": report_id}
-    report = (await db.execute(_load_sql(viewer_shape(p)), params)).scalar_one_or_none()
+    report = await find_visible(db, p, report_id)
     if report is None:
         raise NotFound()
     return report, facts_of(report)
@@ -265,7 +270,8 @@ async def list_reports(rows: Rows, p: Principal, *, view: View | None, states: l
     shape, params = filter_shape(states=states, now=now, **filters)
     grids = len(p.grid_ids) if p.role is Role.grid_worker and kind is View.queue else 0
     params.update(policies.viewer_params(p), **keyset_params(cursor, [datetime, int], limit))
-    params.update((f"grid_{i}", g) for i, g in enumerate(params["viewer_grid_ids"]))
+    if grids > 1:
+        params.update((f"grid_{i}", g) for i, g in enumerate(params["viewer_grid_ids"]))
     stmt = _list_sql(viewer_shape(p), kind, shape, bool(cursor), grids)
     page_rows, nxt = page_of(await rows.all(stmt, params), limit, lambda row: [row["created_at"], row["id"]])
     return {"items": [summary_of(p, r, now) for r in page_rows], "next_cursor": nxt}
@@ -364,15 +370,15 @@ async def similar(rows: Rows, p: Principal, *, category_id: int, building_id: in
         dlat = SIMILAR_RADIUS_M / 111_320
         dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
         near.append(and_(Report.lat.between(lat - dlat, lat + dlat), Report.lng.between(lng - dlng, lng + dlng)))
-    community = p.community_id if p.role is Role.resident else None
-    scope = policies.community_feed(p) if community else policies.visible_reports(p)
+    v = viewer_shape(p)
+    scope = policies.community_feed_sql(v) if p.role is Role.resident and v.in_community else policies.visible_sql(v)
     stmt = (_SUMMARY_SELECT.add_columns(Report.lat, Report.lng)
             .where(scope, Report.category_id == category_id, or_(*near),
                    Report.state.in_([*lifecycle.OPEN_STATES, State.resolved]),
                    Report.created_at >= now - timedelta(days=SIMILAR_DAYS))
             .order_by(Report.created_at.desc(), Report.id.desc()).limit(limit * 3))
     out = []
-    for r in await rows.all(stmt):
+    for r in await rows.all(stmt, policies.viewer_params(p)):
         if building_id is not None and r["building_id"] == building_id or (
                 lat is not None and r["lat"] is not None and _metres(lat, lng, r["lat"], r["lng"]) <= SIMILAR_RADIUS_M):
             out.append(summary_of(p, r, now))

@@ -223,8 +223,7 @@ async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: R
 
 
 async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_id: int) -> tuple[dict, dict]:
-    target = (await db.execute(select(Report).where(Report.id == target_id, policies.visible_reports(p))))\
-        .scalar_one_or_none()
+    target = await queries.find_visible(db, p, target_id)
     if target is None or target.id == report.id or target.community_id != report.community_id \
             or State(target.state) not in lifecycle.OPEN_STATES | {State.resolved}:
         raise InvalidInput("invalid_reference", {"target_report_id": target_id})

@@ -29,7 +29,8 @@ async def test_visible_reports_matches_can_view(app, world):
         for who in VIEWERS:
             p = await principal(app, world.users[who])
             sql = set((await s.execute(select(Report.id).where(Report.id.in_([r.id for r in made]),
-                                                               policies.visible_reports(p)))).scalars())
+                                                               policies.visible_sql(policies.viewer_shape(p))),
+                                      policies.viewer_params(p))).scalars())
             pure = {r.id for r in reports if policies.can_view(p, facts_of(r), r.state == "withdrawn")}
             assert sql == pure, who
             if who != "dept_out":  # every other viewer sees some of them, so the comparison is not vacuous
