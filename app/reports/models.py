@@ -44,7 +44,9 @@ class Report(IdMixin, Base):
         # a grid's queue by state (and category): filtered queues and the per-state counts
         Index("ix_reports_grid_state_category", "grid_id", "state", "category_id", "created_at", "id"),
         Index("ix_reports_grid_created", "grid_id", "created_at", "id"),
-        Index("ix_reports_grid_due", "grid_id", "due_at"),  # a grid's overdue queue: a range, not a filter
+        # a grid's open reports in queue order, due_at read from the index: the overdue queue without a sort
+        Index("ix_reports_grid_open", "grid_id", "created_at", "id", "due_at",
+              postgresql_where=text("due_at IS NOT NULL"), sqlite_where=text("due_at IS NOT NULL")),
         Index("ix_reports_department_created", "handler_department_id", "created_at", "id"),
         Index("ix_reports_street_created", "street_id", "created_at", "id"),
         Index("ix_reports_category_id", "category_id"),

@@ -68,7 +68,8 @@ def overdue_condition(now: datetime) -> ColumnElement[bool]:
 
 
 def overdue_filter(now: datetime | ColumnElement[datetime], overdue: bool) -> ColumnElement[bool]:
-    """The same, for queues: on the generated due_at column, one (grid_id, due_at) index range."""
+    """The same, for queues, on the generated due_at column: a grid's overdue queue walks the partial index of
+    its open reports (ix_reports_grid_open) newest first, filtering on due_at in the index."""
     return Report.due_at < now if overdue else or_(Report.due_at.is_(None), Report.due_at >= now)
 
 
