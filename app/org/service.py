@@ -38,11 +38,17 @@ async def _paged(db: AsyncSession, stmt: Select, id_col, cursor: str | None, lim
 # ---- lookups used by other domains --------------------------------------------------------------------------
 
 
+def check_active_node(found: bool, retired_at: datetime | None, node_level: str | None, grid_id: int,
+                      level: GridLevel | None = None) -> None:
+    """422 invalid_reference unless the node was found, is active, and is of `level` (when given)."""
+    if not found or retired_at is not None or (level and node_level != level):
+        raise InvalidInput("invalid_reference", {"grid_id": grid_id, "level": level})
+
+
 async def active_node(db: AsyncSession, grid_id: int, level: GridLevel | None = None) -> Grid:
     """An active node (optionally of a level), or 422 invalid_reference."""
     grid = await db.get(Grid, grid_id)
-    if grid is None or grid.retired_at is not None or (level and grid.level != level):
-        raise InvalidInput("invalid_reference", {"grid_id": grid_id, "level": level})
+    check_active_node(grid is not None, grid and grid.retired_at, grid and grid.level, grid_id, level)
     return grid
 
 

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.db.helpers import flush_or_conflict
-from app.db.reader import SessionRows
+from app.db.reader import Prepared, Row, SessionRows
 from app.org import service as org_service
 from app.org.models import Category, Grid, GridLevel
-from app.reports import lifecycle, numbers, policies, queries
+from app.reports import lifecycle, numbers, policies, queries, writes
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.reports.schemas import FollowRead, ReportCreate, StepIn
@@ -31,22 +32,33 @@ def _path_ids(path: str) -> list[int]:
     return [int(x) for x in path.split("/") if x]
 
 
-async def _location(db: AsyncSession, p: Principal, data: ReportCreate) -> Grid:
-    """The building the report is about, checked against who is filing."""
-    if p.role is Role.resident:
-        building = await org_service.active_node(db, data.building_id or p.building_id, GridLevel.building)
-        if _path_ids(building.path)[1] != p.community_id:
-            raise InvalidInput("invalid_reference", {"building_id": data.building_id, "reason": "not your community"})
-        return building
-    if data.building_id is None:
+# The building a report is about and its category, read together: the new report's references.
+_b, _c, _cg = aliased(Grid), aliased(Category), aliased(Grid)
+_REFS_SQL = Prepared(
+    select(_b.id, _b.path, _b.parent_id, _b.level, _b.retired_at, _c.id.label("category_id"),
+           _c.retired_at.label("category_retired_at"), _c.respond_within_minutes, _cg.path.label("category_path"))
+    .select_from(_b)
+    .outerjoin(_c, _c.id == bindparam("category_id")).outerjoin(_cg, _cg.id == _c.grid_id)
+    .where(_b.id == bindparam("building_id")))
+
+
+async def _references(db: AsyncSession, p: Principal, data: ReportCreate) -> Row:
+    """The building the report is about (checked against who is filing) and its category (not yet checked)."""
+    if p.role is not Role.resident and data.building_id is None:
         raise InvalidInput("validation_error", {"missing": ["building_id"]})
-    building = await org_service.active_node(db, data.building_id, GridLevel.building)
-    if building.parent_id not in p.grid_ids:
+    building_id = data.building_id or p.building_id
+    found = await SessionRows(db).all(_REFS_SQL, {"building_id": building_id, "category_id": data.category_id})
+    r = found[0] if found else None
+    org_service.check_active_node(r is not None, r and r["retired_at"], r and r["level"], building_id,
+                                  GridLevel.building)
+    if p.role is Role.resident and _path_ids(r["path"])[1] != p.community_id:
+        raise InvalidInput("invalid_reference", {"building_id": data.building_id, "reason": "not your community"})
+    if p.role is not Role.resident and r["parent_id"] not in p.grid_ids:
         raise InvalidInput("invalid_reference", {"building_id": data.building_id, "reason": "not your grid"})
-    return building
+    return r
 
 
-async def _reporter_and_source(db: AsyncSession, p: Principal, data: ReportCreate, building: Grid) -> tuple[int, str]:
+async def _reporter_and_source(db: AsyncSession, p: Principal, data: ReportCreate) -> tuple[int, str]:
     if p.role is Role.resident:
         if data.on_behalf_of_id is not None or data.source in ("patrol", "hotline"):
             raise InvalidInput("validation_error", {"source": data.source, "reason": "residents report for "
@@ -65,12 +77,11 @@ async def _reporter_and_source(db: AsyncSession, p: Principal, data: ReportCreat
     return resident.id, data.source or "hotline"
 
 
-async def _category(db: AsyncSession, category_id: int, place_path: str) -> Category:
-    row = (await db.execute(select(Category, Grid.path).join(Grid, Grid.id == Category.grid_id)
-                            .where(Category.id == category_id))).one_or_none()
-    if row is None or row[0].retired_at is not None or not place_path.startswith(row[1]):
+def _check_category(refs: Row, category_id: int) -> None:
+    """The category exists, is active, and belongs to a node above the building."""
+    if refs["category_id"] is None or refs["category_retired_at"] is not None \
+            or not refs["path"].startswith(refs["category_path"]):
         raise InvalidInput("invalid_reference", {"category_id": category_id})
-    return row[0]
 
 
 async def _attach_photos(db: AsyncSession, p: Principal, report_id: int, photo_ids: list[int],
@@ -81,41 +92,41 @@ async def _attach_photos(db: AsyncSession, p: Principal, report_id: int, photo_i
     await flush_or_conflict(db, "photo_already_attached")
 
 
-def _event(report: Report, p: Principal, action: str, frm: str | None, to: str, *, note: str | None,
-           is_public: bool, note_public: bool, photo_ids: list[int], data: dict, now: datetime) -> ReportEvent:
-    return ReportEvent(report_id=report.id, action=action, actor_id=p.user_id, actor_role=p.role.value,
-                       from_state=frm, to_state=to, note=note, is_public=is_public, note_public=note_public,
-                       photo_ids=photo_ids, data=data, created_at=now)
+def _event(report_id: int, p: Principal | None, action: str, frm: str | None, to: str, *, note: str | None,
+           is_public: bool, note_public: bool, photo_ids: list[int], data: dict, now: datetime) -> dict:
+    """A timeline event's columns (writes.insert_event); no principal: the system (the worker's sweep)."""
+    return {"report_id": report_id, "action": action, "actor_id": p.user_id if p else None,
+            "actor_role": p.role.value if p else "system", "from_state": frm, "to_state": to, "note": note,
+            "is_public": is_public, "note_public": note_public, "photo_ids": photo_ids, "data": data,
+            "created_at": now}
 
 
 async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> dict:
     if not policies.can_submit(p):
         raise NotPermitted()
-    building = await _location(db, p, data)
-    reporter_id, source = await _reporter_and_source(db, p, data, building)
-    category = await _category(db, data.category_id, building.path)
-    ids = _path_ids(building.path)  # street, community, grid, building
+    refs = await _references(db, p, data)
+    reporter_id, source = await _reporter_and_source(db, p, data)
+    _check_category(refs, data.category_id)
+    ids = _path_ids(refs["path"])  # street, community, grid, building
     grid_path = "/" + "/".join(str(i) for i in ids[:3]) + "/"
     now = datetime.now(UTC)
-    report = Report(
-        number=numbers.provisional(), street_id=ids[0], community_id=ids[1], grid_id=ids[2],
-        building_id=building.id, grid_path=grid_path, category_id=category.id, title=data.title,
-        description=data.description, lat=data.lat, lng=data.lng, address=data.address, is_public=data.is_public,
-        hide_reporter=data.hide_reporter, source=source, reporter_id=reporter_id, filed_by_id=p.user_id,
-        state=State.submitted, version=1, respond_by=now + timedelta(minutes=category.respond_within_minutes),
-        created_at=now, updated_at=now)
-    db.add(report)
-    await flush_or_conflict(db, "conflict")
-    event = _event(report, p, "submit", None, State.submitted, note=None, is_public=True, note_public=True,
-                   photo_ids=list(data.photo_ids), data={"source": source}, now=now)
-    db.add(event)
-    await db.flush()
-    await _attach_photos(db, p, report.id, list(data.photo_ids), None)
+    report_id = await writes.insert_report(db, {
+        "number": numbers.provisional(), "street_id": ids[0], "community_id": ids[1], "grid_id": ids[2],
+        "building_id": refs["id"], "grid_path": grid_path, "category_id": data.category_id, "title": data.title,
+        "description": data.description, "lat": data.lat, "lng": data.lng, "address": data.address,
+        "is_public": data.is_public, "hide_reporter": data.hide_reporter, "source": source, "reporter_id": reporter_id,
+        "filed_by_id": p.user_id, "state": State.submitted.value, "version": 1, "reopen_count": 0,
+        "auto_closed": False, "follower_count": 0,
+        "respond_by": now + timedelta(minutes=refs["respond_within_minutes"]), "created_at": now, "updated_at": now})
+    await writes.insert_event(db, _event(report_id, p, "submit", None, State.submitted, note=None, is_public=True,
+                                         note_public=True, photo_ids=list(data.photo_ids), data={"source": source},
+                                         now=now))
+    await _attach_photos(db, p, report_id, list(data.photo_ids), None)
     metrics.count("reports_submitted")
-    out = await queries.report_detail(SessionRows(db), p, report.id)
+    out = await queries.report_detail(SessionRows(db), p, report_id)
     # Last, and nothing after it but COMMIT: from here the street's counter row is locked, and every other
     # submission of the street waits for it (it was taken first, and held for the five statements above).
-    out["number"] = await numbers.assign_number(db, report.id, ids[0], now)
+    out["number"] = await numbers.assign_number(db, report_id, ids[0], now)
     return out
 
 
@@ -155,9 +166,12 @@ _ACTION_FIELDS = {
 _STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id", "stars", "tags"}
 
 
+_RESOLVE_WITHIN_SQL = Prepared(select(Category.resolve_within_minutes).where(Category.id == bindparam("category_id")))
+
+
 async def _resolve_by(db: AsyncSession, report: Report, now: datetime) -> datetime:
-    category = await db.get(Category, report.category_id)
-    return now + timedelta(minutes=category.resolve_within_minutes)
+    found = await SessionRows(db).all(_RESOLVE_WITHIN_SQL, {"category_id": report.category_id})
+    return now + timedelta(minutes=found[0]["resolve_within_minutes"])
 
 
 async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
@@ -248,17 +262,13 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     values, data = await _effects(db, settings, p, report, body, now)
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
-    t = Report.__table__  # a Core UPDATE: the ORM's bulk-update bookkeeping was ~5% of a step
-    won = await db.execute(t.update().where(t.c.id == report.id, t.c.version == body.expected_version)
-                           .values(state=to, version=t.c.version + 1, updated_at=now, **values))
-    if won.rowcount != 1:
+    if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
         raise Conflict("stale_version", {"state": report.state})
     note_public = step.note_public if body.note_public is None else body.note_public
-    event = _event(report, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
-                   note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now)
-    db.add(event)
-    await db.flush()
-    await _attach_photos(db, p, report.id, list(body.photo_ids), event.id)
+    event_id = await writes.insert_event(db, _event(
+        report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
+        note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now))
+    await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
     if to is State.resolved:
         metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
@@ -334,15 +344,12 @@ async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, ba
         Report.state == State.resolved, Report.resolved_at < cutoff).order_by(Report.resolved_at).limit(batch))).all()
     closed = 0
     for report_id, version in due:
-        won = await db.execute(
-            update(Report).where(Report.id == report_id, Report.version == version, Report.state == State.resolved)
-            .values(state=State.closed, version=Report.version + 1, closed_at=now, auto_closed=True, updated_at=now)
-            .execution_options(synchronize_session=False))
-        if won.rowcount == 1:
-            db.add(ReportEvent(report_id=report_id, action=Action.auto_close.value, actor_id=None,
-                               actor_role="system", from_state=State.resolved, to_state=State.closed,
-                               note=None, is_public=True, note_public=True, photo_ids=[],
-                               data={"after_days": settings.auto_close_days}, created_at=now))
+        # the version read: a report that moved since (rated, reopened) has another one and is left alone
+        if await writes.apply_step(db, report_id, version, State.closed.value, now,
+                                   {"closed_at": now, "auto_closed": True}):
+            await writes.insert_event(db, _event(report_id, None, Action.auto_close.value, State.resolved,
+                                                 State.closed, note=None, is_public=True, note_public=True,
+                                                 photo_ids=[], data={"after_days": settings.auto_close_days},
+                                                 now=now))
             closed += 1
-    await db.flush()
     return closed

@@ -1,0 +1,71 @@
+"""The report writes every submission and step makes, as statements built once and bound per call: the report's
+INSERT, a timeline event's INSERT, and a step's conditional UPDATE.
+
+They run in the caller's unit of work (SessionRows: on PostgreSQL the driver of the session's own connection) and
+bypass the ORM's unit of work, which cost more than the statements themselves. Every column is bound, defaults
+included: the driver does not compute SQLAlchemy's Python-side defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.reader import Prepared, SessionRows
+from app.reports.models import Report, ReportEvent
+
+REPORT_COLUMNS = (
+    "number", "street_id", "community_id", "grid_id", "building_id", "grid_path", "category_id", "title",
+    "description", "lat", "lng", "address", "is_public", "hide_reporter", "source", "reporter_id", "filed_by_id",
+    "state", "version", "reopen_count", "auto_closed", "follower_count", "respond_by", "created_at", "updated_at")
+EVENT_COLUMNS = ("report_id", "action", "actor_id", "actor_role", "from_state", "to_state", "note", "is_public",
+                 "note_public", "photo_ids", "data", "created_at")
+
+
+def _insert_sql(table: Table, columns: tuple[str, ...]) -> Prepared:
+    values = {c: bindparam(c, type_=table.c[c].type) for c in columns}
+    return Prepared(table.insert().values(values).returning(table.c.id))
+
+
+_REPORT_INSERT = _insert_sql(Report.__table__, REPORT_COLUMNS)
+_EVENT_INSERT = _insert_sql(ReportEvent.__table__, EVENT_COLUMNS)
+
+
+async def _insert(db: AsyncSession, stmt: Prepared, columns: tuple[str, ...], values: dict[str, Any]) -> int:
+    if values.keys() != set(columns):  # a column left out would be bound as NULL, not take its default
+        raise ValueError(f"columns: missing {set(columns) - values.keys()}, unknown {values.keys() - set(columns)}")
+    return (await SessionRows(db).all(stmt, values))[0]["id"]
+
+
+async def insert_report(db: AsyncSession, values: dict[str, Any]) -> int:
+    """A new report's row (every column of REPORT_COLUMNS given); its id."""
+    return await _insert(db, _REPORT_INSERT, REPORT_COLUMNS, values)
+
+
+async def insert_event(db: AsyncSession, values: dict[str, Any]) -> int:
+    """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only."""
+    return await _insert(db, _EVENT_INSERT, EVENT_COLUMNS, values)
+
+
+@lru_cache(maxsize=64)
+def _step_sql(changed: tuple[str, ...]) -> Prepared:
+    t = Report.__table__
+    values = {c: bindparam(f"set_{c}", type_=t.c[c].type) for c in changed}
+    return Prepared(t.update()
+                    .where(t.c.id == bindparam("report_id"), t.c.version == bindparam("expected_version"))
+                    .values(state=bindparam("to_state", type_=t.c.state.type), version=t.c.version + 1,
+                            updated_at=bindparam("now", type_=t.c.updated_at.type), **values)
+                    .returning(t.c.id))
+
+
+async def apply_step(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
+                     changes: dict[str, Any]) -> bool:
+    """Move the report to `to_state` with `changes`, bumping its version, only if its version is still
+    `expected_version`: True if this call won."""
+    params = {"report_id": report_id, "expected_version": expected_version, "to_state": to_state, "now": now,
+              **{f"set_{c}": v for c, v in changes.items()}}
+    return len(await SessionRows(db).all(_step_sql(tuple(sorted(changes))), params)) == 1
