@@ -38,7 +38,7 @@ from app.org.models import Category, Department, Grid, GridLevel
 from app.reports.lifecycle import State
 from app.reports.models import Report
 from app.reports.policies import ViewerShape, staff_queue_sql, viewer_params, viewer_shape
-from app.reports.queries import overdue_condition
+from app.reports.queries import ACTIVE, overdue_condition
 
 DONE = (State.resolved, State.closed)
 SATISFIED_FROM = 4  # ratings of 4 or 5 stars are "satisfied"
@@ -131,14 +131,50 @@ def rate_measures(now: datetime) -> dict[str, ColumnElement[int]]:
     }
 
 
-def all_measures(now: datetime) -> dict[str, ColumnElement[int]]:
-    out = rate_measures(now)
-    out.update({
-        "reopened": _count_if(Report.reopen_count > 0),
-        "overdue_now": _count_if(overdue_condition(now)),
-        "auto_closed": _count_if(Report.auto_closed.is_(True)),
-    })
-    out.update({f"state_{s.value}": _count_if(Report.state == s.value) for s in State})
+def _count_where(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count().filter(cond)
+
+
+def per_state_measures(now: datetime) -> dict[str, ColumnElement[int]]:
+    """The set's figures per current state (GROUP BY state): cheap counts of columns and filters, so the
+    database evaluates a handful of expressions per report instead of one per figure. combine() adds them up."""
+    return {
+        "state": Report.state,
+        "n": func.count(),
+        "accepted": func.count(Report.accepted_at),
+        "responded": func.count(Report.responded_at),
+        "on_time": _count_where(Report.responded_at <= Report.respond_by),
+        "waiting_late": _count_where(and_(Report.responded_at.is_(None), Report.respond_by < now)),
+        "past_respond_by": _count_where(Report.respond_by < now),
+        "past_resolve_by": _count_where(Report.resolve_by < now),
+        "accepted_first_time": _count_where(and_(Report.accepted_at.is_not(None), Report.reopen_count == 0)),
+        "rated": func.count(Report.rating),
+        "satisfied": _count_where(Report.rating >= SATISFIED_FROM),
+        "reopened": _count_where(Report.reopen_count > 0),
+        "auto_closed": _count_where(Report.auto_closed.is_(True)),
+    }
+
+
+def combine(per_state: Sequence[Row]) -> dict[str, int]:
+    """The figures of the whole set from its per-state rows: every key of rate_measures, plus reopened,
+    overdue_now, auto_closed and state_<s> for every state (zeros included). Pure; the same definitions as
+    rate_measures and overdue_condition, split by state."""
+    by = {row["state"]: row for row in per_state}
+
+    def total(key: str, states: Any = None) -> int:
+        return sum(row[key] for s, row in by.items() if states is None or s in states)
+
+    submitted_row = by.get(State.submitted.value)
+    out = {
+        "submitted": total("n"), "accepted": total("accepted"), "resolved": total("n", DONE),
+        # responded, or still waiting for intake past respond_by (a report sent back to intake keeps responded_at)
+        "due": total("responded") + (submitted_row["waiting_late"] if submitted_row else 0),
+        "on_time": total("on_time"), "resolved_first_time": total("accepted_first_time", DONE),
+        "rated": total("rated"), "satisfied": total("satisfied"), "reopened": total("reopened"),
+        "overdue_now": (submitted_row["past_respond_by"] if submitted_row else 0) + total("past_resolve_by", ACTIVE),
+        "auto_closed": total("auto_closed"),
+    }
+    out.update({f"state_{s.value}": by[s.value]["n"] if s.value in by else 0 for s in State})
     return out
 
 
@@ -148,12 +184,12 @@ def _labelled(measures: dict[str, ColumnElement[int]]) -> list[ColumnElement[int
 
 @lru_cache(maxsize=128)
 def _counts_sql(shape: SetShape) -> Prepared:
-    return Prepared(select(*_labelled(all_measures(NOW))).select_from(Report).where(*conditions(shape)))
+    return Prepared(select(*_labelled(per_state_measures(NOW))).select_from(Report).where(*conditions(shape))
+                    .group_by(Report.state))
 
 
 async def counts(rows: Rows, rs: ReportSet, now: datetime) -> dict[str, int]:
-    found = await rows.all(_counts_sql(rs.shape), rs.values(now))
-    return dict(found[0])
+    return combine(await rows.all(_counts_sql(rs.shape), rs.values(now)))
 
 
 # ---- durations: count, mean, nearest-rank median and p90 ------------------------------------------------------

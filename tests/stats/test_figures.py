@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.reports.queries import is_overdue
 from tests.helpers import assert_error
 from tests.stats.conftest import HOUR, MARCH
-from tests.stats.factories import put_report
+from tests.stats.factories import FAR, put_report
 
 URL = "/api/v1/stats/figures"
 ALL_STATES = ("submitted", "accepted", "rejected", "withdrawn", "dispatched", "in_progress", "resolved", "closed",
@@ -165,3 +167,45 @@ async def test_admins_of_one_shape_share_a_statement_and_get_their_own_scope(cli
     seen = [(await _figures(client, world, who, **MARCH))["counts"]["submitted"]
             for who in ("admin_c1", "admin_c2", "admin_c1", "admin_c2")]
     assert seen == [14, 1, 14, 1]
+
+
+async def test_counts_agree_with_the_per_report_definitions(app, client, world):
+    """The figures are added up from per-state counts in SQL; here each report is judged on its own, in Python,
+    by the documented definitions, over random reports of June (every state, deadlines past and future, reports
+    sent back to intake that keep responded_at), and the sums must agree."""
+    rng = random.Random(20260602)
+    expected = dict.fromkeys(("submitted", "accepted", "resolved", "reopened", "overdue_now", "auto_closed", "rated",
+                              "due", "on_time", "resolved_first_time", "satisfied"), 0)
+    states = dict.fromkeys(ALL_STATES, 0)
+    now = datetime.now(UTC)
+    for i in range(80):
+        state = rng.choice(ALL_STATES)
+        created = datetime(2026, 6, 1 + i % 28, 3, tzinfo=UTC)
+        accepted = rng.choice((None, 2.0, 30.0))
+        responded = accepted if accepted is not None else rng.choice((None, None, 5.0, 40.0))
+        respond_by = rng.choice((None, FAR))  # None: created + 24 h, long past
+        resolve_by = rng.choice((None, FAR)) if accepted is not None else None
+        rating = rng.choice((None, 1, 3, 4, 5)) if state in ("resolved", "closed") else None
+        reopen_count = rng.choice((0, 0, 1))
+        r = await put_report(app, world, created=created.isoformat(), state=state, accepted=accepted,
+                             responded=responded, respond_by=respond_by, resolve_by=resolve_by, rating=rating,
+                             reopen_count=reopen_count, auto_closed=state == "closed" and rating is None)
+        responded_at = r.responded_at
+        done = state in ("resolved", "closed")
+        states[state] += 1
+        expected["submitted"] += 1
+        expected["accepted"] += r.accepted_at is not None
+        expected["resolved"] += done
+        expected["reopened"] += reopen_count > 0
+        expected["overdue_now"] += is_overdue(state, r.respond_by, r.resolve_by, now)
+        expected["auto_closed"] += r.auto_closed
+        expected["rated"] += rating is not None
+        expected["satisfied"] += rating is not None and rating >= 4
+        expected["due"] += responded_at is not None or (state == "submitted" and r.respond_by < now)
+        expected["on_time"] += responded_at is not None and responded_at <= r.respond_by
+        expected["resolved_first_time"] += r.accepted_at is not None and done and reopen_count == 0
+    f = await _figures(client, world, **{"from": "2026-06-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"})
+    assert f["states"] == states
+    got = {**f["counts"], **f["response"], **f["resolution"], **f["satisfaction"]}
+    assert got == expected
+    assert 0 < expected["due"] < 80 and 0 < expected["overdue_now"] < 80  # the sample has both kinds
