@@ -66,7 +66,19 @@ class SessionRows:
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         if self._dialect is None:
             return (await self.session.execute(_executable(stmt), params)).mappings().all()
-        return await _driver_fetch(await self.session.connection(), self._dialect, stmt, params)
+        conn = await self.session.connection()
+        await _begun(conn)
+        return await _driver_fetch(conn, self._dialect, stmt, params)
+
+
+async def _begun(conn: AsyncConnection) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement run through it; a statement sent
+    to the driver first would run (and commit) on its own. Begin the unit of work's transaction now, as the
+    adapter would (`_start_transaction`: private API, held by tests/db/test_reader.py and the crash test). An
+    autocommit session (a read) has none to begin."""
+    adapted = (await conn.get_raw_connection()).dbapi_connection
+    if adapted._transaction is None and not adapted.autocommit:
+        await adapted._start_transaction()
 
 
 # SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
@@ -110,6 +122,15 @@ def _is_asyncpg(dialect: Dialect) -> bool:
 _compiled: OrderedDict[Any, Any] = OrderedDict()
 
 
+def _checked(compiled: Any) -> Any:
+    """Refuse a write whose columns take Python-side defaults (default=, onupdate=) it does not set: SQLAlchemy's
+    execution context computes those, the driver would bind NULL."""
+    prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
+    if prefetch:
+        raise ValueError(f"set these columns explicitly: {', '.join(c.name for c in prefetch)}")
+    return compiled
+
+
 def driver_sql(dialect: Dialect, stmt: Any, params: Mapping[str, Any] | None = None) -> tuple[str, list[Any]]:
     """The SQL and positional arguments SQLAlchemy's asyncpg dialect would send (what its execution context does
     in `_init_compiled`: parameters of this statement into the cached compiled form, expanding IN lists, bind
@@ -117,13 +138,13 @@ def driver_sql(dialect: Dialect, stmt: Any, params: Mapping[str, Any] | None = N
     if isinstance(stmt, Prepared):  # compiled from this very object: its bindparams are the ones to fill
         compiled = stmt.compiled.get(dialect.name)
         if compiled is None:
-            compiled = stmt.compiled[dialect.name] = dialect.statement_compiler(dialect, stmt.stmt)
+            compiled = stmt.compiled[dialect.name] = _checked(dialect.statement_compiler(dialect, stmt.stmt))
         values = compiled.construct_params(params, escape_names=False)
     else:
         key = stmt._generate_cache_key()
         compiled = _compiled.get(key.key)
         if compiled is None:
-            compiled = dialect.statement_compiler(dialect, stmt, cache_key=key)
+            compiled = _checked(dialect.statement_compiler(dialect, stmt, cache_key=key))
             _compiled[key.key] = compiled
             if len(_compiled) > _COMPILED_MAX:
                 _compiled.popitem(last=False)

@@ -71,6 +71,30 @@ async def test_session_rows_see_the_transaction_s_own_writes(app, world):
     assert after[0]["title"] != "改过的标题"
 
 
+async def test_session_rows_writes_are_in_the_unit_of_work(app, world):
+    """A write through SessionRows as the first statement of a unit of work is part of its transaction: on
+    PostgreSQL it goes to the driver, which must not run it outside the transaction SQLAlchemy begins lazily."""
+    report = await make_report(app, world)
+    stmt = update(Report).where(Report.id == report.id).values(title="未提交的标题", updated_at=report.updated_at)
+    async with app.state.db.session(write=True) as s:
+        assert len(await SessionRows(s).all(stmt.returning(Report.id))) == 1
+        await s.rollback()
+    after = await app.state.db.reader.all(select(Report.title).where(Report.id == report.id))
+    assert after[0]["title"] == report.title
+
+
+async def test_a_write_leaving_out_a_python_side_default_is_refused(app, world, settings):
+    """updated_at's onupdate is computed by SQLAlchemy's execution, which the driver path skips: the statement
+    is refused instead of writing NULL."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("the driver path is PostgreSQL's")
+    report = await make_report(app, world)
+    async with app.state.db.session(write=True) as s:
+        with pytest.raises(ValueError, match="updated_at"):
+            await SessionRows(s).all(update(Report).where(Report.id == report.id).values(title="x")
+                                     .returning(Report.id))
+
+
 async def test_sqlite_connections_keep_their_transaction_handling_after_the_reader(app, settings):
     """pysqlite's own transaction handling stays off (isolation_level None: the app emits BEGIN itself). Using
     SQLAlchemy's AUTOCOMMIT level for the Reader switched it back on when a connection went back to the pool."""
