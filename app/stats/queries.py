@@ -228,14 +228,19 @@ def _durations_sql(shape: SetShape, dialect: str) -> Prepared:
     conds = conditions(shape)
     if dialect == "postgresql":
         # one pass over the set: percentile_disc(q) is the nearest-rank value (rank ceil(q·n)); count, avg and
-        # percentile_disc skip the NULLs of reports without the step
+        # percentile_disc skip the NULLs of reports without the step. Each duration is computed once per report
+        # in a subquery that OFFSET 0 keeps the planner from flattening (flattened, each of the four aggregates
+        # per kind computed it again: 94 -> 65 ms for a year of a community at 1M).
+        spans = select(*(duration_seconds("postgresql", end, Report.created_at).label(f"d_{kind}")
+                         for kind, end in ((ACCEPT, Report.accepted_at), (RESOLVE, Report.resolved_at))))\
+            .where(*conds).offset(literal_column("0")).subquery("spans")
         cols = []
-        for kind, end in ((ACCEPT, Report.accepted_at), (RESOLVE, Report.resolved_at)):
-            d = duration_seconds("postgresql", end, Report.created_at)
+        for kind in (ACCEPT, RESOLVE):
+            d = spans.c[f"d_{kind}"]
             cols += [func.count(d).label(f"count_{kind}"), func.avg(d).label(f"mean_{kind}"),
                      func.percentile_disc(0.5).within_group(d).label(f"median_{kind}"),
                      func.percentile_disc(0.9).within_group(d).label(f"p90_{kind}")]
-        return Prepared(select(*cols).where(*conds))
+        return Prepared(select(*cols).select_from(spans))
     accept = select(literal_column(str(ACCEPT), Integer).label("kind"),
                     duration_seconds(dialect, Report.accepted_at, Report.created_at).label("d"))\
         .where(*conds, Report.accepted_at.is_not(None))
