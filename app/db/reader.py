@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 
 Row = Mapping[str, Any]
@@ -66,19 +66,15 @@ class SessionRows:
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
         if self._dialect is None:
             return (await self.session.execute(_executable(stmt), params)).mappings().all()
-        conn = await self.session.connection()
-        await _begun(conn)
-        return await _driver_fetch(conn, self._dialect, stmt, params)
-
-
-async def _begun(conn: AsyncConnection) -> None:
-    """SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement run through it; a statement sent
-    to the driver first would run (and commit) on its own. Begin the unit of work's transaction now, as the
-    adapter would (`_start_transaction`: private API, held by tests/db/test_reader.py and the crash test). An
-    autocommit session (a read) has none to begin."""
-    adapted = (await conn.get_raw_connection()).dbapi_connection
-    if adapted._transaction is None and not adapted.autocommit:
-        await adapted._start_transaction()
+        raw = await (await self.session.connection()).get_raw_connection()
+        # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement run through it; a statement sent
+        # to the driver first would run (and commit) on its own. Begin the unit of work's transaction now, as the
+        # adapter would (`_start_transaction`: private API, held by tests/db/test_reader.py and the crash test). An
+        # autocommit session (a read) has none to begin.
+        adapted = raw.dbapi_connection
+        if adapted._transaction is None and not adapted.autocommit:
+            await adapted._start_transaction()
+        return await _driver_fetch(raw, self._dialect, stmt, params)
 
 
 # SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
@@ -98,20 +94,19 @@ class Reader:
         async with self._engine.connect() as conn:
             if self._dialect is None:
                 return (await conn.execute(_executable(stmt), params)).mappings().all()
-            return await _driver_fetch(conn, self._dialect, stmt, params)
+            return await _driver_fetch(await conn.get_raw_connection(), self._dialect, stmt, params)
 
 
 def _executable(stmt: Statement) -> Executable:
     return stmt.stmt if isinstance(stmt, Prepared) else stmt
 
 
-async def _driver_fetch(conn: AsyncConnection, dialect: Dialect, stmt: Statement,
+async def _driver_fetch(raw: Any, dialect: Dialect, stmt: Statement,
                         params: Mapping[str, Any] | None) -> Sequence[Row]:
-    """The statement on the asyncpg connection under `conn` (in whatever transaction `conn` is in)."""
+    """The statement on the asyncpg connection under `raw` (a pooled connection: in whatever transaction it is in)."""
     sql, args = driver_sql(dialect, stmt, params)
     if on_driver_statement is not None:
         on_driver_statement(sql, args)
-    raw = await conn.get_raw_connection()
     return await raw.driver_connection.fetch(sql, *args)
 
 

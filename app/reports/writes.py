@@ -2,8 +2,9 @@
 INSERT, a timeline event's INSERT, and a step's conditional UPDATE.
 
 They run in the caller's unit of work (SessionRows: on PostgreSQL the driver of the session's own connection) and
-bypass the ORM's unit of work, which cost more than the statements themselves. Every column is bound, defaults
-included: the driver does not compute SQLAlchemy's Python-side defaults.
+bypass the ORM's unit of work, which cost more than the statements themselves. Every column is a required bind
+parameter, defaults included: the driver does not compute SQLAlchemy's Python-side defaults, and a value left out
+is an error, not a NULL.
 """
 
 from __future__ import annotations
@@ -35,20 +36,14 @@ _REPORT_INSERT = _insert_sql(Report.__table__, REPORT_COLUMNS)
 _EVENT_INSERT = _insert_sql(ReportEvent.__table__, EVENT_COLUMNS)
 
 
-async def _insert(db: AsyncSession, stmt: Prepared, columns: tuple[str, ...], values: dict[str, Any]) -> int:
-    if values.keys() != set(columns):  # a column left out would be bound as NULL, not take its default
-        raise ValueError(f"columns: missing {set(columns) - values.keys()}, unknown {values.keys() - set(columns)}")
-    return (await SessionRows(db).all(stmt, values))[0]["id"]
-
-
 async def insert_report(db: AsyncSession, values: dict[str, Any]) -> int:
-    """A new report's row (every column of REPORT_COLUMNS given); its id."""
-    return await _insert(db, _REPORT_INSERT, REPORT_COLUMNS, values)
+    """A new report's row (every column of REPORT_COLUMNS given: each is a required bind parameter); its id."""
+    return (await SessionRows(db).all(_REPORT_INSERT, values))[0]["id"]
 
 
 async def insert_event(db: AsyncSession, values: dict[str, Any]) -> int:
     """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only."""
-    return await _insert(db, _EVENT_INSERT, EVENT_COLUMNS, values)
+    return (await SessionRows(db).all(_EVENT_INSERT, values))[0]["id"]
 
 
 @lru_cache(maxsize=64)
