@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from app.auth.principal_cache import PrincipalCache, principal_listener
 from app.core.config import Settings, UnsafeSettings, get_settings
@@ -27,6 +28,13 @@ Chinese by default and English with `Accept-Language: en`. Lists are cursor-pagi
 carries `X-Request-ID` (an incoming one of up to 64 `[A-Za-z0-9._-]` is kept).
 Objects you may not see answer 404, exactly like objects that do not exist.
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """The OpenAPI operationId: the route function's name (`take_step`, `list_my_reports`), which clients generated
+    from openapi.json use as the method name. Route function names are therefore unique across the app (a test
+    checks)."""
+    return route.name
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await listener.stop()
             await database.dispose()
 
-    app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
+                  generate_unique_id_function=operation_id)
     app.state.settings = settings
     app.state.db = database
     app.state.principals = principals

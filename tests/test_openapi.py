@@ -68,3 +68,11 @@ def test_the_envelope_schema_is_the_one_the_handlers_send(doc):
     schemas = doc["components"]["schemas"]
     assert schemas["ErrorEnvelope"]["required"] == ["error"]
     assert set(schemas["ErrorBody"]["properties"]) == {"code", "message", "details"}
+
+
+def test_operation_ids_are_readable_and_unique(doc):
+    """operationIds are the route functions' names (clients generated from openapi.json call them by it)."""
+    ids = [op["operationId"] for _, op in _operations(doc)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    unreadable = [i for i in ids if "api_v1" in i or not i.replace("_", "").isalnum() or not i.islower()]
+    assert unreadable == [], unreadable

@@ -28,7 +28,7 @@ async def register(db: DbSession, settings: AppSettings, body: RegisterIn):
              responses=error_responses(401, 413, 422, 429, 500),
              description="`username` is the phone number. Repeated failures lock the phone number (and the "
                          "client address) for a while: 429 with `Retry-After`.")
-async def token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def issue_token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
     # no request session: the login opens a read and then a short write transaction around the password hash
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
@@ -41,7 +41,7 @@ async def token(request: Request, settings: AppSettings, form: Annotated[OAuth2P
              responses=error_responses(401, 413, 422, 500),
              description="The refresh token is single-use. Presenting one that was already used revokes every "
                          "token of that login (reuse detection).")
-async def refresh(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn):
+async def refresh_token(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn):
     return await service.refresh(db, settings, request.app.state.jwt_secret, body.refresh_token)
 
 

@@ -152,5 +152,5 @@ router = APIRouter(tags=["ops"])
     responses={200: {"description": "Prometheus text format",
                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics_endpoint(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

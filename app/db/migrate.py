@@ -1,4 +1,9 @@
-"""Run Alembic from code (CLI, demo, tests)."""
+"""Run Alembic from code (CLI, demo, tests).
+
+The migrations ship inside the package (app/migrations), so an installed wheel migrates from any folder. The
+top-level alembic.ini (and the `migrations` link beside it) points at the same directory for developers who run
+`alembic` by hand.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,17 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import app
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
-    """alembic.ini from the source tree, or the current directory (a non-editable install)."""
-    candidates = [Path(app.__file__).resolve().parent.parent, Path.cwd()]
-    for root in candidates:
-        if (root / "alembic.ini").exists() and (root / "migrations").is_dir():
-            cfg = Config(str(root / "alembic.ini"))
-            cfg.set_main_option("script_location", str(root / "migrations"))
-            if database_url:
-                cfg.attributes["database_url"] = database_url
-            return cfg
-    raise SystemExit("alembic.ini and migrations/ not found: run from the repository root")
+    """A Config built in code: no alembic.ini needed, whatever the current directory."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
+    if database_url:
+        cfg.attributes["database_url"] = database_url
+    return cfg
 
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:

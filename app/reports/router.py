@@ -54,7 +54,7 @@ async def queue_filters(
              responses=error_responses(401, 403, 409, 413, 422, 500),
              description="Residents report in their own community; grid workers file on patrol or for a resident "
                          "(hotline). Answers with the report, its number (e.g. BS20261122-0001) and deadlines.")
-async def submit(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
+async def submit_report(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
     return await service.submit_report(db, p, body)
 
 
@@ -68,14 +68,14 @@ async def list_reports(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilte
 
 @router.get("/counts", summary="Reports per state in my queue (for tabs)", response_model=StateCounts,
             responses=LIST_ERRORS)
-async def counts(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
+async def count_reports_by_state(rows: ReadRows, p: ReadPrincipal, f: Annotated[QueueFilters, Depends(queue_filters)]):
     return await queries.count_by_state(rows, p, view=f.view, **f.filters)
 
 
 @router.get("/similar", summary="Similar open reports nearby (before submitting)", response_model=list[ReportSummary],
             responses=LIST_ERRORS,
             description="Same category, same building or within 250 m, from the last 30 days, newest first.")
-async def similar(rows: ReadRows, p: ReadPrincipal, category_id: Annotated[int, Query(ge=1, le=2**53)],
+async def find_similar_reports(rows: ReadRows, p: ReadPrincipal, category_id: Annotated[int, Query(ge=1, le=2**53)],
                   building_id: IdQuery = None, lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
                   lng: Annotated[float | None, Query(ge=-180, le=180)] = None,
                   limit: Annotated[int, Query(ge=1, le=20)] = 10):
@@ -107,19 +107,19 @@ async def take_step(db: DbSession, settings: AppSettings, p: CurrentPrincipal, r
 
 @router.post("/{report_id}/follow", summary="Follow a public report (关注, me too)", response_model=FollowRead,
              responses=error_responses(401, 403, 404, 409, 422, 500))
-async def follow(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
+async def follow_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
     return await service.follow(db, p, report_id, on=True)
 
 
 @router.delete("/{report_id}/follow", summary="Stop following a report", response_model=FollowRead,
                responses=READ_ERRORS)
-async def unfollow(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
+async def unfollow_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
     return await service.follow(db, p, report_id, on=False)
 
 
 @router.get("/{report_id}/photos/{upload_id}", summary="A photo of a report", response_class=FileResponse,
             responses={**IMAGE_RESPONSES, **READ_ERRORS})
-async def get_photo(request: Request, db: DbSession, p: CurrentPrincipal, report_id: IdPath, upload_id: IdPath):
+async def get_report_photo(request: Request, db: DbSession, p: CurrentPrincipal, report_id: IdPath, upload_id: IdPath):
     upload = await service.photo_for_download(db, p, report_id, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
                         headers={"Cache-Control": "private, max-age=3600"})

@@ -120,20 +120,20 @@ Params = Annotated[StatsParams, Depends(stats_params)]
 
 @router.get("/figures", summary="Figures for your scope: counts, rates, durations", response_model=Figures,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + FIGURES)
-async def figures(rows: ReadRows, p: ReadPrincipal, params: Params):
+async def get_figures(rows: ReadRows, p: ReadPrincipal, params: Params):
     return await service.figures(rows, p, params.query)
 
 
 @router.get("/series", summary="The same figures per day, week or month", response_model=Series,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + SERIES)
-async def series(rows: ReadRows, p: ReadPrincipal, params: Params,
+async def get_series(rows: ReadRows, p: ReadPrincipal, params: Params,
                  granularity: Annotated[Granularity, Query(description="day, week (from Monday) or month.")] = "day"):
     return await service.series(rows, p, params.query, granularity)
 
 
 @router.get("/ranking", summary="Ranking of departments or grids (红黑榜)", response_model=Ranking,
             responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + RANKING)
-async def ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, params: Params,
+async def get_ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, params: Params,
                   kind: Annotated[RankingKind, Query(description="department or grid.")] = "department"):
     return await service.ranking(rows, settings, p, params.query, kind)
 
@@ -141,7 +141,7 @@ async def ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, param
 @router.get("/reports.csv", summary="Export the reports with their figures (CSV)", response_class=StreamingResponse,
             responses={**CSV_RESPONSES, **ADMIN_ERRORS}, dependencies=[AdminOnly],
             description="Admins only." + CSV_DOC)
-async def reports_csv(request: Request, db: DbSession, p: CurrentPrincipal, params: Params):
+async def export_reports_csv(request: Request, db: DbSession, p: CurrentPrincipal, params: Params):
     stmt, filename = await service.prepare_csv(db, p, params.query)
     return StreamingResponse(service.csv_chunks(request.app.state.db, stmt), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
@@ -150,6 +150,6 @@ async def reports_csv(request: Request, db: DbSession, p: CurrentPrincipal, para
 
 @router.get("/community", summary="My community's dashboard (aggregates only)", response_model=CommunityDashboard,
             responses=error_responses(401, 403, 422, 500), description=COMMUNITY)
-async def community(rows: ReadRows, p: ReadPrincipal, from_: From = None, to: To = None,
+async def get_community_dashboard(rows: ReadRows, p: ReadPrincipal, from_: From = None, to: To = None,
                     granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "week"):
     return await service.community_dashboard(rows, p, from_, to, granularity)

@@ -28,7 +28,7 @@ async def upload_photo(request: Request, db: DbSession, settings: AppSettings, p
 
 @router.get("/{upload_id}", summary="Download one of my uploads", response_class=FileResponse,
             responses={**IMAGE_RESPONSES, **error_responses(401, 404, 422, 500)})
-async def download_own(request: Request, db: DbSession, p: CurrentPrincipal, upload_id: IdPath):
+async def download_own_upload(request: Request, db: DbSession, p: CurrentPrincipal, upload_id: IdPath):
     upload = await service.get_own_upload(db, p, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
                         headers={"Cache-Control": "private, max-age=3600"})
