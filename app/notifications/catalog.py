@@ -1,0 +1,87 @@
+"""Every notification type, with its title and body in Chinese and English.
+
+A notification stores its type and params; the words are rendered when it is read, in the reader's language
+(`Accept-Language: en`), so a changed wording applies to old notifications too. Templates use `str.format`
+fields from the params; a missing param renders as an empty string rather than failing a read.
+
+Domains add their types here, in one block per domain (named `<domain>.<event>`).
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Template:
+    zh_title: str
+    zh_body: str
+    en_title: str
+    en_body: str
+
+
+TEMPLATES: dict[str, Template] = {
+    # ---- reports ------------------------------------------------------------------------------------------
+    "report.accepted": Template("诉求已受理", "您的诉求「{title}」已受理。",
+                                "Report accepted", "Your report \"{title}\" was accepted."),
+    "report.rejected": Template("诉求不予受理", "您的诉求「{title}」不予受理：{note}",
+                                "Report not accepted", "Your report \"{title}\" was not accepted: {note}"),
+    "report.dispatched": Template("诉求已派单", "您的诉求「{title}」已派给{handler}处理。",
+                                  "Report dispatched", "Your report \"{title}\" was sent to {handler}."),
+    "report.assigned": Template("新派单", "诉求「{title}」({number}) 已派给您处理，请于{resolve_by}前办结。",
+                                "New report assigned", "Report \"{title}\" ({number}) is yours to handle by "
+                                "{resolve_by}."),
+    "report.returned": Template("诉求被退回", "诉求「{title}」({number}) 被退回，需重新派单：{note}",
+                                "Report returned", "Report \"{title}\" ({number}) was returned and needs "
+                                "dispatching again: {note}"),
+    "report.started": Template("诉求处理中", "您的诉求「{title}」已开始处理。",
+                               "Report in progress", "Work has started on your report \"{title}\"."),
+    "report.resolved": Template("诉求已办结", "您的诉求「{title}」已办结，请评价：{note}",
+                                "Report resolved", "Your report \"{title}\" was resolved; please rate it: {note}"),
+    "report.reopened": Template("诉求重办", "诉求「{title}」({number}) 因差评或督办需重新办理。",
+                                "Report reopened", "Report \"{title}\" ({number}) must be handled again."),
+    "report.closed": Template("诉求已关闭", "您的诉求「{title}」已关闭。",
+                              "Report closed", "Your report \"{title}\" is closed."),
+    "report.merged": Template("诉求已合并", "您的诉求「{title}」与另一诉求合并处理。",
+                              "Report merged", "Your report \"{title}\" was merged into another report."),
+    "report.withdrawn": Template("诉求已撤回", "诉求「{title}」({number}) 已由居民撤回。",
+                                 "Report withdrawn", "Report \"{title}\" ({number}) was withdrawn."),
+    "report.escalated": Template("诉求上报", "诉求「{title}」({number}) 已上报至您所在层级。",
+                                 "Report escalated", "Report \"{title}\" ({number}) was escalated to you."),
+    "report.supervised": Template("督办提醒", "诉求「{title}」({number}) 被督办：{note}",
+                                  "Supervision", "Report \"{title}\" ({number}) is under supervision: {note}"),
+    "report.extension_requested": Template("延期申请", "诉求「{title}」({number}) 申请延期至{resolve_by}。",
+                                           "Extension requested", "An extension to {resolve_by} was requested "
+                                           "for report \"{title}\" ({number})."),
+    "report.extended": Template("延期已批准", "诉求「{title}」({number}) 办结时限延至{resolve_by}。",
+                                "Deadline extended", "Report \"{title}\" ({number}) is now due {resolve_by}."),
+    "report.overdue": Template("诉求超期", "诉求「{title}」({number}) 已超过办理时限。",
+                               "Report overdue", "Report \"{title}\" ({number}) is past its deadline."),
+    "report.replied": Template("诉求有新进展", "您的诉求「{title}」有新的回复：{note}",
+                               "New reply on your report", "Your report \"{title}\" has a new reply: {note}"),
+}
+
+
+# Closed, for clients generated from openapi.json: every type that can appear in an inbox.
+NotificationType = StrEnum("NotificationType", {k.replace(".", "_"): k for k in TEMPLATES})
+
+
+class _Lenient(string.Formatter):
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        value = kwargs.get(key, "") if isinstance(key, str) else ""
+        return "" if value is None else value
+
+
+_FORMATTER = _Lenient()
+
+
+def render(type_: str, params: dict[str, Any], english: bool) -> tuple[str, str]:
+    """(title, body) of a notification in the reader's language."""
+    t = TEMPLATES.get(type_)
+    if t is None:  # a type retired from the catalog: still readable
+        return type_, ""
+    title, body = (t.en_title, t.en_body) if english else (t.zh_title, t.zh_body)
+    return _FORMATTER.format(title, **params), _FORMATTER.format(body, **params)
