@@ -12,21 +12,22 @@ from datetime import UTC, datetime
 
 from app.core.config import Settings
 from app.db.session import Database
-from app.reports import service as reports_service
+from app.worker.jobs import JOBS
 
 log = logging.getLogger("weilinli.worker")
 
 
 async def run_once(database: Database, settings: Settings, now: datetime | None = None) -> dict[str, int]:
-    """One pass of every job, each in its own transaction; returns what each did."""
+    """One pass of every job (app/worker/jobs.JOBS), each batch in its own transaction; returns what each did."""
     now = now or datetime.now(UTC)
-    done = {"auto_closed": 0}
-    while True:  # in batches, so one pass drains a backlog without one huge transaction
-        async with database.session(write=True) as db:
-            n = await reports_service.auto_close_due(db, settings, now)
-        done["auto_closed"] += n
-        if n == 0:
-            break
+    done = dict.fromkeys(JOBS, 0)
+    for name, job in JOBS.items():
+        while True:  # in batches, so one pass drains a backlog without one huge transaction
+            async with database.session(write=True) as db:
+                n = await job(db, settings, now)
+            done[name] += n
+            if n == 0:
+                break
     return done
 
 

@@ -1,0 +1,25 @@
+"""The worker's timed jobs, in the order each pass runs them.
+
+A job is `async def job(db, settings, now) -> int`: one batch in the given session (committed by the runner), the
+number of items it handled. The runner calls it again while it handled something, so a backlog drains in batches
+without one huge transaction. Every job is safe to run in several workers at once: each item is claimed by a
+conditional update (or `FOR UPDATE SKIP LOCKED`) that only one worker wins.
+
+Domains add their jobs here, one line each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.reports import service as reports_service
+
+Job = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
+
+JOBS: dict[str, Job] = {
+    "auto_closed": reports_service.auto_close_due,
+}
