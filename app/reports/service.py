@@ -135,10 +135,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
 
 async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
                         now: datetime) -> tuple[dict, dict]:
-    """评价: record the rating (one per resolution cycle, held by a unique constraint) and decide the outcome."""
-    db.add(ReportRating(report_id=report.id, rater_id=p.user_id, cycle=report.reopen_count, stars=body.stars,
-                        tags=list(body.tags), comment=body.note, created_at=now))
-    await flush_or_conflict(db, "already_rated")
+    """评价: decide the outcome (the rating itself is recorded by _record_rating once the step is won)."""
     outcome = lifecycle.rating_outcome(body.stars, report.reopen_count, settings.rating_reopen_limit)
     values: dict = {"rating": body.stars, "rated_at": now, "state": outcome}
     if outcome is State.closed:
@@ -150,6 +147,13 @@ async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, repo
         values.update(reopen_count=report.reopen_count + 1, resolved_at=None, handler_department_id=None,
                       handler_user_id=None, dispatched_at=None, escalated_to_grid_id=report.community_id)
     return values, {"stars": body.stars, "tags": list(body.tags), "outcome": outcome.value}
+
+
+async def _record_rating(db: AsyncSession, p: Principal, report: Report, body: StepIn, now: datetime) -> None:
+    """One rating per resolution cycle, held by a unique constraint."""
+    db.add(ReportRating(report_id=report.id, rater_id=p.user_id, cycle=report.reopen_count, stars=body.stars,
+                        tags=list(body.tags), comment=body.note, created_at=now))
+    await flush_or_conflict(db, "already_rated")
 
 
 def _given(body: StepIn) -> frozenset[str]:
@@ -252,18 +256,22 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     """The only code that changes a report's state. Conditional on the version the caller saw, so of two
     concurrent steps exactly one wins; writes exactly one event in the same transaction."""
     report, facts = await queries.load_visible(db, p, report_id)
+    # A client that lost a race must learn that it lost a race: the version is checked before role and state.
+    if body.expected_version != report.version:
+        raise Conflict("stale_version", {"current_version": report.version, "state": report.state})
     step = lifecycle.check_step(body.action, p, facts, _given(body))
     extra = {k for k in _STEP_SPECIFIC if getattr(body, k) not in (None, [])} - _ACTION_FIELDS.get(body.action, set())
     if extra:
         raise InvalidInput("validation_error", {"not_allowed": sorted(extra), "action": body.action})
-    if body.expected_version != report.version:
-        raise Conflict("stale_version", {"current_version": report.version, "state": report.state})
     now = datetime.now(UTC)
     values, data = await _effects(db, settings, p, report, body, now)
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
     if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
-        raise Conflict("stale_version", {"state": report.state})
+        now_at = (await db.execute(select(Report.version, Report.state).where(Report.id == report.id))).one()
+        raise Conflict("stale_version", {"current_version": now_at.version, "state": now_at.state})
+    if body.action is Action.rate:  # after the step is won: a concurrent loser is stale, not already_rated
+        await _record_rating(db, p, report, body, now)
     note_public = step.note_public if body.note_public is None else body.note_public
     event_id = await writes.insert_event(db, _event(
         report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,

@@ -157,3 +157,44 @@ async def test_concurrent_different_steps_one_wins(client, app, world):
         client.post(url, headers=world.headers("worker_in"), json={"action": "accept", "expected_version": 1}))
     assert sorted([a.status_code, b.status_code]) == [200, 409]
     assert await _events(app, report.id) == 2  # submit + the winner
+
+
+# ---- optimistic concurrency first (issue 13, item 10) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("state", "who", "body"), [
+    ("submitted", "worker_in", {"action": "accept"}),
+    ("resolved", "resident_a", {"action": "rate", "stars": 5}),
+])
+async def test_a_repeated_step_with_the_old_version_is_stale_not_invalid(client, app, world, state, who, body):
+    report = await make_report(app, world, state=state)
+    url = f"/api/v1/reports/{report.id}/steps"
+    first = await client.post(url, headers=world.headers(who), json={**body, "expected_version": report.version})
+    assert first.status_code == 200, first.text
+    again = await client.post(url, headers=world.headers(who), json={**body, "expected_version": report.version})
+    assert_error(again, 409, "stale_version")
+    assert again.json()["error"]["details"] == {"current_version": first.json()["version"],
+                                                "state": first.json()["state"]}
+
+
+async def test_a_stale_version_beats_a_forbidden_role(client, app, world):
+    """The version is checked right after visibility: a stale caller learns it lost a race, whoever it is."""
+    report = await make_report(app, world, state="submitted")
+    resp = await client.post(f"/api/v1/reports/{report.id}/steps", headers=world.headers("resident_b"),
+                             json={"action": "accept", "expected_version": report.version + 5})
+    assert_error(resp, 409, "stale_version")
+
+
+@pytest.mark.parametrize(("state", "who", "body"), [
+    ("submitted", "worker_in", {"action": "accept"}),
+    ("resolved", "resident_a", {"action": "rate", "stars": 4}),
+])
+async def test_concurrent_same_steps_lose_with_stale_version(client, app, world, state, who, body):
+    report = await make_report(app, world, state=state)
+    url = f"/api/v1/reports/{report.id}/steps"
+    results = await asyncio.gather(*[
+        client.post(url, headers=world.headers(who), json={**body, "expected_version": report.version})
+        for _ in range(4)])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200, 409, 409, 409], [r.text for r in results]
+    assert {r.json()["error"]["code"] for r in results if r.status_code == 409} == {"stale_version"}
