@@ -16,7 +16,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip wheel --wheel-dir /wheels .
 
-# ---- runtime: only the installed wheels, alembic.ini and migrations/ -----------------------------
+# ---- runtime: only the installed wheels -------------------------------------------------------------------
 FROM python:3.11-slim AS runtime
 # JWT_SECRET_FILE is a path (used only outside production), not a secret.
 # hadolint ignore=DL3064
@@ -42,11 +42,9 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-index --find-links /wheels weilinli
 
 WORKDIR /srv/weilinli
-# The CLI and alembic find the migrations relative to the current directory.
-COPY alembic.ini ./
-COPY migrations ./migrations
+# The migrations ship inside the wheel (app/migrations): nothing else to copy.
 COPY --chmod=0755 docker/entrypoint.sh /usr/local/bin/weilinli-entrypoint
-# Code and migrations stay root-owned (read-only for the app); only data/ and uploads/ are writable.
+# Code (and its migrations) stay root-owned (read-only for the app); only data/ and uploads/ are writable.
 RUN mkdir -p /srv/weilinli/data /srv/weilinli/uploads \
  && chown weilinli:weilinli /srv/weilinli/data /srv/weilinli/uploads
 

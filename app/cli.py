@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,17 +31,40 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _serve(args.host, args.port, args.workers)
 
 
-async def _seed_demo() -> list | None:
+async def _seed_demo() -> tuple[list, bool]:
+    """The demo accounts, and whether they were created now (False: the database already had its data)."""
     from app.db.session import Database
-    from app.demo import seed
+    from app.demo import existing_accounts, seed
 
     settings = get_settings()
     db = Database(settings)
     try:
         async with db.session(write=True) as session:
-            return await seed(session, settings)
+            accounts = await seed(session, settings)
+            if accounts is not None:
+                return accounts, True
+            return await existing_accounts(session), False
     finally:
         await db.dispose()
+
+
+async def _serve_with_worker(host: str, port: int) -> None:
+    """uvicorn and the worker in one process and one event loop: a signal that stops the server stops the worker
+    with it, so nothing is left behind (uvicorn re-raises the signal once it has shut down)."""
+    import uvicorn
+
+    from app.worker.runner import run_forever
+
+    settings = get_settings()
+    server = uvicorn.Server(uvicorn.Config("app.main:app", host=host, port=port, proxy_headers=True,
+                                           log_config=None))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_forever(settings, stop=stop))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await worker
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -51,20 +73,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
     settings = get_settings()
     print(f"database: {settings.database_url}")
     upgrade()
-    accounts = asyncio.run(_seed_demo())
-    if accounts is None:
-        print("demo: the database already has a grid tree; not seeding again (demo passwords as first printed)")
-    else:
+    accounts, created = asyncio.run(_seed_demo())
+    if created:
         print("demo community loaded. Accounts (role, phone, password, where):")
-        for a in accounts:
-            print(f"  {a.role:<12} {a.phone}  {a.password:<16} {a.name} — {a.where}")
+    elif accounts:
+        print("demo: the database already has its data; the demo accounts (unless their passwords were changed):")
+    else:
+        print("demo: the database has data but none of the demo accounts; log in with the accounts you created "
+              "(`weilinli create-admin` makes an admin)")
+    for a in accounts:
+        print(f"  {a.role:<12} {a.phone}  {a.password:<16} {a.name} — {a.where}")
     print(f"serving on http://{args.host}:{args.port}  (interactive docs: http://{args.host}:{args.port}/docs)")
-    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])  # noqa: S603 - our own module
-    try:
-        _serve(args.host, args.port, 1)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=10)
+    asyncio.run(_serve_with_worker(args.host, args.port))
 
 
 async def _create_admin(args: argparse.Namespace, password: str) -> int:

@@ -14,7 +14,7 @@ from app.core.config import Settings
 from app.org import service as org_service
 from app.org.models import Category, Department, Grid, GridLevel
 from app.users import service as users_service
-from app.users.models import Role
+from app.users.models import Role, User
 
 HOUR = 60
 DAY = 24 * HOUR
@@ -40,6 +40,28 @@ class DemoAccount:
     password: str
     name: str
     where: str
+
+
+# The demo accounts: fixed, so a second `weilinli demo` can say how to log in (the names follow from the tree
+# that seed() builds: 阳光社区 and 和平社区, each with two grids of buildings 101-103 and 201-203).
+ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("resident", "13800000001", "demo-resident-1", "张阿姨", "阳光社区 101号楼"),
+    DemoAccount("resident", "13800000002", "demo-resident-2", "李先生", "阳光社区 201号楼"),
+    DemoAccount("resident", "13800000003", "demo-resident-3", "王同学", "和平社区 101号楼"),
+    DemoAccount("grid_worker", "13900000001", "demo-grid-1", "赵网格员", "阳光社区第1网格, 阳光社区第2网格"),
+    DemoAccount("grid_worker", "13900000002", "demo-grid-2", "钱网格员", "和平社区第1网格"),
+    DemoAccount("department", "13700000001", "demo-dept-1", "孙城管", "城管"),
+    DemoAccount("department", "13700000002", "demo-dept-2", "周物业", "物业"),
+    DemoAccount("admin", "13600000001", "demo-admin-1", "吴主任(街道)", "幸福街道"),
+    DemoAccount("admin", "13600000002", "demo-admin-2", "郑书记(社区)", "阳光社区"),
+)
+
+
+async def existing_accounts(db: AsyncSession) -> list[DemoAccount]:
+    """The demo accounts that exist in this database (a second `weilinli demo` prints them)."""
+    phones = set((await db.execute(select(User.phone).where(User.phone.in_([a.phone for a in ACCOUNTS]))))
+                 .scalars())
+    return [a for a in ACCOUNTS if a.phone in phones]
 
 
 async def seed(db: AsyncSession, settings: Settings) -> list[DemoAccount] | None:
@@ -70,20 +92,7 @@ async def seed(db: AsyncSession, settings: Settings) -> list[DemoAccount] | None
                         respond_within_minutes=respond, resolve_within_minutes=resolve))
     await db.flush()
 
-    def home(c: int, b: int) -> str:
-        return f"{communities[c].name} {buildings[b].name}"
-
-    plan = [
-        DemoAccount("resident", "13800000001", "demo-resident-1", "张阿姨", home(0, 0)),
-        DemoAccount("resident", "13800000002", "demo-resident-2", "李先生", home(0, 3)),
-        DemoAccount("resident", "13800000003", "demo-resident-3", "王同学", home(1, 6)),
-        DemoAccount("grid_worker", "13900000001", "demo-grid-1", "赵网格员", f"{grids[0].name}, {grids[1].name}"),
-        DemoAccount("grid_worker", "13900000002", "demo-grid-2", "钱网格员", grids[2].name),
-        DemoAccount("department", "13700000001", "demo-dept-1", "孙城管", "城管"),
-        DemoAccount("department", "13700000002", "demo-dept-2", "周物业", "物业"),
-        DemoAccount("admin", "13600000001", "demo-admin-1", "吴主任(街道)", street.name),
-        DemoAccount("admin", "13600000002", "demo-admin-2", "郑书记(社区)", communities[0].name),
-    ]
+    plan = list(ACCOUNTS)
     bindings = [
         {"building_id": buildings[0].id}, {"building_id": buildings[3].id}, {"building_id": buildings[6].id},
         {"grid_ids": [grids[0].id, grids[1].id]}, {"grid_ids": [grids[2].id]},

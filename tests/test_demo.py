@@ -19,3 +19,13 @@ async def test_demo_seed_loads_once_and_accounts_log_in(client, app, settings):
     counts = (await client.get("/api/v1/reports/counts",
                                headers={"Authorization": f"Bearer {token.json()['access_token']}"})).json()
     assert counts["total"] == 2 and counts["counts"]["resolved"] == 1
+
+
+async def test_a_second_run_finds_the_same_accounts(app, settings):
+    from app.demo import ACCOUNTS, existing_accounts
+
+    async with app.state.db.session(write=True) as s:
+        assert await existing_accounts(s) == []
+        await seed(s, settings)
+    async with app.state.db.session(write=False) as s:
+        assert await existing_accounts(s) == list(ACCOUNTS)

@@ -17,12 +17,14 @@ from app.worker.jobs import JOBS
 log = logging.getLogger("weilinli.worker")
 
 
-async def run_once(database: Database, settings: Settings, now: datetime | None = None) -> dict[str, int]:
-    """One pass of every job (app/worker/jobs.JOBS), each batch in its own transaction; returns what each did."""
+async def run_once(database: Database, settings: Settings, now: datetime | None = None,
+                   stop: asyncio.Event | None = None) -> dict[str, int]:
+    """One pass of every job (app/worker/jobs.JOBS), each batch in its own transaction; returns what each did.
+    A set `stop` ends the pass after the batch in hand (each batch is committed whole or not at all)."""
     now = now or datetime.now(UTC)
     done = dict.fromkeys(JOBS, 0)
     for name, job in JOBS.items():
-        while True:  # in batches, so one pass drains a backlog without one huge transaction
+        while not (stop and stop.is_set()):  # in batches: one pass drains a backlog without one huge transaction
             async with database.session(write=True) as db:
                 n = await job(db, settings, now)
             done[name] += n
@@ -31,19 +33,22 @@ async def run_once(database: Database, settings: Settings, now: datetime | None 
     return done
 
 
-async def run_forever(settings: Settings, *, once: bool = False) -> None:
+async def run_forever(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> None:
+    """Passes until stopped. Without `stop` (the `weilinli worker` process) SIGINT/SIGTERM stop it; with one (the
+    demo runs the worker inside the server's process) the caller owns the signals and sets it."""
     database = Database(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
-            pass
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+                pass
     try:
         while not stop.is_set():
             try:
-                done = await run_once(database, settings)
+                done = await run_once(database, settings, stop=stop)
                 if any(done.values()):
                     log.info("worker pass", extra=done)
             except Exception:  # noqa: BLE001 - a failed pass is logged and retried on the next tick
