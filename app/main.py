@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await database.dispose()
 
     app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
-                  generate_unique_id_function=operation_id)
+                  generate_unique_id_function=operation_id, **({} if settings.serves_docs else
+                                                               {"docs_url": None, "redoc_url": None,
+                                                                "openapi_url": None}))
     app.state.settings = settings
     app.state.db = database
     app.state.principals = principals
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     from app.auth.router import router as auth_router
-    from app.core.metrics import router as metrics_router
+    from app.core.metrics_router import router as metrics_router
     from app.health import router as health_router
     from app.org.router import router as org_router
     from app.reports.router import router as reports_router

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     ranking_min_reports: int = Field(default=5, ge=1)
     ranking_top_n: int = Field(default=5, ge=1, le=50)
 
+    # operations: /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when set, and is not served in production
+    # without it; /docs, /redoc and /openapi.json are served when DOCS_ENABLED (default: outside production only)
+    metrics_token: str | None = None
+    docs_enabled: bool | None = None
+
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
     log_level: str = "INFO"
@@ -81,6 +86,10 @@ class Settings(BaseSettings):
                 return json.loads(v)
             return [o.strip() for o in v.split(",") if o.strip()]
         return v
+
+    @property
+    def serves_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.weilinli_env is not Env.production
 
     @property
     def is_sqlite(self) -> bool:

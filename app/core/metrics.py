@@ -4,7 +4,8 @@ Every app gets its own `Metrics` (its own CollectorRegistry, kept in `app.state.
 many apps never hit "Duplicated timeseries". Request metrics are labelled by the route *template*
 (`/api/v1/admin/grids/{grid_id}`, never the raw path) so their cardinality is bounded by the route table.
 
-Business counters are declared once, in BUSINESS_COUNTERS, and bumped from service code with
+Business counters are declared once, in BUSINESS_COUNTERS (each domain adds its own when it lands), and
+bumped from service code with
 `metrics.count("reports_submitted")`. The counter goes to the app serving the current request (the request
 middleware binds it); outside a request (CLI, worker) it goes to a process-wide fallback.
 A counter is bumped when the service step succeeds; a request that later fails to commit still counted.
@@ -17,16 +18,13 @@ from collections.abc import Iterable
 from contextvars import ContextVar, Token
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
 from fastapi.routing import iter_route_contexts
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 # name -> help text. The only place business counters are declared; count() refuses any other name.
 BUSINESS_COUNTERS: dict[str, str] = {
     "reports_submitted": "Reports (报事) submitted by residents or on patrol.",
     "reports_resolved": "Reports resolved (办结) by their handler.",
-    "bookings_created": "Service bookings (预约) made.",
-    "votes_cast": "Ballots cast in deliberation votes (居民表决).",
     "logins_failed": "Logins refused: wrong phone or password, or a disabled account.",
 }
 
@@ -136,21 +134,3 @@ def current() -> Metrics:
 def count(name: str, amount: float = 1) -> None:
     """Bump a business counter declared in BUSINESS_COUNTERS: `metrics.count("bookings_created")`."""
     current().count(name, amount)
-
-
-# ---- GET /metrics ----------------------------------------------------------------------------------------------
-
-router = APIRouter(tags=["ops"])
-
-
-@router.get(
-    "/metrics", summary="Prometheus metrics", response_class=Response,
-    description="Prometheus text exposition: `weilinli_http_requests_total` and "
-                "`weilinli_http_request_duration_seconds` by method, route template and status, and the business "
-                "counters (" + ", ".join(f"`weilinli_{n}_total`" for n in BUSINESS_COUNTERS) + "). "
-                "Not authenticated: restrict it to the monitoring network at the proxy.",
-    responses={200: {"description": "Prometheus text format",
-                     "content": {"text/plain": {"schema": {"type": "string"}}}}},
-)
-async def get_metrics(request: Request) -> Response:
-    return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -119,15 +119,15 @@ async def test_business_counter_api(app):
     m = app.state.metrics
     token = metrics.bind(m)
     try:
-        before = m.value("weilinli_bookings_created_total")
-        metrics.count("bookings_created")
-        metrics.count("bookings_created", 2)
-        assert m.value("weilinli_bookings_created_total") == before + 3
+        before = m.value("weilinli_reports_resolved_total")
+        metrics.count("reports_resolved")
+        metrics.count("reports_resolved", 2)
+        assert m.value("weilinli_reports_resolved_total") == before + 3
         with pytest.raises(ValueError, match="BUSINESS_COUNTERS"):
             metrics.count("bookings_made")  # a typo fails loudly instead of inventing a series
     finally:
         metrics.unbind(token)
-    metrics.count("votes_cast")  # outside a request: the process-wide fallback, never an error
+    metrics.count("logins_failed")  # outside a request: the process-wide fallback, never an error
     assert metrics.current() is not m
 
 
