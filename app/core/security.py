@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from jose import JWTError, jwt
+from jwt.exceptions import PyJWTError
 
 from app.core.config import Settings
 
@@ -98,10 +99,9 @@ def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: st
             raise InvalidToken("algorithm")
         data = jwt.decode(
             token, secret, algorithms=[algorithm], audience=audience, issuer=issuer,
-            options={"require_exp": True, "require_aud": True, "require_iss": True,
-                     "require_iat": True, "require_sub": True, "require_jti": True},
+            options={"require": ["exp", "aud", "iss", "iat", "sub", "jti"]},
         )
-    except JWTError as exc:
+    except PyJWTError as exc:
         raise InvalidToken(str(exc)) from exc
     if data.get("typ") != expected or not isinstance(data.get("role"), str):
         raise InvalidToken("type")

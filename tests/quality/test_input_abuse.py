@@ -10,10 +10,10 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jose import jwt
 from sqlalchemy import func, select
 
 from app.reports.models import Report
@@ -238,7 +238,7 @@ def rsa_key():
 
 
 def _hs256_with_secret(claims: dict, secret: bytes, header: dict | None = None) -> str:
-    """HS256 signed by hand: python-jose itself refuses a PEM as an HMAC secret, an attacker does not."""
+    """HS256 signed by hand: PyJWT itself refuses a PEM as an HMAC secret, an attacker does not."""
     head = _b64(json.dumps(header or {"alg": "HS256", "typ": "JWT"}).encode())
     body = _b64(json.dumps(claims).encode())
     sig = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
