@@ -68,9 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await database.dispose()
 
     app = FastAPI(title="微邻里 Weilinli API", version="1.0.0", description=API_DESCRIPTION, lifespan=lifespan,
-                  generate_unique_id_function=operation_id, **({} if settings.serves_docs else
-                                                               {"docs_url": None, "redoc_url": None,
-                                                                "openapi_url": None}))
+                  generate_unique_id_function=operation_id,
+                  docs_url="/docs" if settings.serves_docs else None,
+                  redoc_url="/redoc" if settings.serves_docs else None,
+                  openapi_url="/openapi.json" if settings.serves_docs else None)
     app.state.settings = settings
     app.state.db = database
     app.state.principals = principals

@@ -63,7 +63,7 @@ class ViewerShape:
 def viewer_shape(p: Principal) -> ViewerShape:
     scope = None
     if p.role is Role.admin and p.scope_grid_id is not None:
-        scope = _SCOPE_COLUMNS.get(p.scope_level, "path")
+        scope = _SCOPE_COLUMNS.get(GridLevel(p.scope_level), "path") if p.scope_level else "path"
     return ViewerShape(role=p.role, in_community=p.community_id is not None, has_grids=bool(p.grid_ids),
                        has_department=p.department_id is not None, scope=scope)
 
@@ -75,7 +75,7 @@ def viewer_params(p: Principal) -> dict[str, Any]:
             "viewer_scope_like": path.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"}
 
 
-def viewer_id() -> BindParameter:
+def viewer_id() -> BindParameter[int]:
     """The asking user's id, bound by viewer_params (for conditions outside this module: following, filed by me)."""
     return _VIEWER
 
