@@ -12,9 +12,10 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /build
 # pyproject.toml names README.md as the long description, so the build needs it.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY app ./app
-RUN pip wheel --wheel-dir /wheels .
+# constraints.txt: the exact versions the tests passed on (README, "Dependencies").
+RUN pip wheel --wheel-dir /wheels -c constraints.txt .
 
 # ---- runtime: only the installed wheels -------------------------------------------------------------------
 FROM python:3.11-slim AS runtime
