@@ -31,7 +31,6 @@ from sqlalchemy import event
 from app.auth.deps import ReadPrincipal
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
-from app.db import reader
 from app.main import create_app
 from app.reports.lifecycle import State
 from app.reports.router import QueueFilters, queue_filters
@@ -152,7 +151,6 @@ def _add_capture(app: FastAPI) -> None:
     def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
         _keep(statement, parameters if isinstance(parameters, (list, tuple)) else [parameters])
 
-    reader.on_driver_statement = _keep  # the hot reads' statements go to the driver without SQLAlchemy's events
 
     @app.post("/bench/capture", include_in_schema=False)
     async def start_capture() -> dict[str, bool]:

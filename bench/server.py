@@ -31,6 +31,7 @@ def server_env(database_url: str, jwt_secret: str, upload_dir: Path, *, extra: d
         "JWT_SECRET": jwt_secret,
         "LOG_LEVEL": "WARNING",
         "LOG_JSON": "true",
+        "DOCS_ENABLED": "true",  # the runner reads /openapi.json to know which routes this build has
         "UPLOAD_DIR": str(upload_dir),
         "PYTHONPATH": str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -31,8 +31,8 @@ def _number_sql(dialect: str) -> tuple[Prepared, Prepared | None]:
     """(PostgreSQL) the counter's upsert inside the report's UPDATE; (SQLite) the upsert, then the UPDATE."""
     counters, reports = ReportCounter.__table__, Report.__table__
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    bump = (insert(counters).values(street_id=bindparam("street_id", type_=counters.c.street_id.type),
-                                    day=bindparam("day", type_=counters.c.day.type), last=1)
+    bump = (insert(counters).values(street_id=bindparam("counter_street_id", type_=counters.c.street_id.type),
+                                    day=bindparam("counter_day", type_=counters.c.day.type), last=1)
             .on_conflict_do_update(index_elements=[counters.c.street_id, counters.c.day],
                                    set_={"last": counters.c.last + 1})
             .returning(counters.c.last))
@@ -59,7 +59,7 @@ async def assign_number(db: AsyncSession, report_id: int, street_id: int, now: d
     day = china_day(now)
     rows = SessionRows(db)
     numbered, then = _number_sql(rows.dialect_name)
-    params = {"street_id": street_id, "day": day, "report_id": report_id, "now": now}
+    params = {"counter_street_id": street_id, "counter_day": day, "report_id": report_id, "now": now}
     if then is None:
         return (await rows.all(numbered, {**params, "prefix": f"BS{day}-"}))[0]["number"]
     number = f"BS{day}-{(await rows.all(numbered, params))[0]['last']:04d}"

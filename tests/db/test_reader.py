@@ -72,8 +72,7 @@ async def test_session_rows_see_the_transaction_s_own_writes(app, world):
 
 
 async def test_session_rows_writes_are_in_the_unit_of_work(app, world):
-    """A write through SessionRows as the first statement of a unit of work is part of its transaction: on
-    PostgreSQL it goes to the driver, which must not run it outside the transaction SQLAlchemy begins lazily."""
+    """A write through SessionRows as the first statement of a unit of work is part of its transaction."""
     report = await make_report(app, world)
     stmt = update(Report).where(Report.id == report.id).values(title="未提交的标题", updated_at=report.updated_at)
     async with app.state.db.session(write=True) as s:
@@ -83,16 +82,30 @@ async def test_session_rows_writes_are_in_the_unit_of_work(app, world):
     assert after[0]["title"] == report.title
 
 
-async def test_a_write_leaving_out_a_python_side_default_is_refused(app, world, settings):
-    """updated_at's onupdate is computed by SQLAlchemy's execution, which the driver path skips: the statement
-    is refused instead of writing NULL."""
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("the driver path is PostgreSQL's")
+async def test_a_write_through_session_rows_gets_python_side_defaults(app, world):
+    """SessionRows executes through SQLAlchemy, so onupdate (updated_at) is computed, never left NULL."""
     report = await make_report(app, world)
     async with app.state.db.session(write=True) as s:
-        with pytest.raises(ValueError, match="updated_at"):
-            await SessionRows(s).all(update(Report).where(Report.id == report.id).values(title="x")
-                                     .returning(Report.id))
+        await SessionRows(s).all(update(Report).where(Report.id == report.id).values(title="x").returning(Report.id))
+    after = await app.state.db.reader.all(select(Report.updated_at).where(Report.id == report.id))
+    assert after[0]["updated_at"] is not None and after[0]["updated_at"] >= report.updated_at
+
+
+def test_app_uses_no_private_attribute_of_another_object():
+    """Only public APIs of our dependencies (issue 13, item 19): no `obj._name` in app/ except on self/cls."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    found = []
+    for path in root.rglob("*.py"):
+        if "versions" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    found.append(f"{path.relative_to(root.parent)}:{node.lineno} {ast.unparse(node)}")
+    assert found == []
 
 
 async def test_sqlite_connections_keep_their_transaction_handling_after_the_reader(app, settings):

@@ -1,12 +1,11 @@
 """The hot reads run a fixed number of statements, whatever the data size (ARCHITECTURE.md, performance habits):
-counted at the driver, through SQLAlchemy's cursor events and the Reader's own hook together."""
+counted through SQLAlchemy's cursor events (every statement goes through SQLAlchemy Core)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event
 
-from app.db import reader as reader_module
 from tests.reports.factories import make_report
 
 
@@ -18,17 +17,12 @@ class Counter:
     def _cursor(self, *_args) -> None:
         self.n += 1
 
-    def _driver(self, _sql, _args) -> None:
-        self.n += 1
-
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self._cursor)
-        reader_module.on_driver_statement = self._driver
         return self
 
     def __exit__(self, *exc) -> None:
         event.remove(self.engine, "before_cursor_execute", self._cursor)
-        reader_module.on_driver_statement = None
 
 
 async def _count(app, client, headers, url) -> int:
