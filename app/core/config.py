@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)  # whole request to /api/v1/uploads
     max_photo_bytes: int = Field(default=5 * 1_048_576, ge=1024)   # one photo
+    max_photo_pixels: int = Field(default=40_000_000, ge=1)        # width × height, checked before decoding
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)

@@ -18,6 +18,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_reference": ("引用的对象不存在或不可用", "A referenced object does not exist or is not usable"),
     "wrong_password": ("当前密码错误", "The current password is wrong"),
     "payload_too_large": ("请求体过大", "The request body is too large"),
+    "image_too_large": ("图片像素过多", "The image has too many pixels"),
     "too_many_requests": ("尝试次数过多，请稍后再试", "Too many attempts, try again later"),
     "invalid_cursor": ("分页游标无效", "The pagination cursor is not valid"),
     "unsupported_media_type": ("不支持的内容类型", "Unsupported media type"),

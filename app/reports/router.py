@@ -17,6 +17,7 @@ from app.reports import queries, service
 from app.reports.lifecycle import State
 from app.reports.policies import View
 from app.reports.schemas import EventRead, FollowRead, ReportCreate, ReportRead, ReportSummary, StateCounts, StepIn
+from app.uploads import service as uploads_service
 from app.uploads.router import IMAGE_RESPONSES
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -122,4 +123,4 @@ async def unfollow_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath)
 async def get_report_photo(request: Request, db: DbSession, p: CurrentPrincipal, report_id: IdPath, upload_id: IdPath):
     upload = await service.photo_for_download(db, p, report_id, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
-                        headers={"Cache-Control": "private, max-age=3600"})
+                        headers=uploads_service.download_headers(upload))

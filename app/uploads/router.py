@@ -19,7 +19,9 @@ IMAGE_RESPONSES = {200: {"content": {"image/jpeg": {}, "image/png": {}, "image/w
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Upload a photo (JPEG, PNG or WebP)",
              response_model=UploadRead, responses=error_responses(401, 413, 415, 422, 500),
-             description="The type is read from the bytes, not the file name. Attach the returned id to a report "
+             description="The type is read from the bytes, not the file name; the photo is decoded and encoded again "
+                         "(EXIF and anything but pixels is dropped; at most MAX_PHOTO_PIXELS pixels, else 413 "
+                         "`image_too_large`). Attach the returned id to a report "
                          "(`photo_ids`) or a step. Size limit: MAX_PHOTO_BYTES.")
 async def upload_photo(request: Request, db: DbSession, settings: AppSettings, p: CurrentPrincipal,
                        file: UploadFile = File(...)):
@@ -31,4 +33,4 @@ async def upload_photo(request: Request, db: DbSession, settings: AppSettings, p
 async def download_own_upload(request: Request, db: DbSession, p: CurrentPrincipal, upload_id: IdPath):
     upload = await service.get_own_upload(db, p, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
-                        headers={"Cache-Control": "private, max-age=3600"})
+                        headers=service.download_headers(upload))

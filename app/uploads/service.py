@@ -1,7 +1,9 @@
-"""Photo uploads: size and type checked from the bytes before anything is stored."""
+"""Photo uploads: size and type checked from the bytes, then decoded and encoded again (app/uploads/images.py)
+before anything is stored."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -13,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.uploads import images
 from app.uploads.models import Upload
-from app.uploads.sniff import IMAGE_TYPES, sniff_image
+from app.uploads.sniff import IMAGE_TYPES
 from app.uploads.storage import Storage
 
 
@@ -33,9 +36,12 @@ async def create_upload(db: AsyncSession, settings: Settings, storage: Storage, 
     data = await _read_limited(file, settings.max_photo_bytes)
     if not data:
         raise InvalidInput("validation_error", {"file": "empty"})
-    content_type = sniff_image(data[:16])
-    if content_type is None:
-        raise UnsupportedMediaType(details={"allowed": sorted(IMAGE_TYPES)})
+    try:
+        data, content_type = await asyncio.to_thread(images.reencode, data, settings.max_photo_pixels)
+    except images.TooManyPixels as exc:
+        raise PayloadTooLarge("image_too_large", {"max_pixels": exc.limit}) from exc
+    except images.NotAnImage as exc:
+        raise UnsupportedMediaType(details={"allowed": sorted(IMAGE_TYPES)}) from exc
     now = datetime.now(UTC)
     key = f"{now:%Y/%m}/{uuid.uuid4().hex}.{IMAGE_TYPES[content_type]}"
     upload = Upload(owner_id=p.user_id, content_type=content_type, size=len(data),
@@ -63,3 +69,9 @@ async def get_own_upload(db: AsyncSession, p: Principal, upload_id: int) -> Uplo
     if upload is None or upload.owner_id != p.user_id:
         raise NotFound()
     return upload
+
+
+def download_headers(upload: Upload) -> dict[str, str]:
+    """Headers of every photo download: the browser must not guess another type, and the file has a plain name."""
+    return {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="photo-{upload.id}.{IMAGE_TYPES[upload.content_type]}"'}

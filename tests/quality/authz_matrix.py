@@ -44,6 +44,7 @@ import httpx
 
 from app.openapi import current_openapi
 from tests.factories import PASSWORD, World
+from tests.images import PNG
 
 ACTORS: tuple[str, ...] = ("anonymous", "resident_a", "resident_b", "resident_c", "worker_in", "worker_out",
                            "dept_in", "dept_out", "admin_c1", "admin_c2", "admin_street")
@@ -58,7 +59,7 @@ SEES_PRIVATE = frozenset({"resident_a", "worker_in", "dept_in"}) | OVER_C1
 # who sees resident_a's public, submitted report (the community feed of c1, the grid, the scope)
 SEES_PUBLIC = frozenset({"resident_a", "resident_b", "worker_in"}) | OVER_C1
 
-PHOTO_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PHOTO_PNG = PNG  # a real image: uploads are decoded
 _seq = itertools.count(1)
 
 

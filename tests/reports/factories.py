@@ -7,6 +7,7 @@ from app.auth.deps import load_principal
 from app.reports import service
 from app.reports.lifecycle import Action
 from app.reports.schemas import ReportCreate, ReportRead, StepIn
+from tests.images import PNG
 
 # the shortest path of steps (actor, action, extra fields) from submitted to each state
 PATHS = {
@@ -24,7 +25,7 @@ PATHS = {
                ("reporter", Action.rate, {"stars": 5})],
     "merged": [("worker_in", Action.merge, {"target_report_id": "other"})],
 }
-PHOTO_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PHOTO_PNG = PNG  # a real image: uploads are decoded
 
 
 async def principal(app, user):
