@@ -14,6 +14,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict": ("与当前状态冲突", "Conflicts with the current state"),
     "phone_taken": ("该手机号已注册", "This phone number is already registered"),
     "code_taken": ("编码已被使用", "This code is already in use"),
+    "has_dependants": ("仍有未办结诉求或分类依赖此项，请先转移",
+                       "Open reports or active categories still depend on it; move them first"),
     "invalid_parent": ("上级网格不合法", "The parent grid is not valid for this level"),
     "invalid_reference": ("引用的对象不存在或不可用", "A referenced object does not exist or is not usable"),
     "wrong_password": ("当前密码错误", "The current password is wrong"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, literal, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -200,6 +200,9 @@ async def _list_owned(db: AsyncSession, p: Principal, model, *, include_retired:
 async def _retire_owned(db: AsyncSession, p: Principal, model, obj_id: int, kind: str):
     obj = await _get_owned(db, p, model, obj_id)
     if obj.retired_at is None:
+        dependants = await _dependants(db, kind, obj.id)
+        if any(dependants.values()):  # move them first: reassign the reports, change the categories' default
+            raise Conflict("has_dependants", dependants)
         obj.retired_at = datetime.now(UTC)
         await db.flush()
         audit.record(db, p.user_id, f"{kind}.retire", kind, obj.id)
@@ -237,12 +240,36 @@ async def retire_department(db: AsyncSession, p: Principal, department_id: int) 
     return await _retire_owned(db, p, Department, department_id, "department")
 
 
-async def _check_default_department(db: AsyncSession, p: Principal, department_id: int | None) -> None:
+async def _check_default_department(db: AsyncSession, p: Principal, department_id: int | None,
+                                    category_path: str) -> None:
+    """A category's default handler is an active department the category's reports can be dispatched to: one
+    owned by the category's node or a node above it (a community's category may default to a street department),
+    or one inside the admin's scope."""
     if department_id is None:
         return
     _, path = await active_department(db, department_id)
-    if not policies.can_manage_owned(p, path):
+    if not (policies.can_manage_owned(p, path) or category_path.startswith(path)):
         raise InvalidInput("invalid_reference", {"default_department_id": department_id})
+
+
+async def _open_reports(db: AsyncSession, where) -> int:
+    from app.reports.lifecycle import OPEN_STATES  # pure module; org is below reports in the import order
+    from app.reports.models import Report
+
+    return (await db.execute(select(func.count()).select_from(Report)
+                             .where(where, Report.state.in_([s.value for s in OPEN_STATES])))).scalar_one()
+
+
+async def _dependants(db: AsyncSession, kind: str, obj_id: int) -> dict[str, int]:
+    """What still depends on a department or category: retiring it would strand these."""
+    from app.reports.models import Report
+
+    if kind == "department":
+        categories = (await db.execute(select(func.count()).select_from(Category).where(
+            Category.default_department_id == obj_id, Category.retired_at.is_(None)))).scalar_one()
+        return {"open_reports": await _open_reports(db, Report.handler_department_id == obj_id),
+                "active_categories": categories}
+    return {"open_reports": await _open_reports(db, Report.category_id == obj_id), "active_categories": 0}
 
 
 async def get_category(db: AsyncSession, p: Principal, category_id: int) -> Category:
@@ -255,8 +282,8 @@ async def list_categories(db: AsyncSession, p: Principal, **kw):
 
 async def create_category(db: AsyncSession, p: Principal, data: CategoryCreate) -> Category:
     require_admin(p)
-    await _owner_in_scope(db, p, data.grid_id)
-    await _check_default_department(db, p, data.default_department_id)
+    owner = await _owner_in_scope(db, p, data.grid_id)
+    await _check_default_department(db, p, data.default_department_id, owner.path)
     cat = Category(**data.model_dump())
     db.add(cat)
     await flush_or_conflict(db, "code_taken")
@@ -268,7 +295,8 @@ async def update_category(db: AsyncSession, p: Principal, category_id: int, data
     cat = await _get_owned(db, p, Category, category_id)
     changes = data.model_dump(exclude_unset=True)
     if "default_department_id" in changes:
-        await _check_default_department(db, p, changes["default_department_id"])
+        owner_path = (await db.execute(select(Grid.path).where(Grid.id == cat.grid_id))).scalar_one()
+        await _check_default_department(db, p, changes["default_department_id"], owner_path)
     changed = _apply(cat, changes, ("name", "respond_within_minutes", "resolve_within_minutes"))
     await db.flush()
     if changed:

@@ -50,7 +50,7 @@ async def create_user(db: AsyncSession, settings: Settings, *, phone: str, passw
     grid_ids = list(dict.fromkeys(grid_ids or []))
     paths = await _resolve_bindings(db, role, building_id=building_id, grid_ids=grid_ids,
                                     department_id=department_id, scope_grid_id=scope_grid_id)
-    if scope is not None and not all(scope.in_scope(path) for path in paths):
+    if scope is not None and not all(policies.anchor_ok(scope, role, path) for path in paths):
         raise InvalidInput("invalid_reference", {"binding": _BINDING[role]})
     if (await db.execute(select(User.id).where(User.phone == phone))).first():
         raise Conflict("phone_taken")
@@ -138,10 +138,16 @@ async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, 
     return (await to_read(db, [user]))[0]
 
 
-async def _visible_user(db: AsyncSession, p: Principal, user_id: int) -> User:
+async def _visible_user(db: AsyncSession, p: Principal, user_id: int, *, grids_only: bool = False) -> User:
+    """The account if this admin manages it (every anchor below the scope), else 404. `grids_only`: a grid worker
+    bound partly inside the scope is found too, for changing the bindings inside it."""
     _require_admin(p)
     user = await db.get(User, user_id)
-    if user is None or not policies.can_manage_user(p, await anchor_paths(db, user)):
+    if user is None:
+        raise NotFound()
+    paths = await anchor_paths(db, user)
+    role = Role(user.role)
+    if not (policies.can_manage_user(p, role, paths) or grids_only and policies.can_rebind_own_grids(p, role, paths)):
         raise NotFound()
     return user
 
@@ -169,8 +175,11 @@ async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None,
 async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: UserUpdate) -> UserRead:
     from app.auth import service as auth_service  # auth depends on users; import late to avoid a cycle
 
-    user = await _visible_user(db, p, user_id)
     changes = data.model_dump(exclude_unset=True)
+    user = await _visible_user(db, p, user_id, grids_only=changes.keys() == {"grid_ids"})
+    if changes.keys() == {"grid_ids"} and changes["grid_ids"] is not None \
+            and not policies.can_manage_user(p, Role(user.role), await anchor_paths(db, user)):
+        return await _rebind_grids_in_scope(db, p, user, changes["grid_ids"])
     binding_keys = {"building_id", "grid_ids", "department_id", "scope_grid_id"} & changes.keys()
     if not policies.can_change_self(p, user.id) and ({"is_active"} | binding_keys) & changes.keys():
         raise NotPermitted()
@@ -185,7 +194,7 @@ async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: 
         paths = await _resolve_bindings(db, role, building_id=current["building_id"],
                                         grid_ids=current["grid_ids"] or [], department_id=current["department_id"],
                                         scope_grid_id=current["scope_grid_id"])
-        if not all(p.in_scope(path) for path in paths):
+        if not all(policies.anchor_ok(p, role, path) for path in paths):
             raise InvalidInput("invalid_reference", {"binding": _BINDING[role]})
         if role is Role.resident:
             user.building_id = current["building_id"]
@@ -206,4 +215,26 @@ async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: 
     await db.flush()
     audit.record(db, p.user_id, "user.update", "user", user.id,
                  **{k: v for k, v in changes.items() if k != "password"})
+    return (await to_read(db, [user]))[0]
+
+
+async def _rebind_grids_in_scope(db: AsyncSession, p: Principal, user: User, grid_ids: list[int]) -> UserRead:
+    """A grid worker bound in several communities: this admin replaces only the bindings inside their scope; the
+    others stay as they are."""
+    requested = list(dict.fromkeys(grid_ids))
+    paths = await _resolve_bindings(db, Role.grid_worker, building_id=None, grid_ids=requested,
+                                    department_id=None, scope_grid_id=None) if requested else []
+    if not all(p.in_scope(path) for path in paths):
+        raise InvalidInput("invalid_reference", {"binding": "grid_ids"})
+    current = (await grid_ids_of(db, [user.id]))[user.id]
+    current_paths = dict((await db.execute(select(Grid.id, Grid.path).where(Grid.id.in_(current)))).all())
+    kept = [g for g in current if not p.in_scope(current_paths.get(g))]
+    final = list(dict.fromkeys(kept + requested))
+    if not final:
+        raise InvalidInput("validation_error", {"field": "grid_ids", "reason": "a grid worker needs a grid"})
+    await db.execute(delete(UserGrid).where(UserGrid.user_id == user.id))
+    for g in final:
+        db.add(UserGrid(user_id=user.id, grid_id=g))
+    await db.flush()
+    audit.record(db, p.user_id, "user.update", "user", user.id, grid_ids=requested, kept_outside_scope=kept)
     return (await to_read(db, [user]))[0]

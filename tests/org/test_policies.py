@@ -156,17 +156,32 @@ ACCOUNTS = {
     "worker_c20": [PATHS["c20"]],
     "unanchored": [],
 }
+ROLES = {"resident_c1": Role.resident, "resident_c2": Role.resident, "worker_c1": Role.grid_worker,
+         "worker_both": Role.grid_worker, "dept_of_street": Role.department, "dept_of_c2": Role.department,
+         "admin_of_c1": Role.admin, "admin_of_street": Role.admin, "worker_c20": Role.grid_worker,
+         "unanchored": Role.resident}
+# Every anchor below the scope; an admin account strictly below (never an equal), issue 13 item 5.
 MANAGES = {
-    "admin_street": set(ACCOUNTS) - {"unanchored"},
-    "admin_c1": {"resident_c1", "worker_c1", "worker_both", "admin_of_c1"},
-    "admin_c2": {"resident_c2", "worker_both", "dept_of_c2"},
+    "admin_street": set(ACCOUNTS) - {"unanchored", "admin_of_street"},
+    "admin_c1": {"resident_c1", "worker_c1"},
+    "admin_c2": {"resident_c2", "dept_of_c2"},
 }
+REBINDS = {"admin_street": {"worker_c1", "worker_both", "worker_c20"}, "admin_c1": {"worker_c1", "worker_both"},
+           "admin_c2": {"worker_both"}}
 
 
 @pytest.mark.parametrize("case", [(w, a) for w in PRINCIPALS for a in ACCOUNTS], ids=_ids)
 def test_can_manage_user(case):
     who, account = case
-    assert users.can_manage_user(PRINCIPALS[who], ACCOUNTS[account]) is (account in MANAGES.get(who, set()))
+    assert users.can_manage_user(PRINCIPALS[who], ROLES[account], ACCOUNTS[account]) \
+        is (account in MANAGES.get(who, set()))
+
+
+@pytest.mark.parametrize("case", [(w, a) for w in PRINCIPALS for a in ACCOUNTS], ids=_ids)
+def test_can_rebind_own_grids(case):
+    who, account = case
+    assert users.can_rebind_own_grids(PRINCIPALS[who], ROLES[account], ACCOUNTS[account]) \
+        is (account in REBINDS.get(who, set()))
 
 
 @pytest.mark.parametrize(("who", "target", "allowed"), [

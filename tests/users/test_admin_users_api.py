@@ -140,16 +140,18 @@ async def test_admin_of_another_community_gets_404_but_the_street_admin_does_not
         assert (await client.get(f"{USERS}/{uid}", headers=hs)).json()["id"] == uid
     resp = await client.patch(f"{USERS}/{world.users['resident_c'].id}", headers=hs, json={"display_name": "王五"})
     assert resp.status_code == 200 and resp.json()["display_name"] == "王五"
-    for name in ("resident_a", "worker_in", "admin_c1"):
+    for name in ("resident_a", "worker_in"):
         assert (await client.get(f"{USERS}/{world.users[name].id}", headers=h)).status_code == 200
+    # an admin account of the same scope (here: their own) is not below them (issue 13, item 5)
+    assert (await client.get(f"{USERS}/{world.users['admin_c1'].id}", headers=h)).status_code == 404
 
 
 async def test_list_shows_only_accounts_in_scope_with_filters_and_pages(client, world):
-    c1 = _ids(world, "resident_a", "resident_b", "worker_in", "admin_c1")
+    c1 = _ids(world, "resident_a", "resident_b", "worker_in")
     assert set(await _walk(client, world.headers("admin_c1"))) == c1
-    assert set(await _walk(client, world.headers("admin_c2"))) == _ids(world, "resident_c", "worker_out", "dept_out",
-                                                                          "admin_c2")
-    assert set(await _walk(client, world.headers("admin_street"), limit=3)) == {u.id for u in world.users.values()}
+    assert set(await _walk(client, world.headers("admin_c2"))) == _ids(world, "resident_c", "worker_out", "dept_out")
+    assert set(await _walk(client, world.headers("admin_street"), limit=3)) == \
+        {u.id for u in world.users.values()} - {world.users["admin_street"].id}
     h = world.headers("admin_c1")
     assert set(await _walk(client, h, role="resident")) == _ids(world, "resident_a", "resident_b")
     assert set(await _walk(client, h, role="grid_worker")) == _ids(world, "worker_in")
@@ -175,12 +177,13 @@ async def test_admin_cannot_deactivate_or_rebind_itself(client, world, db):
     me = world.users["admin_c1"].id
     h = world.headers("admin_c1")
     before = await _snapshot(db)
-    for body in ({"is_active": False}, {"is_active": True}, {"scope_grid_id": world.g1.id}):
-        assert_error(await client.patch(f"{USERS}/{me}", headers=h, json=body), 403, "forbidden")
+    # an admin is not below itself: through the admin API its own account is not found (issue 13, item 5)
+    for body in ({"is_active": False}, {"is_active": True}, {"scope_grid_id": world.g1.id}, {"display_name": "x"}):
+        assert_error(await client.patch(f"{USERS}/{me}", headers=h, json=body), 404, "not_found")
     assert await _snapshot(db) == before
     assert (await client.get("/api/v1/me", headers=h)).status_code == 200
-    # a harmless change of its own name is fine
-    resp = await client.patch(f"{USERS}/{me}", headers=h, json={"display_name": "管理员"})
+    # its own name is changed through /me
+    resp = await client.patch("/api/v1/me", headers=h, json={"display_name": "管理员"})
     assert resp.status_code == 200 and resp.json()["display_name"] == "管理员"
     # and the street admin may deactivate it
     hs = world.headers("admin_street")
@@ -243,8 +246,8 @@ async def test_rebinding_inside_scope_and_outside(client, world, db):
 async def test_staff_of_a_retired_department_stay_manageable(client, world):
     """Retiring a department must not lock its staff out of administration (they still need deactivating)."""
     hs = world.headers("admin_street")
-    assert (await client.post(f"/api/v1/admin/departments/{world.d1.id}/retire", headers=hs)).status_code == 200
-    uid = world.users["dept_in"].id
+    assert (await client.post(f"/api/v1/admin/departments/{world.d2.id}/retire", headers=hs)).status_code == 200
+    uid = world.users["dept_out"].id
     resp = await client.get(f"{USERS}/{uid}", headers=hs)
     assert resp.status_code == 200, resp.text
     assert uid in await _walk(client, hs, role="department")   # list and detail agree
