@@ -53,7 +53,9 @@ class SessionRows:
         self.dialect_name = session.bind.dialect.name
 
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        return (await self.session.execute(_executable(stmt), params)).mappings().all()
+        # the session's connection, in its transaction: Core execution, without the ORM's execution layer
+        conn = await self.session.connection()
+        return (await conn.execute(_executable(stmt), params)).mappings().all()
 
 
 # SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
