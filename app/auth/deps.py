@@ -11,13 +11,13 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.guards import ensure_admin
 from app.auth.principal import Principal
 from app.auth.principal_cache import PrincipalCache
-from app.core.errors import NotPermitted, Unauthenticated
+from app.core.errors import Unauthenticated
 from app.core.security import InvalidToken, decode_token
 from app.db.reader import Row, Rows, SessionRows
 from app.db.session import DbSession, ReadRows
-from app.org import policies as org_policies
 from app.org.models import Grid
 from app.users.models import Role, User, UserGrid
 
@@ -105,8 +105,7 @@ ReadPrincipal = Annotated[Principal, Depends(get_read_principal)]
 async def require_admin(p: ReadPrincipal) -> Principal:
     """Router guard of /admin/*: anyone but an admin gets 403 before the body or parameters are validated.
     The services check again (and check scope per object); this only refuses early and uniformly."""
-    if not org_policies.can_administer(p):
-        raise NotPermitted()
+    ensure_admin(p)
     return p
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.users.models import Role
+from app.users.roles import Role
 
 
 @dataclass(frozen=True, slots=True)

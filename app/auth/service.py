@@ -9,7 +9,7 @@ import anyio
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import throttle
+from app.auth import sessions, throttle
 from app.auth.models import RefreshToken
 from app.auth.schemas import RegisterIn, TokenOut
 from app.core.config import Settings
@@ -123,11 +123,6 @@ async def logout(db: AsyncSession, settings: Settings, secret: str, token: str) 
                      .values(revoked_at=datetime.now(UTC)))
 
 
-async def revoke_all(db: AsyncSession, user_id: int) -> None:
-    await db.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(UTC)))
-
-
 async def change_password(db: AsyncSession, settings: Settings, user_id: int, current: str, new: str) -> None:
     """Verify the current password, store the new one, and end every session (refresh and access tokens)."""
     user = await db.get(User, user_id)
@@ -135,5 +130,5 @@ async def change_password(db: AsyncSession, settings: Settings, user_id: int, cu
         raise InvalidInput("wrong_password")
     user.password_hash = hash_password(settings, new)
     user.password_changed_at = datetime.now(UTC)
-    await revoke_all(db, user_id)
+    await sessions.revoke_all(db, user_id)
     await db.flush()

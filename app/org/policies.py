@@ -9,11 +9,6 @@ from app.auth.principal import Principal
 from app.org.models import Grid
 
 
-def can_administer(p: Principal) -> bool:
-    """Any admin endpoint at all: only admins (their scope is then checked per object)."""
-    return p.is_admin
-
-
 def can_read_node(p: Principal, path: str) -> bool:
     return p.in_scope(path)
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth.guards import ensure_admin
 from app.auth.principal import Principal
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.core.pagination import keyset, page_of
@@ -23,11 +24,6 @@ from app.org.schemas import (
     GridCreate,
     GridUpdate,
 )
-
-
-def require_admin(p: Principal) -> None:
-    if not policies.can_administer(p):
-        raise NotPermitted()
 
 
 async def _paged(db: AsyncSession, stmt: Select, id_col, cursor: str | None, limit: int) -> tuple[list, str | None]:
@@ -70,7 +66,7 @@ async def department_owner_path(db: AsyncSession, department_id: int) -> str | N
 
 
 async def get_grid(db: AsyncSession, p: Principal, grid_id: int) -> Grid:
-    require_admin(p)
+    ensure_admin(p)
     grid = await db.get(Grid, grid_id)
     if grid is None or not policies.can_read_node(p, grid.path):
         raise NotFound()
@@ -79,7 +75,7 @@ async def get_grid(db: AsyncSession, p: Principal, grid_id: int) -> Grid:
 
 async def list_grids(db: AsyncSession, p: Principal, *, parent_id: int | None, level: GridLevel | None,
                      q: str | None, include_retired: bool, limit: int, cursor: str | None):
-    require_admin(p)
+    ensure_admin(p)
     stmt = select(Grid).where(policies.visible_grids(p))
     if parent_id is not None:
         stmt = stmt.where(Grid.parent_id == parent_id)
@@ -104,7 +100,7 @@ async def add_node(db: AsyncSession, *, parent: Grid | None, level: GridLevel, n
 
 
 async def create_grid(db: AsyncSession, p: Principal, data: GridCreate) -> Grid:
-    require_admin(p)
+    ensure_admin(p)
     parent = await db.get(Grid, data.parent_id)
     if parent is None or not policies.can_read_node(p, parent.path):
         raise InvalidInput("invalid_reference", {"parent_id": data.parent_id})
@@ -171,7 +167,7 @@ async def list_places(db: AsyncSession, *, parent_id: int | None, level: GridLev
 
 
 async def _get_owned(db: AsyncSession, p: Principal, model: type[Department] | type[Category], obj_id: int):
-    require_admin(p)
+    ensure_admin(p)
     row = (await db.execute(select(model, Grid.path).join(Grid, Grid.id == model.grid_id)
                             .where(model.id == obj_id))).one_or_none()
     if row is None or not policies.can_manage_owned(p, row[1]):
@@ -188,7 +184,7 @@ async def _owner_in_scope(db: AsyncSession, p: Principal, grid_id: int) -> Grid:
 
 async def _list_owned(db: AsyncSession, p: Principal, model, *, include_retired: bool, q: str | None,
                       limit: int, cursor: str | None):
-    require_admin(p)
+    ensure_admin(p)
     stmt = select(model).join(Grid, Grid.id == model.grid_id).where(policies.visible_grids(p))
     if not include_retired:
         stmt = stmt.where(model.retired_at.is_(None))
@@ -218,7 +214,7 @@ async def list_departments(db: AsyncSession, p: Principal, **kw):
 
 
 async def create_department(db: AsyncSession, p: Principal, data: DepartmentCreate) -> Department:
-    require_admin(p)
+    ensure_admin(p)
     await _owner_in_scope(db, p, data.grid_id)
     dept = Department(**data.model_dump())
     db.add(dept)
@@ -281,7 +277,7 @@ async def list_categories(db: AsyncSession, p: Principal, **kw):
 
 
 async def create_category(db: AsyncSession, p: Principal, data: CategoryCreate) -> Category:
-    require_admin(p)
+    ensure_admin(p)
     owner = await _owner_in_scope(db, p, data.grid_id)
     await _check_default_department(db, p, data.default_department_id, owner.path)
     cat = Category(**data.model_dump())

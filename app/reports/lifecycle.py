@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from app.auth.principal import Principal
 from app.core.errors import Conflict, InvalidInput, NotPermitted
-from app.users.models import Role
+from app.users.roles import Role
 
 
 class State(StrEnum):

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.guards import ensure_admin
 from app.auth.principal import Principal
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, NotPermitted
@@ -146,11 +147,6 @@ def score(values: tuple[float | None, ...], weights: tuple[float, ...]) -> float
 # ---- who may ask, and the report set ------------------------------------------------------------------------
 
 
-def _require_admin(p: Principal) -> None:
-    if not p.is_admin:
-        raise NotPermitted()
-
-
 async def _report_set(rows: Rows, p: Principal, q: StatsQuery, start: datetime, end: datetime) -> ReportSet:
     """The admin's scope and the filters, each checked: a grid node outside the scope, or a department or
     category that does not exist, is 404."""
@@ -216,7 +212,7 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
 
 
 async def figures(rows: Rows, p: Principal, q: StatsQuery) -> Figures:
-    _require_admin(p)
+    ensure_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
@@ -225,7 +221,7 @@ async def figures(rows: Rows, p: Principal, q: StatsQuery) -> Figures:
 
 
 async def series(rows: Rows, p: Principal, q: StatsQuery, granularity: str) -> Series:
-    _require_admin(p)
+    ensure_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     buckets(start, end, granularity)  # 422 before any query when the range is too long for the granularity
@@ -234,7 +230,7 @@ async def series(rows: Rows, p: Principal, q: StatsQuery, granularity: str) -> S
 
 
 async def ranking(rows: Rows, settings: Settings, p: Principal, q: StatsQuery, kind: str) -> Ranking:
-    _require_admin(p)
+    ensure_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
@@ -284,7 +280,7 @@ async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, 
 
 async def prepare_csv(db: AsyncSession, p: Principal, q: StatsQuery) -> tuple[Select, str]:
     """Check who asks and what, in the request's session; the rows are read later by csv_chunks."""
-    _require_admin(p)
+    ensure_admin(p)
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, IdType, TimestampMixin, UTCDateTime
-
-
-class Role(StrEnum):
-    resident = "resident"
-    grid_worker = "grid_worker"
-    department = "department"
-    admin = "admin"
-
-
-STAFF_ROLES = frozenset({Role.grid_worker, Role.department, Role.admin})
+from app.users.roles import STAFF_ROLES, Role  # noqa: F401 - re-exported: the ORM module's old home
 
 
 class User(IdMixin, TimestampMixin, Base):

@@ -6,6 +6,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.auth import sessions
+from app.auth.guards import ensure_admin
 from app.auth.principal import Principal
 from app.core.config import Settings
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
@@ -123,13 +125,8 @@ async def update_me(db: AsyncSession, p: Principal, data: MeUpdate) -> UserRead:
 # ---- admin management ---------------------------------------------------------------------------------------
 
 
-def _require_admin(p: Principal) -> None:
-    if not org_policies.can_administer(p):
-        raise NotPermitted()
-
-
 async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, data: UserCreate) -> UserRead:
-    _require_admin(p)
+    ensure_admin(p)
     user = await create_user(db, settings, phone=data.phone, password=data.password,
                              display_name=data.display_name, role=Role(data.role), building_id=data.building_id,
                              grid_ids=data.grid_ids, department_id=data.department_id,
@@ -141,7 +138,7 @@ async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, 
 async def _visible_user(db: AsyncSession, p: Principal, user_id: int, *, grids_only: bool = False) -> User:
     """The account if this admin manages it (every anchor below the scope), else 404. `grids_only`: a grid worker
     bound partly inside the scope is found too, for changing the bindings inside it."""
-    _require_admin(p)
+    ensure_admin(p)
     user = await db.get(User, user_id)
     if user is None:
         raise NotFound()
@@ -158,7 +155,7 @@ async def admin_get_user(db: AsyncSession, p: Principal, user_id: int) -> UserRe
 
 async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None, q: str | None,
                            include_inactive: bool, limit: int, cursor: str | None):
-    _require_admin(p)
+    ensure_admin(p)
     stmt = select(User).where(policies.visible_users(p))
     if role is not None:
         stmt = stmt.where(User.role == role)
@@ -173,8 +170,6 @@ async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None,
 
 
 async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: UserUpdate) -> UserRead:
-    from app.auth import service as auth_service  # auth depends on users; import late to avoid a cycle
-
     changes = data.model_dump(exclude_unset=True)
     user = await _visible_user(db, p, user_id, grids_only=changes.keys() == {"grid_ids"})
     if changes.keys() == {"grid_ids"} and changes["grid_ids"] is not None \
@@ -211,7 +206,7 @@ async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: 
         if k in changes:
             setattr(user, k, changes[k])
     if changes.get("is_active") is False:
-        await auth_service.revoke_all(db, user.id)  # access tokens stop at once: get_principal checks is_active
+        await sessions.revoke_all(db, user.id)  # access tokens stop at once: get_principal checks is_active
     await db.flush()
     audit.record(db, p.user_id, "user.update", "user", user.id,
                  **{k: v for k, v in changes.items() if k != "password"})

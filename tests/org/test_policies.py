@@ -97,8 +97,27 @@ def test_can_change_node(case):
 
 
 @pytest.mark.parametrize("who", list(PRINCIPALS))
-def test_can_administer(who):
-    assert org.can_administer(PRINCIPALS[who]) is who.startswith("admin_")
+def test_the_one_admin_guard(who):
+    from app.auth.guards import ensure_admin
+    from app.core.errors import NotPermitted
+
+    if who.startswith("admin_"):
+        ensure_admin(PRINCIPALS[who])
+    else:
+        with pytest.raises(NotPermitted):
+            ensure_admin(PRINCIPALS[who])
+
+
+def test_there_is_one_admin_guard():
+    """Every admin check goes through app/auth/guards.ensure_admin (issue 13, item 21)."""
+    import re
+    from pathlib import Path
+
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    guards = [f"{p.relative_to(app_dir)}: {m.group(0)}" for p in app_dir.rglob("*.py")
+              for m in re.finditer(r"def \w*(require_admin|can_administer|ensure_admin)\w*", p.read_text())]
+    assert guards == ["auth/guards.py: def ensure_admin"] or sorted(guards) == sorted(
+        ["auth/guards.py: def ensure_admin", "auth/deps.py: def require_admin"]), guards
 
 
 @pytest.mark.parametrize("who", list(PRINCIPALS))

@@ -1,0 +1,56 @@
+"""Module hygiene (issue 13, item 21): pure modules import no ORM models, and app/ has no import cycle."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[2] / "app"
+PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog"]
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_modules_load_no_models(module):
+    code = (f"import sys, {module}; "
+            "print(sorted(m for m in sys.modules if m.startswith('app.') and m.endswith('.models')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=APP.parent).stdout.strip()
+    assert out == "[]", f"{module} pulls in ORM models: {out}"
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """app.* modules imported anywhere in the file: a late import inside a function hides a cycle, not ends it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("app"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("app"))
+    return found
+
+
+def test_no_import_cycle_in_app():
+    modules = {".".join(p.relative_to(APP.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in APP.rglob("*.py") if "versions" not in p.parts}
+    graph = {m: {i for i in _top_level_imports(p) if i in modules and i != m} for m, p in modules.items()}
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(m: str, stack: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                cycles.append(stack[stack.index(n):] + [n] if n in stack else [m, n])
+            elif n not in state:
+                visit(n, [*stack, n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert cycles == []
