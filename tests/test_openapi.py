@@ -76,3 +76,24 @@ def test_operation_ids_are_readable_and_unique(doc):
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     unreadable = [i for i in ids if "api_v1" in i or not i.replace("_", "").isalnum() or not i.islower()]
     assert unreadable == [], unreadable
+
+
+def test_closed_values_are_enums_for_typed_clients(doc):
+    """Issue 13, item 15: what a typed client needs to switch on is a closed enum, with the values sent."""
+    schemas = doc["components"]["schemas"]
+
+    def enum_of(schema: dict) -> set:
+        if "$ref" in schema:
+            return enum_of(schemas[schema["$ref"].rsplit("/", 1)[1]])
+        return set(schema.get("enum", []))
+
+    event = schemas["EventRead"]["properties"]
+    assert "submit" in enum_of(event["action"]) and "auto_close" in enum_of(event["action"])
+    assert enum_of(event["actor_role"]) == {"resident", "grid_worker", "department", "admin", "system"}
+    for name in ("ReportRead", "ReportSummary"):
+        if "source" in schemas[name]["properties"]:
+            assert enum_of(schemas[name]["properties"]["source"]) == {"app", "mini_program", "patrol", "hotline"}
+    counts = schemas["CountsByState"]
+    assert set(counts["properties"]) == {"submitted", "accepted", "rejected", "withdrawn", "dispatched",
+                                         "in_progress", "resolved", "closed", "merged"}
+    assert set(counts["required"]) == set(counts["properties"])

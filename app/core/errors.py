@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core import metrics
 from app.core.i18n import message, wants_english
@@ -142,6 +144,17 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 COUNTED_ERRORS: dict[str, str] = {"invalid_credentials": "logins_failed", "account_disabled": "logins_failed"}
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own 405 names only the first route's)."""
+    methods: set[str] = set()
+    for ctx in iter_route_contexts(list(request.app.router.routes)):
+        route = ctx.route
+        if ctx.methods and route is not None and route.matches(
+                {**request.scope, "method": next(iter(ctx.methods))})[0] is Match.FULL:
+            methods |= set(ctx.methods)
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -162,8 +175,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return envelope(request, 422, "validation_error",
                             [{"loc": ["body"], "type": "body_unparsable", "msg": str(exc.detail)}])
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return envelope(request, exc.status_code, code, None, getattr(exc, "headers", None),
-                        fallback=str(exc.detail))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return envelope(request, exc.status_code, code, None, headers, fallback=str(exc.detail))
 
 
 class ServiceUnavailable(AppError):

@@ -52,6 +52,15 @@ class Action(StrEnum):
     auto_close = "auto_close"
 
 
+# What a timeline event records: every step, and the submission that starts the timeline (not a step).
+EventAction = StrEnum(  # type: ignore[misc]  # built from Action, so the two cannot drift apart
+    "EventAction", [("submit", "submit"), *((a.name, a.value) for a in Action)])
+
+# Who acted: a role, or the system (the worker's automatic steps).
+ActorRole = StrEnum(  # type: ignore[misc]  # built from Role, plus the system
+    "ActorRole", [*((r.name, r.value) for r in Role), ("system", "system")])
+
+
 class Relation(StrEnum):
     """How an actor relates to a report. A step names the relations that may take it."""
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, create_model, model_validator
 
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
-from app.reports.lifecycle import Action, State
+from app.reports.lifecycle import Action, ActorRole, EventAction, State
 
 Note = Field(default=None, min_length=1, max_length=2000)
 PhotoIds = Field(default_factory=list, max_length=9, description="Ids from POST /api/v1/uploads (yours), up to 9.")
@@ -96,7 +96,7 @@ class ReportSummary(OutputModel):
     category_id: int
     state: State
     version: int
-    source: str
+    source: Literal["app", "mini_program", "patrol", "hotline"]
     is_public: bool
     community_id: int
     grid_id: int
@@ -138,8 +138,8 @@ class ReportRead(ReportSummary):
 
 class EventRead(OutputModel):
     id: int
-    action: str
-    actor_role: str
+    action: EventAction
+    actor_role: ActorRole
     actor: PersonRef | None = Field(description="Staff actors are named; residents are named to staff only.")
     from_state: State | None
     to_state: State
@@ -151,8 +151,13 @@ class EventRead(OutputModel):
     created_at: datetime
 
 
+# One field per state, so a generated client sees every key (a dict[State, int] has none).
+CountsByState = create_model("CountsByState", __base__=OutputModel,
+                             **{s.value: (int, Field(ge=0)) for s in State})
+
+
 class StateCounts(OutputModel):
-    counts: dict[State, int] = Field(description="Reports per state in this queue (with the same filters).")
+    counts: CountsByState = Field(description="Reports per state in this queue (with the same filters).")
     total: int
 
 

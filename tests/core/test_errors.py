@@ -89,3 +89,12 @@ async def test_readyz_fails_when_database_unreachable(tmp_path):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         assert_error(await c.get("/readyz"), 503, "service_unavailable")
     await app.state.db.dispose()
+
+
+async def test_405_lists_every_method_of_the_path(client):
+    """GET and POST /api/v1/reports are two routes; the Allow header names both (issue 13, item 15)."""
+    resp = await client.delete("/api/v1/reports")
+    assert resp.status_code == 405
+    assert set(resp.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    steps = await client.get("/api/v1/reports/1/steps")
+    assert steps.status_code == 405 and steps.headers["allow"] == "POST"
