@@ -6,22 +6,27 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
-from app.auth.schemas import RefreshIn, RegisterIn, TokenOut
+from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
 from app.db.session import DbSession, get_database
-from app.users import service as users_service
-from app.users.schemas import UserRead
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, summary="Register as a resident",
-             response_model=UserRead, responses=error_responses(409, 413, 422, 500))
-async def register(db: DbSession, settings: AppSettings, body: RegisterIn):
-    user = await service.register_resident(db, settings, body)
-    return (await users_service.to_read(db, [user]))[0]
+@router.post("/register", status_code=status.HTTP_202_ACCEPTED, summary="Register as a resident",
+             response_model=RegistrationAccepted, responses=error_responses(413, 422, 429, 500),
+             description="The answer is the same whether or not the phone number already has an account, so this "
+                         "endpoint cannot be used to find out who has one: sign in next with the number and "
+                         "password (a number that already had an account keeps its own password). Attempts are "
+                         "limited per client address (REGISTER_MAX_PER_ADDRESS per LOGIN_WINDOW_SECONDS): 429 with "
+                         "`Retry-After`.")
+async def register(request: Request, settings: AppSettings, body: RegisterIn) -> RegistrationAccepted:
+    # no request session: the password is hashed before any write transaction opens
+    await service.register_resident(get_database(request), settings, body,
+                                    request.client.host if request.client else None)
+    return RegistrationAccepted(status="accepted", next="login")
 
 
 @router.post("/token", summary="Log in with phone and password (OAuth2 password form)", response_model=TokenOut,

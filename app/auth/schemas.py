@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from app.core.schemas import InputModel, OutputModel
@@ -11,6 +13,13 @@ class RegisterIn(InputModel):
     password: Password
     display_name: DisplayName
     building_id: ObjectId = Field(description="The building (楼栋) the resident lives in.")
+
+
+class RegistrationAccepted(OutputModel):
+    """The same answer whether or not the number already had an account, so registration reveals nothing."""
+
+    status: Literal["accepted"] = "accepted"
+    next: Literal["login"] = Field("login", description="Sign in with the phone number and password.")
 
 
 class RefreshIn(InputModel):

@@ -9,6 +9,7 @@ import anyio
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth import sessions, throttle
 from app.auth.models import RefreshToken
 from app.auth.schemas import RegisterIn, TokenOut
@@ -22,6 +23,7 @@ from app.core.security import (
     issue_token,
     verify_password,
 )
+from app.core.validators import mask_phone
 from app.db.session import Database
 from app.users import service as users_service
 from app.users.models import Role, User
@@ -37,10 +39,25 @@ class RefreshRefused(Unauthenticated):
     keep_writes = True  # reuse revokes the whole family, and that must land
 
 
-async def register_resident(db: AsyncSession, settings: Settings, data: RegisterIn) -> User:
-    return await users_service.create_user(
-        db, settings, phone=data.phone, password=data.password, display_name=data.display_name,
-        role=Role.resident, building_id=data.building_id)
+async def register_resident(database: Database, settings: Settings, data: RegisterIn, address: str | None) -> None:
+    """Create the account unless the number has one; the caller cannot tell which (issue 13, item 9). The hash is
+    computed in a thread before the write transaction (on SQLite a write holds the database's one write lock),
+    and every attempt counts against the client address's registration limit."""
+    password_hash = await anyio.to_thread.run_sync(hash_password, settings, data.password)
+    keys = [("reg", f"reg:{(address or 'unknown')[:60]}")]
+    now = datetime.now(UTC)
+    async with database.session(write=True) as db:
+        await throttle.ensure_not_locked(db, keys, now)
+        await throttle.record_failure(db, settings, keys, now)
+    async with database.session(write=True) as db:
+        existing = (await db.execute(select(User.id).where(User.phone == data.phone))).scalar_one_or_none()
+        if existing is not None:  # told to nobody but the audit trail (the owner's SMS comes with issue 18)
+            audit.record(db, None, "auth.register_existing", "user", existing, phone=mask_phone(data.phone))
+            return
+        user = await users_service.create_user(
+            db, settings, phone=data.phone, password=None, password_hash=password_hash,
+            display_name=data.display_name, role=Role.resident, building_id=data.building_id)
+        audit.record(db, user.id, "auth.register", "user", user.id, phone=mask_phone(data.phone))
 
 
 async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User | Row, family: str,
@@ -123,12 +140,28 @@ async def logout(db: AsyncSession, settings: Settings, secret: str, token: str) 
                      .values(revoked_at=datetime.now(UTC)))
 
 
-async def change_password(db: AsyncSession, settings: Settings, user_id: int, current: str, new: str) -> None:
-    """Verify the current password, store the new one, and end every session (refresh and access tokens)."""
-    user = await db.get(User, user_id)
-    if user is None or not verify_password(settings, user.password_hash, current):
+async def change_password(database: Database, settings: Settings, user_id: int, current: str, new: str) -> None:
+    """Verify the current password, store the new one, and end every session (refresh and access tokens).
+
+    Both argon2 computations run in a thread outside any write transaction; wrong current passwords count like
+    failed logins (locked after LOGIN_MAX_FAILURES: 429) and each is audited."""
+    keys = [("phone", f"pwd:{user_id}")]
+    now = datetime.now(UTC)
+    async with database.session(write=False) as db:
+        await throttle.ensure_not_locked(db, keys, now)
+        stored = (await db.execute(select(User.password_hash).where(User.id == user_id))).scalar_one_or_none()
+    if stored is None or not await anyio.to_thread.run_sync(verify_password, settings, stored, current):
+        async with database.session(write=True) as db:
+            await throttle.record_failure(db, settings, keys, now)
+            audit.record(db, user_id, "auth.password_change_failed", "user", user_id)
         raise InvalidInput("wrong_password")
-    user.password_hash = hash_password(settings, new)
-    user.password_changed_at = datetime.now(UTC)
-    await sessions.revoke_all(db, user_id)
-    await db.flush()
+    new_hash = await anyio.to_thread.run_sync(hash_password, settings, new)
+    async with database.session(write=True) as db:
+        # conditional on the hash verified above: of two concurrent changes, the second must verify again
+        done = await db.execute(update(User).where(User.id == user_id, User.password_hash == stored)
+                                .values(password_hash=new_hash, password_changed_at=datetime.now(UTC)))
+        if done.rowcount != 1:
+            raise InvalidInput("wrong_password")
+        await sessions.revoke_all(db, user_id)
+        await throttle.clear_key(db, keys[0][1])
+        audit.record(db, user_id, "auth.password_changed", "user", user_id)

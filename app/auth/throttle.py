@@ -37,7 +37,8 @@ async def record_failure(db: AsyncSession, settings: Settings, keys: list[tuple[
     lock_until = now + timedelta(seconds=settings.login_lockout_seconds)
     insert = pg_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
     for kind, key in keys:
-        limit = settings.login_max_failures if kind == "phone" else settings.login_max_failures_per_address
+        limit = {"phone": settings.login_max_failures, "reg": settings.register_max_per_address}.get(
+            kind, settings.login_max_failures_per_address)
         t = LoginThrottle.__table__
         fresh = t.c.window_start < window_cutoff
         new_failures = case((fresh, 1), else_=t.c.failures + 1)
@@ -55,4 +56,8 @@ async def record_failure(db: AsyncSession, settings: Settings, keys: list[tuple[
 
 
 async def clear(db: AsyncSession, phone: str) -> None:
-    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == f"phone:{phone}"))
+    await clear_key(db, f"phone:{phone}")
+
+
+async def clear_key(db: AsyncSession, key: str) -> None:
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key == key))

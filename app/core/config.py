@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
     login_max_failures_per_address: int = Field(default=30, ge=1)
+    register_max_per_address: int = Field(default=20, ge=1)  # registrations per LOGIN_WINDOW_SECONDS per address
 
     # argon2id cost; tests lower it (hashing is deliberately slow)
     password_time_cost: int = Field(default=2, ge=1)

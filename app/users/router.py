@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.auth import service as auth_service
-from app.auth.deps import AdminOnly, CurrentPrincipal
+from app.auth.deps import AdminOnly, CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE, AUTHED
 from app.core.schemas import Page
 from app.core.validators import IdPath
-from app.db.session import DbSession
+from app.db.session import DbSession, get_database
 from app.users import service
 from app.users.models import Role
 from app.users.schemas import MeUpdate, PasswordChange, UserCreate, UserRead, UserUpdate
@@ -32,10 +32,13 @@ async def update_me(db: DbSession, p: CurrentPrincipal, body: MeUpdate):
 
 
 @router.post("/me/password", tags=["me"], status_code=status.HTTP_204_NO_CONTENT, summary="Change my password",
-             description="Ends every session of the account: log in again with the new password.",
-             responses=error_responses(401, 413, 422, 500))
-async def change_password(db: DbSession, settings: AppSettings, p: CurrentPrincipal, body: PasswordChange) -> None:
-    await auth_service.change_password(db, settings, p.user_id, body.current_password, body.new_password)
+             description="Ends every session of the account: log in again with the new password. Wrong current "
+                         "passwords are limited like logins: 429 with `Retry-After`.",
+             responses=error_responses(401, 413, 422, 429, 500))
+async def change_password(request: Request, settings: AppSettings, p: ReadPrincipal, body: PasswordChange) -> None:
+    # no request session: the hashes are computed outside any write transaction
+    await auth_service.change_password(get_database(request), settings, p.user_id, body.current_password,
+                                       body.new_password)
 
 
 users = APIRouter(prefix="/admin/users", tags=["admin: users"], dependencies=[AdminOnly])

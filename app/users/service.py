@@ -44,10 +44,11 @@ async def _resolve_bindings(db: AsyncSession, role: Role, *, building_id: int | 
     return [(await org_service.active_node(db, scope_grid_id)).path]
 
 
-async def create_user(db: AsyncSession, settings: Settings, *, phone: str, password: str, display_name: str,
+async def create_user(db: AsyncSession, settings: Settings, *, phone: str, password: str | None, display_name: str,
                       role: Role, building_id: int | None = None, grid_ids: list[int] | None = None,
                       department_id: int | None = None, scope_grid_id: int | None = None,
-                      is_building_lead: bool = False, scope: Principal | None = None) -> User:
+                      is_building_lead: bool = False, scope: Principal | None = None,
+                      password_hash: str | None = None) -> User:
     """Create an account. With `scope`, every binding must lie inside that admin's subtree."""
     grid_ids = list(dict.fromkeys(grid_ids or []))
     paths = await _resolve_bindings(db, role, building_id=building_id, grid_ids=grid_ids,
@@ -56,7 +57,8 @@ async def create_user(db: AsyncSession, settings: Settings, *, phone: str, passw
         raise InvalidInput("invalid_reference", {"binding": _BINDING[role]})
     if (await db.execute(select(User.id).where(User.phone == phone))).first():
         raise Conflict("phone_taken")
-    user = User(phone=phone, password_hash=hash_password(settings, password), display_name=display_name,
+    user = User(phone=phone, password_hash=password_hash or hash_password(settings, password or ""),
+                display_name=display_name,
                 role=role, building_id=building_id,
                 community_id=org_policies.community_of(paths[0]) if role is Role.resident else None,
                 department_id=department_id, scope_grid_id=scope_grid_id, is_building_lead=is_building_lead)

@@ -24,14 +24,14 @@ async def _login(client, phone, password=PASSWORD, **kw):
 async def test_register_then_login_then_me(client, world):
     body = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": " 新居民 ", "building_id": world.b1.id}
     resp = await client.post("/api/v1/auth/register", json=body)
-    assert resp.status_code == 201, resp.text
-    me = resp.json()
-    assert me["role"] == "resident" and me["community_id"] == world.c1.id and me["display_name"] == "新居民"
-    assert "password" not in resp.text and "password_hash" not in me
+    assert resp.status_code == 202, resp.text
+    assert resp.json() == {"status": "accepted", "next": "login"}
     tokens = (await _login(client, "13512345678", "a-good-pass-1")).json()
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] > 0
     resp = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-    assert resp.json()["phone"] == "13512345678"
+    me = resp.json()
+    assert me["phone"] == "13512345678" and me["role"] == "resident" and me["community_id"] == world.c1.id
+    assert me["display_name"] == "新居民" and "password_hash" not in me
 
 
 async def test_register_bad_input_writes_nothing(client, world, db):
@@ -52,10 +52,35 @@ async def test_register_bad_input_writes_nothing(client, world, db):
     assert await _count_users(db) == before
 
 
-async def test_register_duplicate_phone_is_409(client, world):
-    phone = world.users["resident_a"].phone
-    body = {"phone": phone, "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
-    assert_error(await client.post("/api/v1/auth/register", json=body), 409, "phone_taken")
+async def test_registration_does_not_reveal_who_has_an_account(client, world, db):
+    """Issue 13, item 9: a taken number answers exactly like a new one, and its account is untouched."""
+    taken, new = world.users["resident_a"].phone, "13512349999"
+    answers = []
+    for phone in (taken, new):
+        body = {"phone": phone, "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
+        resp = await client.post("/api/v1/auth/register", json=body)
+        answers.append((resp.status_code, resp.json(), sorted(k for k in resp.headers if k != "x-request-id")))
+    assert answers[0][:2] == answers[1][:2] == (202, {"status": "accepted", "next": "login"})
+    assert answers[0][2] == answers[1][2]
+    assert (await _login(client, taken)).status_code == 200            # the owner's password still works
+    assert (await _login(client, taken, "a-good-pass-1")).status_code == 401  # the newcomer's does not
+    from sqlalchemy import select
+
+    from app.audit.models import AuditEntry
+    async with db.session(write=False) as s:
+        actions = (await s.execute(select(AuditEntry.action, AuditEntry.details))).all()
+    assert ("auth.register_existing", {"phone": taken[:3] + "****" + taken[-4:]}) in [tuple(a) for a in actions]
+
+
+async def test_registration_is_limited_per_address(client, world, settings):
+    limit = settings.register_max_per_address
+    statuses = []
+    for i in range(limit + 1):
+        body = {"phone": f"1351111{i:04d}", "password": "a-good-pass-1", "display_name": "x",
+                "building_id": world.b1.id}
+        statuses.append((await client.post("/api/v1/auth/register", json=body)).status_code)
+    assert statuses[:limit] == [202] * limit
+    assert statuses[-1] == 429
 
 
 async def test_login_wrong_password_and_unknown_phone_look_the_same(client, world):
@@ -195,3 +220,25 @@ async def test_a_password_changed_during_the_check_does_not_log_in(client, world
 
     monkeypatch.setattr(auth_service, "anyio", SimpleNamespace(to_thread=SimpleNamespace(run_sync=check_then_change)))
     assert_error(await _login(client, user.phone), 401, "invalid_credentials")
+
+
+async def test_wrong_current_passwords_are_throttled_and_audited(client, world, settings, db):
+    """Issue 13, item 7: guessing the current password is limited like logins, and each failure is audited."""
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+
+    auth = world.headers("resident_a")
+    wrong = {"current_password": "nope-nope", "new_password": "new-pass-123"}
+    codes = [(await client.post("/api/v1/me/password", headers=auth, json=wrong)).status_code
+             for _ in range(settings.login_max_failures + 1)]
+    assert codes == [422] * settings.login_max_failures + [429]
+    # locked: even the right password waits now
+    locked = await client.post("/api/v1/me/password", headers=auth,
+                               json={"current_password": PASSWORD, "new_password": "new-pass-123"})
+    assert_error(locked, 429, "too_many_requests")
+    async with db.session(write=False) as s:
+        failures = (await s.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "auth.password_change_failed",
+            AuditEntry.object_id == world.users["resident_a"].id))).scalar_one()
+    assert failures == settings.login_max_failures
