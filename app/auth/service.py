@@ -99,10 +99,13 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
             user = current
         if not ok:
             await throttle.record_failure(db, settings, keys, now)
+            if user is not None:  # a failure against a real account is that account's business
+                audit.record(db, user.id, "auth.login_failed", "user", user.id, address=address)
             raise InvalidCredentials()
         if not user.is_active:
             raise Unauthenticated("account_disabled")
         await throttle.clear(db, phone)
+        audit.record(db, user.id, "auth.login", "user", user.id, address=address)
         return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
 
 
@@ -120,8 +123,10 @@ async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str)
         .values(used_at=now)
         .returning(RefreshToken.family, RefreshToken.user_id))).one_or_none()
     if won is None:
-        await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
-                                                    RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+        revoked = await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
+                                                              RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+        if revoked.rowcount:  # a used token presented again while its family was live: stolen or replayed
+            audit.record(db, int(claims.sub), "auth.refresh_reuse", "user", int(claims.sub), family=claims.family)
         raise RefreshRefused()
     user = await db.get(User, won.user_id)
     if user is None or not user.is_active or user.role != claims.role:
@@ -138,6 +143,7 @@ async def logout(db: AsyncSession, settings: Settings, secret: str, token: str) 
     await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
                                                 RefreshToken.revoked_at.is_(None))
                      .values(revoked_at=datetime.now(UTC)))
+    audit.record(db, int(claims.sub), "auth.logout", "user", int(claims.sub))
 
 
 async def change_password(database: Database, settings: Settings, user_id: int, current: str, new: str) -> None:

@@ -73,6 +73,7 @@ class RequestContextMiddleware:
             access_log.info("request", extra={
                 "method": method, "path": scope.get("path"), "route": route, "status": status,
                 "duration_ms": round(elapsed * 1000, 2), "user_id": state.get("user_id"),
+                "client": (scope.get("client") or (None,))[0],  # after uvicorn's proxy-headers handling
             })
             self.metrics.observe_request(method, route, status, elapsed)
             metrics_mod.unbind(metrics_token)

@@ -165,6 +165,7 @@ async def test_access_log_is_json_with_request_id_user_id_and_route(client, worl
     assert me["request_id"] == "trace-1" == resp.headers["x-request-id"]
     assert me["user_id"] == user.id and me["method"] == "GET" and me["status"] == 200
     assert isinstance(me["duration_ms"], float)
+    assert me["client"] == "127.0.0.1"  # httpx's ASGI transport's client address (issue 13, item 17)
     grid = next(r for r in access if r["route"] == "/api/v1/admin/grids/{grid_id}")
     assert grid["user_id"] is None and grid["status"] == 401 and grid["request_id"] == anon.headers["x-request-id"]
 
