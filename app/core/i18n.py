@@ -14,6 +14,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict": ("与当前状态冲突", "Conflicts with the current state"),
     "phone_taken": ("该手机号已注册", "This phone number is already registered"),
     "code_taken": ("编码已被使用", "This code is already in use"),
+    "move_needs_staff": ("迁入其他社区需由社区工作人员办理", "A move to another community is made by its staff"),
     "has_dependants": ("仍有未办结诉求或分类依赖此项，请先转移",
                        "Open reports or active categories still depend on it; move them first"),
     "invalid_parent": ("上级网格不合法", "The parent grid is not valid for this level"),

@@ -26,7 +26,7 @@ async def get_me(db: DbSession, p: CurrentPrincipal):
 
 
 @router.patch("/me", tags=["me"], summary="Update my profile", response_model=UserRead,
-              responses=error_responses(401, 413, 422, 500))
+              responses=error_responses(401, 409, 413, 422, 500))
 async def update_me(db: DbSession, p: CurrentPrincipal, body: MeUpdate):
     return await service.update_me(db, p, body)
 

@@ -27,7 +27,10 @@ class UserRead(OutputModel):
 
 class MeUpdate(InputModel):
     display_name: DisplayName | None = None
-    building_id: ObjectId | None = Field(default=None, description="Residents only: move to another building.")
+    building_id: ObjectId | None = Field(default=None, description=(
+        "Residents only: move to another building of the same community (recorded in the audit trail). A move to "
+        "another community is made by its staff (409 `move_needs_staff`), since it opens that community's feed, "
+        "groups and votes."))
 
 
 class PasswordChange(InputModel):

@@ -116,6 +116,10 @@ async def update_me(db: AsyncSession, p: Principal, data: MeUpdate) -> UserRead:
         if user.role != Role.resident or changes["building_id"] is None:
             raise InvalidInput("validation_error", {"field": "building_id", "reason": "residents only"})
         building = await org_service.active_node(db, changes["building_id"], GridLevel.building)
+        if org_policies.community_of(building.path) != user.community_id:
+            # another community's feed, groups and votes: staff move a resident there (PATCH /admin/users/{id})
+            raise Conflict("move_needs_staff", {"community_id": user.community_id,
+                                                "to_community_id": org_policies.community_of(building.path)})
         if building.id != user.building_id:  # recorded for review (issue 13, items 14 and 17)
             audit.record(db, user.id, "user.self_move", "user", user.id, from_building_id=user.building_id,
                          to_building_id=building.id, from_community_id=user.community_id,

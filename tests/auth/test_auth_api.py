@@ -166,9 +166,17 @@ async def test_change_password_ends_sessions(client, world):
 
 async def test_update_me(client, world):
     h = world.headers("resident_a")
-    resp = await client.patch("/api/v1/me", headers=h, json={"display_name": "张三", "building_id": world.b3.id})
+    resp = await client.patch("/api/v1/me", headers=h, json={"display_name": "张三", "building_id": world.b2.id})
     assert resp.status_code == 200, resp.text
-    assert resp.json()["community_id"] == world.c2.id and resp.json()["display_name"] == "张三"
+    assert resp.json()["building_id"] == world.b2.id and resp.json()["display_name"] == "张三"
+    # another community: its staff move the resident (issue 13, item 14); nothing changes meanwhile
+    moved = await client.patch("/api/v1/me", headers=h, json={"building_id": world.b3.id})
+    assert_error(moved, 409, "move_needs_staff")
+    assert moved.json()["error"]["details"] == {"community_id": world.c1.id, "to_community_id": world.c2.id}
+    assert (await client.get("/api/v1/me", headers=h)).json()["community_id"] == world.c1.id
+    by_staff = await client.patch(f"/api/v1/admin/users/{world.users['resident_a'].id}",
+                                  headers=world.headers("admin_street"), json={"building_id": world.b3.id})
+    assert by_staff.status_code == 200 and by_staff.json()["community_id"] == world.c2.id
     assert_error(await client.patch("/api/v1/me", headers=h, json={"role": "admin"}), 422)
     assert_error(await client.patch("/api/v1/me", headers=world.headers("worker_in"),
                                     json={"building_id": world.b1.id}), 422)
