@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=8 * 1_048_576, ge=1024)  # whole request to /api/v1/uploads
     max_photo_bytes: int = Field(default=5 * 1_048_576, ge=1024)   # one photo
     max_photo_pixels: int = Field(default=40_000_000, ge=1)        # width × height, checked before decoding
+    upload_quota_per_day: int = Field(default=100, ge=1)           # uploads per user per 24 h
+    upload_quota_bytes_per_day: int = Field(default=200 * 1_048_576, ge=1024)
+    uploads_per_minute: int = Field(default=20, ge=1)              # per user
+    upload_orphan_hours: float = Field(default=24, gt=0)           # unattached uploads and stray files older: removed
 
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)

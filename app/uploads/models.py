@@ -12,7 +12,10 @@ from app.db.base import Base, IdMixin, IdType, UTCDateTime, utcnow
 
 class Upload(IdMixin, Base):
     __tablename__ = "uploads"
-    __table_args__ = (Index("ix_uploads_owner_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_uploads_owner_created", "owner_id", "created_at"),  # the per-user quota
+        Index("ix_uploads_created_at", "created_at"),                 # the cleanup of old unattached uploads
+    )
 
     owner_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"))
     content_type: Mapped[str] = mapped_column(String(40))

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import UploadFile
-from sqlalchemy import select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.config import Settings
-from app.core.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from app.core.errors import InvalidInput, NotFound, PayloadTooLarge, TooManyRequests, UnsupportedMediaType
 from app.uploads import images
 from app.uploads.models import Upload
 from app.uploads.sniff import IMAGE_TYPES
-from app.uploads.storage import Storage
+from app.uploads.storage import LocalStorage, Storage
 
 
 async def _read_limited(file: UploadFile, limit: int) -> bytes:
@@ -31,8 +32,25 @@ async def _read_limited(file: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _check_quota(db: AsyncSession, settings: Settings, p: Principal, now: datetime) -> None:
+    """Per user: UPLOADS_PER_MINUTE, and UPLOAD_QUOTA_PER_DAY files or UPLOAD_QUOTA_BYTES_PER_DAY bytes in 24 h
+    (429 with Retry-After). A soft limit: two uploads at the same instant may both pass the last place."""
+    day_ago, minute_ago = now - timedelta(days=1), now - timedelta(minutes=1)
+    mine = select(Upload.created_at, Upload.size).where(Upload.owner_id == p.user_id, Upload.created_at > day_ago)\
+        .subquery()
+    row = (await db.execute(select(func.count(), func.coalesce(func.sum(mine.c.size), 0),
+                                   func.count().filter(mine.c.created_at > minute_ago), func.min(mine.c.created_at))
+                            .select_from(mine))).one()
+    count, total, last_minute, oldest = row
+    if last_minute >= settings.uploads_per_minute:
+        raise TooManyRequests(retry_after=60)
+    if count >= settings.upload_quota_per_day or total >= settings.upload_quota_bytes_per_day:
+        raise TooManyRequests(retry_after=max(1, math.ceil((oldest + timedelta(days=1) - now).total_seconds())))
+
+
 async def create_upload(db: AsyncSession, settings: Settings, storage: Storage, p: Principal,
                         file: UploadFile) -> Upload:
+    await _check_quota(db, settings, p, datetime.now(UTC))
     data = await _read_limited(file, settings.max_photo_bytes)
     if not data:
         raise InvalidInput("validation_error", {"file": "empty"})
@@ -75,3 +93,45 @@ def download_headers(upload: Upload) -> dict[str, str]:
     """Headers of every photo download: the browser must not guess another type, and the file has a plain name."""
     return {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
             "Content-Disposition": f'inline; filename="photo-{upload.id}.{IMAGE_TYPES[upload.content_type]}"'}
+
+
+# ---- the worker's cleanup -----------------------------------------------------------------------------------
+
+
+def _attached(upload_id_col):
+    """SQL: some row anywhere refers to this upload (every foreign key to uploads.id, whatever domain owns it)."""
+    from app.db.models import Base  # every model, so every referring table is known
+
+    refs = [fk.parent for t in Base.metadata.sorted_tables for fk in t.foreign_keys
+            if fk.column.table.name == "uploads" and t.name != "uploads"]
+    return [exists().where(col == upload_id_col) for col in refs]
+
+
+async def cleanup_uploads(db: AsyncSession, settings: Settings, now: datetime, batch: int = 100) -> int:
+    """Remove uploads nobody attached within UPLOAD_ORPHAN_HOURS, with their files, and files in storage whose row
+    never committed (an upload whose request failed after the file was written). Each row is deleted by a
+    conditional DELETE, so of two workers one removes it (and its file)."""
+    cutoff = now - timedelta(hours=settings.upload_orphan_hours)
+    storage = LocalStorage(settings.upload_dir)
+    unattached = [~e for e in _attached(Upload.id)]
+    candidates = (await db.execute(select(Upload.id).where(Upload.created_at < cutoff, *unattached)
+                                   .order_by(Upload.created_at).limit(batch))).scalars().all()
+    removed = 0
+    for upload_id in candidates:
+        key = (await db.execute(delete(Upload).where(Upload.id == upload_id, *unattached)
+                                .returning(Upload.storage_key))).scalar_one_or_none()
+        if key is not None:
+            await storage.delete(key)
+            removed += 1
+    return removed + await _remove_stray_files(db, storage, cutoff, batch)
+
+
+async def _remove_stray_files(db: AsyncSession, storage: LocalStorage, cutoff: datetime, batch: int) -> int:
+    old = await asyncio.to_thread(storage.keys_older_than, cutoff.timestamp(), batch * 10)
+    if not old:
+        return 0
+    known = set((await db.execute(select(Upload.storage_key).where(Upload.storage_key.in_(old)))).scalars())
+    stray = [k for k in old if k not in known][:batch]
+    for key in stray:
+        await storage.delete(key)
+    return len(stray)

@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.reports import service as reports_service
+from app.uploads import service as uploads_service
 
 Job = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
 
 JOBS: dict[str, Job] = {
     "auto_closed": reports_service.auto_close_due,
+    "uploads_removed": uploads_service.cleanup_uploads,
 }
