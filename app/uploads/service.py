@@ -41,11 +41,12 @@ async def _check_quota(db: AsyncSession, settings: Settings, p: Principal, now: 
     row = (await db.execute(select(func.count(), func.coalesce(func.sum(mine.c.size), 0),
                                    func.count().filter(mine.c.created_at > minute_ago), func.min(mine.c.created_at))
                             .select_from(mine))).one()
-    count, total, last_minute, oldest = row
+    count, total, last_minute, oldest = int(row[0]), int(row[1]), int(row[2]), row[3]
     if last_minute >= settings.uploads_per_minute:
         raise TooManyRequests(retry_after=60)
     if count >= settings.upload_quota_per_day or total >= settings.upload_quota_bytes_per_day:
-        raise TooManyRequests(retry_after=max(1, math.ceil((oldest + timedelta(days=1) - now).total_seconds())))
+        wait = (oldest + timedelta(days=1) - now).total_seconds() if isinstance(oldest, datetime) else 60
+        raise TooManyRequests(retry_after=max(1, math.ceil(wait)))
 
 
 async def create_upload(db: AsyncSession, settings: Settings, storage: Storage, p: Principal,
