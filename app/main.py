@@ -16,6 +16,7 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RejectNulMiddleware, RequestContextMiddleware
 from app.db.session import Database
+from app.uploads.signing import PhotoSigner
 from app.uploads.storage import LocalStorage
 
 API_DESCRIPTION = """
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.principals = principals
     app.state.jwt_secret = settings.signing_secret()
     app.state.storage = LocalStorage(settings.upload_dir)
+    app.state.photo_signer = PhotoSigner(app.state.jwt_secret, settings.photo_url_ttl_seconds)
     app.state.metrics = Metrics()
 
     install_error_handlers(app)
@@ -94,12 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.org.router import router as org_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
+    from app.uploads.router import photos as photos_router
     from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
 
     # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
-    for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, stats_router,
-              org_router):
+    for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
+              stats_router, org_router):
         app.include_router(r)
     return app
 

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     upload_quota_per_day: int = Field(default=100, ge=1)           # uploads per user per 24 h
     upload_quota_bytes_per_day: int = Field(default=200 * 1_048_576, ge=1024)
     uploads_per_minute: int = Field(default=20, ge=1)              # per user
+    photo_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 86400)  # signed photo URLs
     upload_orphan_hours: float = Field(default=24, gt=0)           # unattached uploads and stray files older: removed
 
     login_max_failures: int = Field(default=5, ge=1)

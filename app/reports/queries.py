@@ -23,6 +23,7 @@ from app.reports import lifecycle, policies
 from app.reports.lifecycle import ReportFacts, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
 from app.reports.policies import View, ViewerShape, viewer_shape
+from app.uploads.models import Upload
 from app.users.models import Role, User
 
 ACTIVE = (State.accepted, State.dispatched, State.in_progress)
@@ -120,7 +121,7 @@ _DETAIL_SELECT = select(*Report.__table__.c, User.display_name.label("reporter_n
 _PHOTO_COLUMNS = (ReportPhoto.upload_id.label("photo_id"), ReportPhoto.event_id.label("photo_event_id"),
                   ReportPhoto.hidden_at.label("photo_hidden_at"),
                   ReportPhoto.hidden_reason.label("photo_hidden_reason"),
-                  ReportEvent.is_public.label("photo_event_public"))
+                  ReportEvent.is_public.label("photo_event_public"), Upload.storage_key.label("photo_key"))
 _DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handler_user_id", "escalated_to_grid_id",
                 "merged_into_id", "accepted_at", "dispatched_at", "resolved_at", "closed_at", "responded_at", "rating",
                 "auto_closed", "updated_at")
@@ -135,6 +136,7 @@ def _detail_sql(v: ViewerShape | None) -> Prepared:
     stmt = _DETAIL_SELECT.add_columns(following.label("following"), *_PHOTO_COLUMNS)\
         .outerjoin(ReportPhoto, ReportPhoto.report_id == Report.id)\
         .outerjoin(ReportEvent, ReportEvent.id == ReportPhoto.event_id)\
+        .outerjoin(Upload, Upload.id == ReportPhoto.upload_id)\
         .where(Report.id == bindparam("report_id"))\
         .order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id, ReportPhoto.position)
     return Prepared(stmt if v is None else stmt.where(policies.visible_sql(v)))
@@ -154,7 +156,8 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
     staff = policies.is_staff(p)
     photos = [{"id": ph["photo_id"], "url": f"/api/v1/reports/{report_id}/photos/{ph['photo_id']}",
                "hidden": ph["photo_hidden_at"] is not None,
-               "hidden_reason": ph["photo_hidden_reason"] if privileged else None, "event_id": ph["photo_event_id"]}
+               "hidden_reason": ph["photo_hidden_reason"] if privileged else None, "event_id": ph["photo_event_id"],
+               "storage_key": ph["photo_key"]}
               for ph in found if ph["photo_id"] is not None
               if (staff or ph["photo_event_public"] is not False) and (privileged or ph["photo_hidden_at"] is None)]
     out = summary_of(p, r, datetime.now(UTC))

@@ -18,7 +18,7 @@ from app.reports.lifecycle import State
 from app.reports.policies import View
 from app.reports.schemas import EventRead, FollowRead, ReportCreate, ReportRead, ReportSummary, StateCounts, StepIn
 from app.uploads import service as uploads_service
-from app.uploads.router import IMAGE_RESPONSES
+from app.uploads.router import IMAGE_RESPONSES, Signer
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -55,8 +55,8 @@ async def queue_filters(
              responses=error_responses(401, 403, 409, 413, 422, 500),
              description="Residents report in their own community; grid workers file on patrol or for a resident "
                          "(hotline). Answers with the report, its number (e.g. BS20261122-0001) and deadlines.")
-async def submit_report(db: DbSession, p: CurrentPrincipal, body: ReportCreate):
-    return await service.submit_report(db, p, body)
+async def submit_report(db: DbSession, p: CurrentPrincipal, signer: Signer, body: ReportCreate):
+    return signer.sign_photos(await service.submit_report(db, p, body))
 
 
 @router.get("", summary="My queue: reports I may see, newest first", response_model=Page[ReportSummary],
@@ -86,8 +86,8 @@ async def find_similar_reports(rows: ReadRows, p: ReadPrincipal, category_id: An
 
 @router.get("/{report_id}", summary="A report, with photos and the steps I may take", response_model=ReportRead,
             responses=READ_ERRORS)
-async def get_report(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
-    return await queries.report_detail(rows, p, report_id)
+async def get_report(rows: ReadRows, p: ReadPrincipal, signer: Signer, report_id: IdPath):
+    return signer.sign_photos(await queries.report_detail(rows, p, report_id))
 
 
 @router.get("/{report_id}/timeline", summary="The report's timeline", response_model=list[EventRead],
@@ -102,8 +102,9 @@ async def get_timeline(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
              description="One door for every step of the lifecycle. Send the `version` you saw as "
                          "`expected_version`; if someone acted first you get 409 `stale_version`. A step not allowed "
                          "in the report's state is 409 `invalid_transition`; one you may not take is 403.")
-async def take_step(db: DbSession, settings: AppSettings, p: CurrentPrincipal, report_id: IdPath, body: StepIn):
-    return await service.take_step(db, settings, p, report_id, body)
+async def take_step(db: DbSession, settings: AppSettings, p: CurrentPrincipal, signer: Signer, report_id: IdPath,
+                    body: StepIn):
+    return signer.sign_photos(await service.take_step(db, settings, p, report_id, body))
 
 
 @router.post("/{report_id}/follow", summary="Follow a public report (关注, me too)", response_model=FollowRead,

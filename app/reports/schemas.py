@@ -83,7 +83,10 @@ class PersonRef(OutputModel):
 
 class PhotoRead(OutputModel):
     id: int
-    url: str
+    url: str = Field(description="Needs `Authorization: Bearer`.")
+    signed_url: str = Field(description="Works without a token until it expires (PHOTO_URL_TTL_SECONDS, rounded up "
+                                        "to 5 minutes): for `<image src>` in mini-programs. Ask for the report again "
+                                        "for a fresh one.")
     hidden: bool = False
     hidden_reason: str | None = None
     event_id: int | None = None

@@ -1,17 +1,29 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal
 from app.core.config import AppSettings
-from app.core.errors import error_responses
+from app.core.errors import NotFound, error_responses
 from app.core.validators import IdPath
 from app.db.session import DbSession
 from app.uploads import service
 from app.uploads.schemas import UploadRead
+from app.uploads.signing import PhotoSigner
+from app.uploads.sniff import IMAGE_TYPES
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+photos = APIRouter(prefix="/api/v1/photos", tags=["uploads"])
+
+
+def get_photo_signer(request: Request) -> PhotoSigner:
+    return request.app.state.photo_signer
+
+
+Signer = Annotated[PhotoSigner, Depends(get_photo_signer)]
 
 IMAGE_RESPONSES = {200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}},
                          "description": "The image bytes."}}
@@ -34,3 +46,25 @@ async def download_own_upload(request: Request, db: DbSession, p: CurrentPrincip
     upload = await service.get_own_upload(db, p, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
                         headers=service.download_headers(upload))
+
+
+_TYPE_OF = {ext: ctype for ctype, ext in IMAGE_TYPES.items()}
+STORAGE_KEY = r"^[0-9]{4}/[0-9]{2}/[0-9a-f]{32}\.(jpg|png|webp)$"  # what create_upload generates
+
+
+@photos.get("/{upload_id}", summary="A photo, by a signed URL (no token)", response_class=FileResponse,
+            responses={**IMAGE_RESPONSES, **error_responses(404, 422, 500)},
+            description="The `signed_url` of a photo in a report. Checked by its signature and expiry alone (no "
+                        "session, no database); expired, altered or unknown: 404.")
+async def get_signed_photo(request: Request, signer: Signer, upload_id: IdPath,
+                           key: Annotated[str, Query(max_length=200, pattern=STORAGE_KEY)],
+                           exp: Annotated[int, Query(ge=0, le=2**40)],
+                           sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")]):
+    if not signer.valid(upload_id, key, exp, sig):
+        raise NotFound()
+    path = request.app.state.storage.local_path(key)
+    if not path.is_file():
+        raise NotFound()
+    return FileResponse(path, media_type=_TYPE_OF[key.rsplit(".", 1)[1]], headers={
+        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="photo-{upload_id}.{key.rsplit(".", 1)[1]}"'})

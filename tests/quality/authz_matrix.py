@@ -264,6 +264,14 @@ async def _own_upload(c: Ctx) -> Req:
     return Req(path={"upload_id": await c.upload("resident_a")})
 
 
+async def _signed_photo(c: Ctx) -> Req:
+    from urllib.parse import parse_qs, urlsplit
+
+    report = await c.report(photo=True)
+    signed = urlsplit(report.photos[0].signed_url)
+    return Req(path={"upload_id": report.photos[0].id}, params={k: v[0] for k, v in parse_qs(signed.query).items()})
+
+
 def _png(_: Ctx) -> Req:
     return Req(files={"file": ("photo.png", PHOTO_PNG, "image/png")})
 
@@ -383,6 +391,8 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
     # uploads: private to their owner
     ("POST", "/api/v1/uploads"): Entry(SIGNED_IN, _png, why="anyone signed in uploads their own photo"),
     ("GET", "/api/v1/uploads/{upload_id}"): Entry({"resident_a"}, _own_upload, why="only the uploader"),
+    ("GET", "/api/v1/photos/{upload_id}"): Entry(
+        PUBLIC, _signed_photo, why="a signed URL is the credential: whoever holds it, until it expires"),
 
     # statistics: admins over their scope; residents see their own community's aggregates
     ("GET", "/api/v1/stats/figures"): Entry(ADMINS, _listing, check=_figures_count_victim_iff_over_c1,

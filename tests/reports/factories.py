@@ -39,7 +39,7 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
     data = ReportCreate(category_id=world.cat.id, title=fields.pop("title", "楼道堆放杂物"), is_public=is_public,
                         **fields)
     async with app.state.db.session(write=True) as s:
-        report = ReportRead.model_validate(await service.submit_report(s, p, data))
+        report = ReportRead.model_validate(app.state.photo_signer.sign_photos(await service.submit_report(s, p, data)))
     target = None
     if state == "merged":
         target = await make_report(app, world, reporter="resident_b")
@@ -54,7 +54,7 @@ async def make_report(app, world, *, state: str = "submitted", reporter: str = "
         if extra.get("target_report_id") == "other":
             extra["target_report_id"] = target.id
         async with app.state.db.session(write=True) as s:
-            report = ReportRead.model_validate(await service.take_step(
+            report = ReportRead.model_validate(app.state.photo_signer.sign_photos(await service.take_step(
                 s, app.state.settings, actor_p, report.id,
-                StepIn(action=action, expected_version=report.version, **extra)))
+                StepIn(action=action, expected_version=report.version, **extra))))
     return report

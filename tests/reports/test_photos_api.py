@@ -158,3 +158,42 @@ async def test_downloads_are_not_sniffed_and_have_a_file_name(client, world):
     own = await client.get(f"/api/v1/uploads/{upload['id']}", headers=h)
     assert own.headers["x-content-type-options"] == "nosniff"
     assert own.headers["content-disposition"] == f'inline; filename="photo-{upload["id"]}.png"'
+
+
+# ---- signed photo URLs (issue 13, item 13) ------------------------------------------------------------------
+
+
+async def _report_with_photo(client, world):
+    h = world.headers("resident_a")
+    up = (await client.post("/api/v1/uploads", headers=h, files={"file": ("a.png", PHOTO_PNG, "image/png")})).json()
+    rep = await client.post("/api/v1/reports", headers=h,
+                            json={"category_id": world.cat.id, "title": "井盖缺失", "photo_ids": [up["id"]]})
+    assert rep.status_code == 201, rep.text
+    return rep.json()
+
+
+async def test_a_signed_photo_url_works_without_a_token_until_it_expires(client, app, world):
+    report = await _report_with_photo(client, world)
+    signed = report["photos"][0]["signed_url"]
+    ok = await client.get(signed)  # no Authorization
+    assert ok.status_code == 200 and ok.content.startswith(b"\x89PNG")
+    assert ok.headers["x-content-type-options"] == "nosniff"
+    # the detail another viewer gets signs the same way; a resident of another community sees no report at all
+    assert (await client.get(f"/api/v1/reports/{report['id']}", headers=world.headers("resident_c"))).status_code \
+        == 404
+    signer = app.state.photo_signer
+    photo_id = report["photos"][0]["id"]
+    key = signed.split("key=")[1].split("&")[0].replace("%2F", "/")
+    expired = signer.url(photo_id, key, now=0)  # issued long ago: expired since
+    assert (await client.get(expired)).status_code == 404
+
+
+async def test_a_tampered_signed_url_is_404(client, world):
+    signed = (await _report_with_photo(client, world))["photos"][0]["signed_url"]
+    base, sig = signed.rsplit("sig=", 1)
+    flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
+    assert (await client.get(base + "sig=" + flipped)).status_code == 404
+    later = signed.replace("exp=", "exp=9")  # a later expiry, same signature
+    assert (await client.get(later)).status_code == 404
+    other_id = signed.replace("/api/v1/photos/", "/api/v1/photos/9")
+    assert (await client.get(other_id)).status_code == 404

@@ -91,7 +91,7 @@ async def test_unrated_reports_close_themselves(client, app, world, settings):
     fresh = await make_report(app, world, state="resolved")
     await _age(app, old.id, settings.auto_close_days + 1)
     done = await run_once(app.state.db, settings)
-    assert done == {"auto_closed": 1}
+    assert done["auto_closed"] == 1
     detail = (await client.get(f"/api/v1/reports/{old.id}", headers=world.headers("resident_a"))).json()
     assert detail["state"] == "closed" and detail["auto_closed"] is True and detail["rating"] is None
     assert (await client.get(f"/api/v1/reports/{fresh.id}", headers=world.headers("resident_a"))).json()[
@@ -99,7 +99,7 @@ async def test_unrated_reports_close_themselves(client, app, world, settings):
     events = (await client.get(f"/api/v1/reports/{old.id}/timeline", headers=world.headers("resident_a"))).json()
     assert events[-1]["action"] == "auto_close" and events[-1]["actor_role"] == "system"
     assert events[-1]["actor"] is None
-    assert await run_once(app.state.db, settings) == {"auto_closed": 0}
+    assert (await run_once(app.state.db, settings))["auto_closed"] == 0
 
 
 async def test_two_workers_at_once_close_each_report_exactly_once(app, world, settings):
