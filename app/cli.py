@@ -12,12 +12,20 @@ from pathlib import Path
 from app.core.config import get_settings
 
 
+def proxy_options(settings) -> dict:
+    """X-Forwarded-For is read only behind a proxy (BEHIND_PROXY), and only from FORWARDED_ALLOW_IPS; otherwise
+    the client address is the peer's (login throttling and the access log use it)."""
+    if not settings.behind_proxy:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+
+
 def _serve(host: str, port: int, workers: int | None) -> None:
     import uvicorn
 
     settings = get_settings()
     uvicorn.run("app.main:app", host=host, port=port, workers=workers or settings.web_concurrency,
-                proxy_headers=True, log_config=None)
+                **proxy_options(settings), log_config=None)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -56,7 +64,7 @@ async def _serve_with_worker(host: str, port: int) -> None:
     from app.worker.runner import run_forever
 
     settings = get_settings()
-    server = uvicorn.Server(uvicorn.Config("app.main:app", host=host, port=port, proxy_headers=True,
+    server = uvicorn.Server(uvicorn.Config("app.main:app", host=host, port=port, **proxy_options(settings),
                                            log_config=None))
     stop = asyncio.Event()
     worker = asyncio.create_task(run_forever(settings, stop=stop))

@@ -32,3 +32,14 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class KnownLoginAddress(Base):
+    """An address an account has signed in from with its password: its correct password is not blocked there by
+    other people's failures (a shared carrier NAT, someone guessing this account's password elsewhere)."""
+
+    __tablename__ = "known_login_addresses"
+
+    user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

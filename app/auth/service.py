@@ -86,8 +86,11 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
     now = datetime.now(UTC)
     keys = throttle.keys_for(phone, address)
     async with database.session(write=False) as db:
-        await throttle.ensure_not_locked(db, keys, now)
         user = (await db.execute(_LOGIN_ROW.where(User.phone == phone))).one_or_none()
+        # an address this account signed in from before is not locked out by other people's failures; its own
+        # wrong guesses still count
+        if user is None or not await throttle.is_known(db, user.id, address):
+            await throttle.ensure_not_locked(db, keys, now)
     stored = user.password_hash if user is not None else dummy_hash(settings.password_time_cost,
                                                                     settings.password_memory_kib)
     # off the event loop (argon2-cffi releases the GIL, so a second core helps)
@@ -105,6 +108,7 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
         if not user.is_active:
             raise Unauthenticated("account_disabled")
         await throttle.clear(db, phone)
+        await throttle.remember(db, user.id, address, now)
         audit.record(db, user.id, "auth.login", "user", user.id, address=address)
         return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
 

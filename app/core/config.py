@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
     login_lockout_seconds: int = Field(default=900, ge=1)
-    login_max_failures_per_address: int = Field(default=30, ge=1)
+    login_max_failures_per_address: int = Field(default=300, ge=1)  # high: a carrier NAT puts thousands behind one
+    login_delay_seconds: int = Field(default=30, ge=1)  # a phone's first lock; doubles per failure after the limit
+    behind_proxy: bool = False  # trust X-Forwarded-For, from FORWARDED_ALLOW_IPS only
+    forwarded_allow_ips: str | None = None
     register_max_per_address: int = Field(default=20, ge=1)  # registrations per LOGIN_WINDOW_SECONDS per address
 
     # argon2id cost; tests lower it (hashing is deliberately slow)
@@ -115,6 +118,8 @@ class Settings(BaseSettings):
             out.append("JWT_ALGORITHM must be one of HS256, HS384, HS512")
         if "*" in self.cors_origins:
             out.append("CORS_ORIGINS must not contain '*' in production")
+        if self.behind_proxy and not self.forwarded_allow_ips:
+            out.append("FORWARDED_ALLOW_IPS must name the proxy addresses when BEHIND_PROXY is set")
         if self.password_time_cost < 2 or self.password_memory_kib < 19456:
             out.append("PASSWORD_TIME_COST/PASSWORD_MEMORY_KIB are below the OWASP argon2id minimum")
         return out

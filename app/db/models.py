@@ -1,7 +1,7 @@
 """Import every model so Base.metadata is complete (Alembic and the drift test use this)."""
 
 from app.audit.models import AuditEntry  # noqa: F401
-from app.auth.models import LoginThrottle, RefreshToken  # noqa: F401
+from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
 from app.db.base import Base  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401

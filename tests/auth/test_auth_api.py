@@ -97,9 +97,9 @@ async def test_login_throttled_per_phone_with_retry_after(client, world, setting
     phone = world.users["resident_a"].phone
     for _ in range(settings.login_max_failures):
         assert_error(await _login(client, phone, "wrong-password"), 401)
-    resp = await _login(client, phone)  # even the right password is refused while locked
+    resp = await _login(client, phone)  # even the right password is refused while locked (a new address)
     assert_error(resp, 429, "too_many_requests")
-    assert int(resp.headers["retry-after"]) > 0
+    assert 0 < int(resp.headers["retry-after"]) <= settings.login_delay_seconds  # a short first delay
     # another account from the same address is not locked by this phone's failures
     assert (await _login(client, world.users["resident_b"].phone)).status_code == 200
 
@@ -250,3 +250,40 @@ async def test_wrong_current_passwords_are_throttled_and_audited(client, world, 
             AuditEntry.action == "auth.password_change_failed",
             AuditEntry.object_id == world.users["resident_a"].id))).scalar_one()
     assert failures == settings.login_max_failures
+
+
+
+def test_phone_locks_grow_with_each_failure_past_the_limit(settings):
+    """Issue 13, item 6: growing delays, not a quarter of an hour after five guesses."""
+    from app.auth.throttle import lock_seconds
+
+    limit = settings.login_max_failures
+    waits = [lock_seconds(settings, "phone", n, limit) for n in range(limit - 1, limit + 30)]
+    assert waits[0] == 0 and waits[1] == settings.login_delay_seconds
+    assert waits[2] == 2 * settings.login_delay_seconds and waits[3] == 4 * settings.login_delay_seconds
+    assert waits == sorted(waits) and waits[-1] == settings.login_lockout_seconds
+    assert lock_seconds(settings, "addr", 10**6, 300) == settings.login_lockout_seconds
+
+
+async def test_a_known_address_is_not_locked_out_by_others_failures(client, world, settings, app):
+    """The owner signed in from this address before; then someone guesses their password until the number
+    locks (and floods the address): the owner's correct password still works from here."""
+    phone = world.users["resident_a"].phone
+    assert (await _login(client, phone)).status_code == 200  # remembered
+    for _ in range(settings.login_max_failures + 2):
+        await _login(client, phone, "wrong-password")
+    for i in range(settings.login_max_failures_per_address):
+        await _login(client, f"135{i:08d}", "wrong-password")
+    assert (await _login(client, phone)).status_code == 200
+    # another account from the same (now locked) address, never seen here, is refused
+    assert_error(await _login(client, world.users["resident_b"].phone), 429, "too_many_requests")
+
+
+def test_production_refuses_a_proxy_without_its_addresses():
+    from app.core.config import Env, Settings
+
+    base = {"weilinli_env": Env.production, "jwt_secret": "s" * 40}
+    assert any("FORWARDED_ALLOW_IPS" in p for p in Settings(**base, behind_proxy=True).problems())
+    assert not Settings(**base, behind_proxy=True, forwarded_allow_ips="10.0.0.2").problems()
+    from app.cli import proxy_options
+    assert proxy_options(Settings(**base)) == {"proxy_headers": False}
