@@ -9,6 +9,6 @@ if [ "$#" -gt 0 ]; then
 fi
 
 weilinli migrate
-# --proxy-headers trusts X-Forwarded-For/-Proto only from FORWARDED_ALLOW_IPS (uvicorn's default:
-# 127.0.0.1). Set FORWARDED_ALLOW_IPS to the reverse proxy's address when there is one.
-exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --workers "${WEB_CONCURRENCY:-1}" --proxy-headers
+# `weilinli serve` reads X-Forwarded-For only with BEHIND_PROXY=true, and then only from FORWARDED_ALLOW_IPS
+# (production refuses BEHIND_PROXY without it).
+exec weilinli serve --host 0.0.0.0 --port 8000
