@@ -97,3 +97,30 @@ def test_closed_values_are_enums_for_typed_clients(doc):
     assert set(counts["properties"]) == {"submitted", "accepted", "rejected", "withdrawn", "dispatched",
                                          "in_progress", "resolved", "closed", "merged"}
     assert set(counts["required"]) == set(counts["properties"])
+
+
+# nullable on purpose: null clears them
+CLEARABLE = {("GridUpdate", "code"), ("DepartmentUpdate", "phone"), ("CategoryUpdate", "default_department_id")}
+
+
+def test_patch_bodies_declare_null_only_where_null_is_accepted(doc):
+    """Issue 13, item 15: a PATCH field that refuses null must not be declared nullable."""
+    schemas = doc["components"]["schemas"]
+    nullable = set()
+    for name, schema in schemas.items():
+        if not name.endswith("Update"):
+            continue
+        for field, prop in schema.get("properties", {}).items():
+            if any(alt.get("type") == "null" for alt in prop.get("anyOf", [])):
+                nullable.add((name, field))
+    assert nullable == CLEARABLE
+
+
+async def test_null_for_a_field_that_needs_a_value_is_a_422(client, world):
+    from tests.helpers import assert_error
+
+    h = world.headers("admin_street")
+    for url, field in ((f"/api/v1/admin/users/{world.users['resident_a'].id}", "is_active"),
+                       (f"/api/v1/admin/grids/{world.g1.id}", "name"), ("/api/v1/me", "display_name")):
+        headers = world.headers("resident_a") if url == "/api/v1/me" else h
+        assert_error(await client.patch(url, headers=headers, json={field: None}), 422, "validation_error")

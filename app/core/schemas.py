@@ -47,3 +47,10 @@ class Page(BaseModel, Generic[T]):  # noqa: UP046 - PEP 695 needs Python 3.12
     items: list[T]
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+def if_sent(**kw: Any) -> Any:
+    """A PATCH field that may be left out but, when sent, must have a value: its type stays non-nullable in
+    OpenAPI and an explicit null is a 422. The default None (never validated) means "not sent"; services read the
+    body with `model_dump(exclude_unset=True)`."""
+    return Field(default=None, **kw)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from app.core.schemas import InputModel, OutputModel
+from app.core.schemas import InputModel, OutputModel, if_sent
 from app.core.validators import Code, Name, ObjectId
 from app.org.models import GridLevel
 
@@ -19,7 +19,7 @@ class GridCreate(InputModel):
 
 
 class GridUpdate(InputModel):
-    name: Name | None = None
+    name: Name = if_sent()
     code: Code | None = None
 
 
@@ -50,7 +50,7 @@ class DepartmentCreate(InputModel):
 
 
 class DepartmentUpdate(InputModel):
-    name: Name | None = None
+    name: Name = if_sent()
     phone: str | None = Field(default=None, pattern=r"^[0-9\-+]{5,20}$")
 
 
@@ -74,10 +74,10 @@ class CategoryCreate(InputModel):
 
 
 class CategoryUpdate(InputModel):
-    name: Name | None = None
+    name: Name = if_sent()
     default_department_id: ObjectId | None = None
-    respond_within_minutes: int | None = Field(default=None, ge=1, le=365 * 24 * 60)
-    resolve_within_minutes: int | None = Field(default=None, ge=1, le=365 * 24 * 60)
+    respond_within_minutes: int = if_sent(ge=1, le=365 * 24 * 60)
+    resolve_within_minutes: int = if_sent(ge=1, le=365 * 24 * 60)
 
 
 class CategoryRead(OutputModel):

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.core.schemas import InputModel, OutputModel
+from app.core.schemas import InputModel, OutputModel, if_sent
 from app.core.validators import DisplayName, ObjectId, Password, Phone
 from app.users.models import Role
 
@@ -26,8 +26,10 @@ class UserRead(OutputModel):
 
 
 class MeUpdate(InputModel):
-    display_name: DisplayName | None = None
-    building_id: ObjectId | None = Field(default=None, description=(
+    """Send only what changes; a field sent must have a value (none of them can be null)."""
+
+    display_name: DisplayName = if_sent()
+    building_id: ObjectId = if_sent(description=(
         "Residents only: move to another building of the same community (recorded in the audit trail). A move to "
         "another community is made by its staff (409 `move_needs_staff`), since it opens that community's feed, "
         "groups and votes."))
@@ -56,10 +58,10 @@ class UserCreate(InputModel):
 class UserUpdate(InputModel):
     """Change an account's name, status or bindings (the role itself cannot change)."""
 
-    display_name: DisplayName | None = None
-    is_active: bool | None = None
-    is_building_lead: bool | None = None
-    building_id: ObjectId | None = None
-    grid_ids: list[ObjectId] | None = Field(default=None, max_length=50)
-    department_id: ObjectId | None = None
-    scope_grid_id: ObjectId | None = None
+    display_name: DisplayName = if_sent()
+    is_active: bool = if_sent()
+    is_building_lead: bool = if_sent()
+    building_id: ObjectId = if_sent()
+    grid_ids: list[ObjectId] = if_sent(max_length=50)
+    department_id: ObjectId = if_sent()
+    scope_grid_id: ObjectId = if_sent()
