@@ -162,10 +162,14 @@ async def test_concurrent_different_steps_one_wins(client, app, world):
 # ---- optimistic concurrency first (issue 13, item 10) ------------------------------------------------------
 
 
-@pytest.mark.parametrize(("state", "who", "body"), [
+# The same step twice with one version: the second must hear it lost a race, not that the step is invalid now.
+SAME_STEP_TWICE = pytest.mark.parametrize(("state", "who", "body"), [
     ("submitted", "worker_in", {"action": "accept"}),
     ("resolved", "resident_a", {"action": "rate", "stars": 5}),
 ])
+
+
+@SAME_STEP_TWICE
 async def test_a_repeated_step_with_the_old_version_is_stale_not_invalid(client, app, world, state, who, body):
     report = await make_report(app, world, state=state)
     url = f"/api/v1/reports/{report.id}/steps"
@@ -185,10 +189,7 @@ async def test_a_stale_version_beats_a_forbidden_role(client, app, world):
     assert_error(resp, 409, "stale_version")
 
 
-@pytest.mark.parametrize(("state", "who", "body"), [
-    ("submitted", "worker_in", {"action": "accept"}),
-    ("resolved", "resident_a", {"action": "rate", "stars": 4}),
-])
+@SAME_STEP_TWICE
 async def test_concurrent_same_steps_lose_with_stale_version(client, app, world, state, who, body):
     report = await make_report(app, world, state=state)
     url = f"/api/v1/reports/{report.id}/steps"
