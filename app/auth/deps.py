@@ -8,10 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.guards import ensure_admin
+from app.auth.models import RefreshToken
 from app.auth.principal import Principal
 from app.auth.principal_cache import PrincipalCache
 from app.core.errors import Unauthenticated
@@ -25,9 +26,11 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 # Built once: the user, their admin scope node, and (one row each) a grid worker's grids, in one round trip.
+_SESSION_LIVE = exists().where(RefreshToken.family == bindparam("sid", type_=RefreshToken.family.type),
+                               RefreshToken.revoked_at.is_(None)).label("session_live")
 _PRINCIPAL_ROWS = (
     select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
-           User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id)
+           User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id, _SESSION_LIVE)
     .outerjoin(Grid, Grid.id == User.scope_grid_id)
     .outerjoin(UserGrid, UserGrid.user_id == User.id)
     .where(User.id == bindparam("user_id"))
@@ -38,16 +41,21 @@ async def load_principal(db: AsyncSession, user_id: int, *, role: str | None = N
                          issued_at: datetime | None = None) -> Principal | None:
     """The Principal of an active user (None if missing, inactive, of another role than the token says, or
     when the token predates a password change)."""
-    return principal_of(await SessionRows(db).all(_PRINCIPAL_ROWS, {"user_id": user_id}), role=role,
-                        issued_at=issued_at)
+    return principal_of(await SessionRows(db).all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": None}), role=role,
+                        issued_at=issued_at, sid=None)
 
 
-def principal_of(rows: Sequence[Row], *, role: str | None, issued_at: datetime | None) -> Principal | None:
-    """The checks against the token run on every request, cached rows or not."""
+def principal_of(rows: Sequence[Row], *, role: str | None, issued_at: datetime | None,
+                 sid: str | None) -> Principal | None:
+    """The checks against the token run on every request, cached rows or not. A token of a sign-in session
+    (sid) works only while that session is live: logout, refresh-token reuse, a password change and disabling
+    revoke it, and its access tokens stop at once."""
     if not rows:
         return None
     row = rows[0]
     if not row["is_active"] or (role is not None and row["role"] != role):
+        return None
+    if sid is not None and not row["session_live"]:
         return None
     changed = row["password_changed_at"]
     if issued_at is not None and changed is not None and issued_at < changed.replace(microsecond=0):
@@ -72,12 +80,13 @@ async def _principal(request: Request, token: str | None, rows: Rows) -> Princip
         raise Unauthenticated() from exc
     user_id = int(claims.sub)
     cache: PrincipalCache = state.principals
-    found = cache.get(user_id)
+    found = cache.get(user_id, claims.sid)
     if found is None:
         generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
-        found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id})
-        cache.put(user_id, found, generation)
-    principal = principal_of(found, role=claims.role, issued_at=claims.iat)
+        found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": claims.sid})
+        cache.put(user_id, found, generation, claims.sid)
+    principal = principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+    request.state.session_id = claims.sid
     if principal is None:
         raise Unauthenticated()
     request.state.user_id = principal.user_id

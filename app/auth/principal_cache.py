@@ -35,23 +35,24 @@ class PrincipalCache:
         self.max_entries = max_entries
         self.enabled = False
         self.generation = 0
-        self._rows: OrderedDict[int, Sequence[Any]] = OrderedDict()
+        # keyed by (user id, the token's session id): the rows say whether that session is still live
+        self._rows: OrderedDict[tuple[int, str | None], Sequence[Any]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def get(self, user_id: int) -> Sequence[Any] | None:
-        rows = self._rows.get(user_id)
+    def get(self, user_id: int, session: str | None = None) -> Sequence[Any] | None:
+        rows = self._rows.get((user_id, session))
         if rows is not None:
-            self._rows.move_to_end(user_id)
+            self._rows.move_to_end((user_id, session))
         return rows
 
-    def put(self, user_id: int, rows: Sequence[Any], generation: int) -> None:
+    def put(self, user_id: int, rows: Sequence[Any], generation: int, session: str | None = None) -> None:
         """Remember rows read under `generation` (taken before the read), unless something changed since."""
         if not self.enabled or generation != self.generation or not rows:
             return
-        self._rows[user_id] = rows
-        self._rows.move_to_end(user_id)
+        self._rows[(user_id, session)] = rows
+        self._rows.move_to_end((user_id, session))
         while len(self._rows) > self.max_entries:
             self._rows.popitem(last=False)
 
@@ -59,7 +60,9 @@ class PrincipalCache:
         """A notice: one user id, or '*' (or anything unexpected) for everyone."""
         self.generation += 1
         if payload.isdigit():
-            self._rows.pop(int(payload), None)
+            user_id = int(payload)
+            for key in [k for k in self._rows if k[0] == user_id]:  # every session of the user
+                del self._rows[key]
         else:
             self._rows.clear()
 

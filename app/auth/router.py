@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
+from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
@@ -50,7 +51,11 @@ async def refresh_token(request: Request, db: DbSession, settings: AppSettings, 
     return await service.refresh(db, settings, request.app.state.jwt_secret, body.refresh_token)
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token (log out)",
-             responses=error_responses(401, 413, 422, 500))
-async def logout(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn) -> None:
-    await service.logout(db, settings, request.app.state.jwt_secret, body.refresh_token)
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Log out: end this sign-in",
+             responses=error_responses(401, 404, 413, 422, 500),
+             description="Needs the caller's own access token and refresh token (someone else's: 404). The "
+                         "refresh token's family and the access token's session are revoked: both stop at once.")
+async def logout(request: Request, db: DbSession, settings: AppSettings, p: CurrentPrincipal,
+                 body: RefreshIn) -> None:
+    await service.logout(db, settings, request.app.state.jwt_secret, body.refresh_token, user_id=p.user_id,
+                         session_id=getattr(request.state, "session_id", None))

@@ -14,7 +14,7 @@ from app.auth import sessions, throttle
 from app.auth.models import RefreshToken
 from app.auth.schemas import RegisterIn, TokenOut
 from app.core.config import Settings
-from app.core.errors import InvalidInput, Unauthenticated
+from app.core.errors import InvalidInput, NotFound, Unauthenticated
 from app.core.security import (
     InvalidToken,
     decode_token,
@@ -63,7 +63,7 @@ async def register_resident(database: Database, settings: Settings, data: Regist
 async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User | Row, family: str,
                       now: datetime) -> TokenOut:
     """`user`: the account or a row of it with id and role."""
-    access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", now=now)
+    access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", family=family, now=now)
     refresh = issue_token(settings, secret, user_id=user.id, role=user.role, typ="refresh", family=family, now=now)
     db.add(RefreshToken(jti=refresh.claims.jti, user_id=user.id, family=family, issued_at=refresh.claims.iat,
                         expires_at=refresh.claims.exp))
@@ -138,13 +138,18 @@ async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str)
     return await _issue_pair(db, settings, secret, user, won.family, now)
 
 
-async def logout(db: AsyncSession, settings: Settings, secret: str, token: str) -> None:
-    """Revoke the refresh token's whole family (this login on this device)."""
+async def logout(db: AsyncSession, settings: Settings, secret: str, token: str, *, user_id: int,
+                 session_id: str | None) -> None:
+    """End this sign-in: the refresh token's whole family and the session of the caller's access token (normally
+    the same), whose access tokens stop at once. The refresh token must be the caller's own."""
     try:
         claims = decode_token(settings, secret, token, expected="refresh")
     except InvalidToken as exc:
         raise Unauthenticated("invalid_refresh_token") from exc
-    await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
+    if int(claims.sub) != user_id:  # someone else's sign-in: not yours to see or end
+        raise NotFound()
+    families = {claims.family, session_id} - {None}
+    await db.execute(update(RefreshToken).where(RefreshToken.family.in_(families), RefreshToken.user_id == user_id,
                                                 RefreshToken.revoked_at.is_(None))
                      .values(revoked_at=datetime.now(UTC)))
     audit.record(db, int(claims.sub), "auth.logout", "user", int(claims.sub))

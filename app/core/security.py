@@ -49,7 +49,8 @@ class TokenClaims:
     jti: str
     iat: datetime
     exp: datetime
-    family: str | None = None
+    family: str | None = None  # refresh tokens: their rotation family (one sign-in)
+    sid: str | None = None     # access tokens: the sign-in session (the refresh family) they belong to
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +64,15 @@ def issue_token(settings: Settings, secret: str, *, user_id: int, role: str, typ
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     ttl = settings.access_token_ttl_seconds if typ == "access" else settings.refresh_token_ttl_seconds
     claims = TokenClaims(sub=str(user_id), role=role, typ=typ, jti=uuid.uuid4().hex, iat=now,
-                         exp=now + timedelta(seconds=ttl), family=family)
+                         exp=now + timedelta(seconds=ttl), family=family if typ == "refresh" else None,
+                         sid=family if typ == "access" else None)
     payload = {
         "sub": claims.sub, "role": role, "typ": typ, "jti": claims.jti,
         "iat": int(now.timestamp()), "exp": int(claims.exp.timestamp()),
         "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
     }
     if family:
-        payload["fam"] = family
+        payload["fam" if typ == "refresh" else "sid"] = family
     return IssuedToken(jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims)
 
 
@@ -112,5 +114,5 @@ def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: st
     return TokenClaims(
         sub=data["sub"], role=data["role"], typ=expected, jti=str(data["jti"]),
         iat=datetime.fromtimestamp(data["iat"], UTC), exp=datetime.fromtimestamp(data["exp"], UTC),
-        family=data.get("fam"),
+        family=data.get("fam"), sid=data.get("sid") if isinstance(data.get("sid"), str) else None,
     )

@@ -139,11 +139,27 @@ async def test_access_token_is_not_a_refresh_token(client, world):
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]}), 401)
 
 
-async def test_logout_revokes_refresh(client, world, db):
+async def test_logout_revokes_refresh_and_access_at_once(client, world, db):
     tokens = (await _login(client, world.users["resident_a"].phone)).json()
-    resp = await client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    other_device = (await _login(client, world.users["resident_a"].phone)).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    # the caller's own access token is needed (issue 13, item 8), and the refresh token must be theirs
+    assert_error(await client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}), 401)
+    theirs = (await _login(client, world.users["resident_b"].phone)).json()
+    assert_error(await client.post("/api/v1/auth/logout", headers=auth,
+                                   json={"refresh_token": theirs["refresh_token"]}), 404)
+    assert (await client.get("/api/v1/me", headers=auth)).status_code == 200
+    resp = await client.post("/api/v1/auth/logout", headers=auth, json={"refresh_token": tokens["refresh_token"]})
     assert resp.status_code == 204
+    assert_error(await client.get("/api/v1/me", headers=auth), 401)  # at once, not after 15 minutes
     assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}), 401)
+    # the other sign-in goes on
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {other_device['access_token']}"})
+            ).status_code == 200
+    await client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {other_device['access_token']}"},
+                      json={"refresh_token": other_device["refresh_token"]})
+    await client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {theirs['access_token']}"},
+                      json={"refresh_token": theirs["refresh_token"]})
     async with db.session(write=False) as s:
         assert (await s.execute(select(func.count()).select_from(RefreshToken)
                                 .where(RefreshToken.revoked_at.is_(None)))).scalar_one() == 0
@@ -287,3 +303,27 @@ def test_production_refuses_a_proxy_without_its_addresses():
     assert not Settings(**base, behind_proxy=True, forwarded_allow_ips="10.0.0.2").problems()
     from app.cli import proxy_options
     assert proxy_options(Settings(**base)) == {"proxy_headers": False}
+
+
+
+async def test_refresh_reuse_ends_the_live_access_tokens_of_the_family(client, world):
+    first = (await _login(client, world.users["resident_a"].phone)).json()
+    second = (await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    auth = {"Authorization": f"Bearer {second['access_token']}"}
+    assert (await client.get("/api/v1/me", headers=auth)).status_code == 200
+    # the used refresh token again: stolen; the whole sign-in ends, its live access token included
+    assert_error(await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}), 401)
+    assert_error(await client.get("/api/v1/me", headers=auth), 401)
+
+
+async def test_a_password_change_ends_access_tokens_within_the_same_second(client, world):
+    """No whole-second iat comparison to rely on: the sessions are revoked."""
+    phone = world.users["resident_a"].phone
+    other = (await _login(client, phone)).json()
+    mine = (await _login(client, phone)).json()
+    resp = await client.post("/api/v1/me/password", headers={"Authorization": f"Bearer {mine['access_token']}"},
+                             json={"current_password": PASSWORD, "new_password": "new-pass-123"})
+    assert resp.status_code == 204
+    for tokens in (other, mine):
+        assert_error(await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}),
+                     401)

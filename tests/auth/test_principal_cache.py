@@ -4,12 +4,14 @@ the listener that tell every process of a change at commit."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import delete, text, update
 
 from app.auth.principal_cache import PrincipalCache, principal_listener
 from app.users.models import User, UserGrid
+from tests.factories import PASSWORD
 
 ROWS = ("a row",)
 
@@ -160,3 +162,22 @@ async def test_a_lost_listener_turns_the_cache_off_until_it_is_back(app, client,
     assert app.state.principals.enabled
     await client.get("/api/v1/me", headers=world.headers(user))
     assert await _cached(app, user)
+
+
+async def test_a_session_revoked_elsewhere_ends_its_cached_access_token_at_once(app, client, world, db, listening):
+    """Issue 13, item 8: the cache is keyed by (user, session); revoking the session notifies every process."""
+    from app.auth.models import RefreshToken
+
+    user = world.users["resident_a"]
+    tokens = (await client.post("/api/v1/auth/token", data={"username": user.phone, "password": PASSWORD})).json()
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await client.get("/api/v1/me", headers=auth)).status_code == 200
+    assert len(app.state.principals) == 1  # cached, with its session
+    async with db.session(write=True) as s:  # as a logout in another worker process would
+        await s.execute(update(RefreshToken).where(RefreshToken.user_id == user.id)
+                        .values(revoked_at=datetime.now(UTC)))
+
+    async def refused() -> bool:
+        return (await client.get("/api/v1/me", headers=auth)).status_code == 401
+
+    assert await _until(refused)

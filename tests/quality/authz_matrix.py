@@ -329,7 +329,8 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
         PUBLIC, lambda c: Req(data={"username": c.world.users["resident_a"].phone, "password": PASSWORD}),
         why="login: the password is the credential"),
     ("POST", "/api/v1/auth/refresh"): Entry(PUBLIC, _refresh, why="the refresh token is the credential"),
-    ("POST", "/api/v1/auth/logout"): Entry(PUBLIC, _refresh, why="the refresh token is the credential"),
+    ("POST", "/api/v1/auth/logout"): Entry({"resident_a"}, _refresh,
+                                           why="one's own sign-in only: access token and refresh token"),
 
     # me: always the caller's own account, never someone else's
     ("GET", "/api/v1/me"): Entry(SIGNED_IN, why="own profile"),
