@@ -70,7 +70,7 @@ def cmd_drop(args: argparse.Namespace) -> None:
 
 
 def cmd_crash(args: argparse.Namespace) -> None:
-    from bench import crash
+    from tests.support import crash
 
     url = None
     if args.db == "postgresql":

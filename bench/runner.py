@@ -21,7 +21,7 @@ from bench import db as dbs
 from bench import explain, machine, profile
 from bench.load import LoadResult, Req, run_wrk
 from bench.scenarios import SCENARIOS, Ctx, Scenario, accept_requests, load_facts, make_settings
-from bench.server import Server, server_env
+from tests.support.server import Server, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 OTHER_LOAD_MAX = 0.3      # cores used by other processes during a measurement before it is measured again

@@ -4,7 +4,7 @@ submit event (the report and its event are one transaction).
 
 The server is the real one (uvicorn, production settings) in its own process, on a scratch database of the kind
 TEST_DATABASE_URL names (a SQLite file by default; with PostgreSQL, a database created on the same server and
-dropped afterwards), migrated with Alembic. The work is in bench/crash.py (also `python -m bench crash`).
+dropped afterwards), migrated with Alembic. The work is in tests/support/crash.py (also `python -m bench crash`).
 No timing is asserted: the burst lasts about a second and every loop is bounded in count and time.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from bench import crash
+from tests.support import crash
 
 
 async def test_sigkill_during_submissions_keeps_every_acknowledged_report(tmp_path):

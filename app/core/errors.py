@@ -8,11 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.core import metrics
+from app.core import error_codes, metrics
 from app.core.i18n import message, wants_english
 
 
@@ -88,9 +88,10 @@ class TooManyRequests(AppError):
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    details: Any = None
+    code: str = Field(description="What went wrong, for clients to act on: " + ", ".join(
+        f"`{c}`" for c in sorted(error_codes.DETAILS)) + ".")
+    message: str = Field(description="For people: Chinese, or English with `Accept-Language: en`.")
+    details: Any = Field(default=None, description=error_codes.documentation())
 
 
 class ErrorEnvelope(BaseModel):
@@ -121,7 +122,11 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def envelope(request: Request, status: int, code: str, details: Any = None,
              headers: dict[str, str] | None = None, fallback: str | None = None) -> JSONResponse:
     english = wants_english(request.headers.get("accept-language"))
-    body = {"error": {"code": code, "message": message(code, english, fallback), "details": details}}
+    shaped = error_codes.normalize(code, details)
+    if code == "validation_error":
+        for issue in shaped:
+            issue["msg"] = error_codes.validation_message(issue["type"], issue["msg"], english)
+    body = {"error": {"code": code, "message": message(code, english, fallback), "details": shaped}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "validation_error": ("请求参数有误", "The request is not valid"),
+    "bad_request": ("请求有误", "Bad request"),
     "unauthenticated": ("未登录或登录已失效", "Not authenticated or the token is not valid"),
     "invalid_credentials": ("手机号或密码错误", "Wrong phone number or password"),
     "invalid_refresh_token": ("刷新令牌无效或已被使用", "The refresh token is not valid or was already used"),

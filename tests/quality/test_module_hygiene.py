@@ -54,3 +54,15 @@ def test_no_import_cycle_in_app():
         if m not in state:
             visit(m, [m])
     assert cycles == []
+
+
+def test_the_tests_do_not_depend_on_the_bench():
+    """The bench is tooling on top (wrk, seeded databases); what tests need lives in tests/support/."""
+    tests = APP.parent / "tests"
+    found = [f"{p.relative_to(tests)}: {m}" for p in tests.rglob("*.py")
+             for m in (n.module for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+                       if isinstance(n, ast.ImportFrom)) if m and (m == "bench" or m.startswith("bench."))]
+    found += [f"{p.relative_to(tests)}" for p in tests.rglob("*.py")
+              if any(isinstance(n, ast.Import) and any(a.name.split(".")[0] == "bench" for a in n.names)
+                     for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    assert found == []

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import Server, server_env
+from tests.support.server import Server, server_env
 
 CONCURRENCY = 16
 MIN_ACCEPTED = 20           # do not kill before this many 201s (bounded by DEADLINE_S)

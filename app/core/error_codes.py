@@ -1,0 +1,188 @@
+"""Every error code, with its one `details` shape.
+
+Services raise errors with whatever is at hand; `normalize` turns those into the code's documented shape before the
+envelope is sent, so a client switches on `code` and reads `details` the same way every time. The shapes are
+listed in openapi.json (the ErrorBody schema's description) from DETAILS below, and a test checks that every code
+the app raises is here.
+
+Pydantic's own validation messages are translated here too (Chinese by default, English on `Accept-Language: en`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Issue(BaseModel):
+    """One problem with the request: where (`loc`, e.g. ["body", "phone"]), what kind (`type`), and a message."""
+
+    loc: list[str]
+    type: str
+    msg: str
+
+
+class Field_(BaseModel):
+    field: str
+    value: Any = None
+    reason: str | None = None
+
+
+class Reason(BaseModel):
+    reason: str | None = None
+
+
+class StaleVersion(BaseModel):
+    current_version: int
+    state: str
+
+
+class InvalidTransition(BaseModel):
+    state: str | None = None
+    action: str | None = None
+    reason: str | None = None
+
+
+class RetryAfter(BaseModel):
+    retry_after: int
+
+
+class MaxBytes(BaseModel):
+    max_bytes: int
+
+
+class MaxPixels(BaseModel):
+    max_pixels: int
+
+
+class Allowed(BaseModel):
+    allowed: list[str]
+
+
+class Dependants(BaseModel):
+    open_reports: int
+    active_categories: int
+
+
+class CommunityMove(BaseModel):
+    community_id: int | None
+    to_community_id: int
+
+
+# code -> the model of its details; None: details is always null; "issues": a list of Issue
+DETAILS: dict[str, type[BaseModel] | str | None] = {
+    "validation_error": "issues",
+    "invalid_reference": Field_,
+    "invalid_period": Reason,
+    "invalid_parent": Field_,
+    "invalid_cursor": None,
+    "stale_version": StaleVersion,
+    "invalid_transition": InvalidTransition,
+    "conflict": Reason,
+    "too_many_requests": RetryAfter,
+    "payload_too_large": MaxBytes,
+    "image_too_large": MaxPixels,
+    "unsupported_media_type": Allowed,
+    "has_dependants": Dependants,
+    "move_needs_staff": CommunityMove,
+    "phone_taken": None, "code_taken": None, "photo_already_attached": None, "already_rated": None,
+    "wrong_password": None, "unauthenticated": None, "invalid_credentials": None, "invalid_refresh_token": None,
+    "account_disabled": None, "forbidden": None, "not_found": None, "method_not_allowed": None,
+    "bad_request": None, "internal_error": None, "service_unavailable": None, "error": None,
+}
+
+
+def _issues(details: Any) -> list[dict[str, Any]]:
+    if isinstance(details, list):
+        return [{"loc": [str(x) for x in d.get("loc", ["body"])], "type": str(d.get("type", "invalid")),
+                 "msg": str(d.get("msg", ""))} for d in details if isinstance(d, dict)]
+    if isinstance(details, dict):
+        reason = details.get("reason")
+        out = [{"loc": ["body", str(k)], "type": "invalid", "msg": str(v if reason is None else f"{v}: {reason}")}
+               for k, v in details.items() if k != "reason"]
+        return out or [{"loc": ["body"], "type": "invalid", "msg": str(reason or "")}]
+    return []
+
+
+def normalize(code: str, details: Any) -> Any:
+    """The details of `code` in its documented shape (unknown keys dropped, missing ones null)."""
+    shape = DETAILS.get(code)
+    if shape is None:
+        return None
+    if shape == "issues":
+        return _issues(details)
+    if not isinstance(shape, type):
+        return None
+    data = details if isinstance(details, dict) else {}
+    if shape is Field_:
+        others = [(k, v) for k, v in data.items() if k not in ("reason", "field", "value")]
+        name, value = (data["field"], data.get("value")) if "field" in data else (others[0] if others else ("", None))
+        data = {"field": str(name), "value": value, "reason": data.get("reason")}
+    if shape is InvalidTransition:
+        data = {k: (str(data[k]) if data.get(k) is not None else None) for k in ("state", "action", "reason")}
+    try:
+        return shape.model_validate({k: v for k, v in data.items() if k in shape.model_fields}).model_dump()
+    except ValueError:
+        return None
+
+
+def documentation() -> str:
+    """The `details` of each code, for openapi.json."""
+    lines = ["`details` by `code` (one shape per code; null where not listed):", ""]
+    for code, shape in sorted(DETAILS.items()):
+        if shape == "issues":
+            lines.append(f"- `{code}`: a list of `{{loc: [string], type: string, msg: string}}`")
+        elif isinstance(shape, type):
+            fields = shape.model_json_schema().get("properties", {})
+            lines.append(f"- `{code}`: `{json.dumps({k: v.get('type', 'any') for k, v in fields.items()})}`")
+    return "\n".join(lines)
+
+
+# ---- pydantic's messages in Chinese ------------------------------------------------------------------------
+
+ZH_VALIDATION: dict[str, str] = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为字符串",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为布尔值",
+    "bool_type": "应为布尔值",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+    "too_short": "条目过少",
+    "too_long": "条目过多",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "json_invalid": "JSON 格式错误",
+    "json_type": "应为 JSON",
+    "datetime_parsing": "日期时间格式不正确",
+    "datetime_type": "应为日期时间",
+    "date_parsing": "日期格式不正确",
+    "date_from_datetime_parsing": "日期格式不正确",
+    "timezone_aware": "日期时间须带时区",
+    "value_error": "取值不合法",
+    "assertion_error": "取值不合法",
+    "body_unparsable": "请求体无法解析",
+    "phone": "应为中国大陆手机号",
+    "invalid": "取值不合法",
+}
+
+
+def validation_message(error_type: str, english_msg: str, english: bool) -> str:
+    if english:
+        return english_msg
+    return ZH_VALIDATION.get(error_type, "参数不合法")
