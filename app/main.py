@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.auth.router import router as auth_router
     from app.core.metrics_router import router as metrics_router
     from app.health import router as health_router
+    from app.notifications.router import router as notifications_router
     from app.org.router import router as org_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
-              stats_router, org_router):
+              notifications_router, stats_router, org_router):
         app.include_router(r)
     return app
 

@@ -19,7 +19,7 @@ from app.db.helpers import flush_or_conflict
 from app.db.reader import Prepared, Row, SessionRows
 from app.org import service as org_service
 from app.org.models import Category, Grid, GridLevel
-from app.reports import lifecycle, numbers, policies, queries, writes
+from app.reports import lifecycle, notices, numbers, policies, queries, writes
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.reports.schemas import FollowRead, ReportCreate, StepIn
@@ -277,6 +277,7 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
         report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
         note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now))
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
+    await notices.notify_step(db, p, report, body.action, to, values, body.note)
     if to is State.resolved:
         metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read

@@ -272,6 +272,33 @@ async def _signed_photo(c: Ctx) -> Req:
     return Req(path={"upload_id": report.photos[0].id}, params={k: v[0] for k, v in parse_qs(signed.query).items()})
 
 
+async def _resident_a_notified(c: Ctx) -> int:
+    """A notification in resident_a's inbox (their report accepted), made once per run."""
+    async def make() -> int:
+        await c.report("accepted")
+        async with c.app.state.db.session(write=False) as s:
+            from sqlalchemy import select
+
+            from app.notifications.models import Notification
+            return (await s.execute(select(Notification.id).where(
+                Notification.user_id == c.world.users["resident_a"].id).limit(1))).scalar_one()
+    return await c.once("notification", make)
+
+
+async def _own_notification(c: Ctx) -> Req:
+    return Req(path={"notification_id": await _resident_a_notified(c)})
+
+
+async def _inbox(c: Ctx) -> Req:
+    await _resident_a_notified(c)
+    return Req()
+
+
+def _inbox_is_own(c: Ctx, resp: httpx.Response) -> None:
+    listed = [n["id"] for n in resp.json()["items"]]
+    assert (c.shared["notification"] in listed) is (c.actor == "resident_a"), (c.actor, listed)
+
+
 def _png(_: Ctx) -> Req:
     return Req(files={"file": ("photo.png", PHOTO_PNG, "image/png")})
 
@@ -334,6 +361,12 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
 
     # me: always the caller's own account, never someone else's
     ("GET", "/api/v1/me"): Entry(SIGNED_IN, why="own profile"),
+    # the inbox: everyone their own; another's notification is not found
+    ("GET", "/api/v1/notifications"): Entry(SIGNED_IN, _inbox, check=_inbox_is_own, why="own inbox only"),
+    ("GET", "/api/v1/notifications/unread-count"): Entry(SIGNED_IN, why="own inbox only"),
+    ("POST", "/api/v1/notifications/read-all"): Entry(SIGNED_IN, why="own inbox only"),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Entry({"resident_a"}, _own_notification,
+                                                                    why="only its recipient"),
     ("PATCH", "/api/v1/me"): Entry(SIGNED_IN, lambda c: Req(json={"display_name": "新名字"}), why="own profile"),
     ("POST", "/api/v1/me/password"): Entry(
         SIGNED_IN, lambda c: Req(json={"current_password": PASSWORD, "new_password": "another-pass-123"}),
