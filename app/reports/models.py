@@ -48,6 +48,9 @@ class Report(IdMixin, Base):
         Index("ix_reports_grid_open", "grid_id", "created_at", "id", "due_at",
               postgresql_where=text("due_at IS NOT NULL"), sqlite_where=text("due_at IS NOT NULL")),
         Index("ix_reports_department_created", "handler_department_id", "created_at", "id"),
+        # the worker's overdue sweep: open reports by deadline
+        Index("ix_reports_due_at", "due_at", postgresql_where=text("due_at IS NOT NULL"),
+              sqlite_where=text("due_at IS NOT NULL")),
         Index("ix_reports_street_created", "street_id", "created_at", "id"),
         Index("ix_reports_category_id", "category_id"),
         Index("ix_reports_state_resolved_at", "state", "resolved_at"),  # the auto-close sweep
@@ -92,6 +95,8 @@ class Report(IdMixin, Base):
     # The deadline the report waits on now, kept by the database itself (no writer can forget it): respond_by
     # while submitted, resolve_by while accepted, dispatched or in progress, null otherwise. Overdue = due_at < now.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, Computed(DUE_AT_SQL, persisted=True))
+    # the deadline whose passing the handler and the community were told of (the worker's overdue sweep)
+    overdue_notified_for: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -88,3 +88,21 @@ async def notify_step(db: AsyncSession, p: Principal, before: Report, action: Ac
             users = await _grid_workers(db, before.grid_id)
         await notify(db, users, type_, object_type="report", object_id=before.id,
                      link=f"/api/v1/reports/{before.id}", params=params, exclude=p.user_id)
+
+
+async def _community_admins(db: AsyncSession, community_id: int) -> list[int]:
+    """The supervisors of a report: admins scoped to its community."""
+    return list((await db.execute(select(User.id).where(User.role == Role.admin, User.is_active.is_(True),
+                                                        User.scope_grid_id == community_id))).scalars())
+
+
+async def notify_overdue(db: AsyncSession, report_id: int) -> None:
+    """A report passed its deadline: its handler (the grid while it waits for intake) and its supervisors."""
+    r = (await db.execute(select(Report.id, Report.title, Report.number, Report.state, Report.grid_id,
+                                 Report.community_id, Report.handler_department_id, Report.handler_user_id)
+                          .where(Report.id == report_id))).one()
+    handlers = await _grid_workers(db, r.grid_id) if r.state in (State.submitted, State.accepted) \
+        else await _handler_users(db, r.handler_department_id, r.handler_user_id)
+    users = [*handlers, *await _community_admins(db, r.community_id)]
+    await notify(db, users, "report.overdue", object_type="report", object_id=r.id, link=f"/api/v1/reports/{r.id}",
+                 params={"title": r.title, "number": r.number})

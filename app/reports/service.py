@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -362,3 +362,22 @@ async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, ba
                                                  now=now))
             closed += 1
     return closed
+
+
+async def announce_overdue(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
+    """Tell the handler and the community's admins once per deadline that a report passed it. Each notice is
+    claimed by a conditional UPDATE on the deadline it is for, so two workers announce it once; an extended
+    deadline that passes again is announced again."""
+    due = (await db.execute(select(Report.id, Report.due_at).where(
+        Report.due_at < now, or_(Report.overdue_notified_for.is_(None), Report.overdue_notified_for != Report.due_at))
+        .order_by(Report.due_at).limit(batch))).all()
+    announced = 0
+    for report_id, due_at in due:
+        won = await db.execute(update(Report).where(
+            Report.id == report_id, Report.due_at == due_at,
+            or_(Report.overdue_notified_for.is_(None), Report.overdue_notified_for != due_at))
+            .values(overdue_notified_for=due_at).returning(Report.id).execution_options(synchronize_session=False))
+        if won.first() is not None:
+            await notices.notify_overdue(db, report_id)
+            announced += 1
+    return announced

@@ -23,5 +23,6 @@ Job = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
 
 JOBS: dict[str, Job] = {
     "auto_closed": reports_service.auto_close_due,
+    "overdue_announced": reports_service.announce_overdue,
     "uploads_removed": uploads_service.cleanup_uploads,
 }
