@@ -20,7 +20,7 @@ from app.reports.lifecycle import Action, State
 from app.reports.models import Report
 from app.users.models import Role, User, UserGrid
 
-REPORTER, HANDLER, GRID = "reporter", "handler", "grid_workers"
+REPORTER, HANDLER, GRID, LEVEL = "reporter", "handler", "grid_workers", "escalation_admins"
 
 # action -> (audience, notification type) pairs; "rate" is decided by the outcome (see _rate_notices)
 NOTICES: dict[Action, tuple[tuple[str, str], ...]] = {
@@ -34,6 +34,8 @@ NOTICES: dict[Action, tuple[tuple[str, str], ...]] = {
     Action.merge: ((REPORTER, "report.merged"),),
     Action.supervise: ((HANDLER, "report.supervised"),),
     Action.extend: ((HANDLER, "report.extended"),),
+    Action.escalate: ((LEVEL, "report.escalated"),),
+    Action.request_extension: ((LEVEL, "report.extension_requested"),),
     Action.reopen: ((HANDLER, "report.reopened"),),
 }
 
@@ -84,16 +86,19 @@ async def notify_step(db: AsyncSession, p: Principal, before: Report, action: Ac
             users = [before.reporter_id]
         elif audience == HANDLER:
             users = await _handler_users(db, dept, user)
+        elif audience == LEVEL:  # the admins of the level the report now rests with (its community by default)
+            users = await _admins_of(db, changes.get("escalated_to_grid_id") or before.escalated_to_grid_id
+                                     or before.community_id)
         else:
             users = await _grid_workers(db, before.grid_id)
         await notify(db, users, type_, object_type="report", object_id=before.id,
                      link=f"/api/v1/reports/{before.id}", params=params, exclude=p.user_id)
 
 
-async def _community_admins(db: AsyncSession, community_id: int) -> list[int]:
-    """The supervisors of a report: admins scoped to its community."""
+async def _admins_of(db: AsyncSession, grid_id: int) -> list[int]:
+    """The admins scoped to exactly this node of the grid tree (a community's supervisors, a street's ...)."""
     return list((await db.execute(select(User.id).where(User.role == Role.admin, User.is_active.is_(True),
-                                                        User.scope_grid_id == community_id))).scalars())
+                                                        User.scope_grid_id == grid_id))).scalars())
 
 
 async def notify_overdue(db: AsyncSession, report_id: int) -> None:
@@ -103,6 +108,6 @@ async def notify_overdue(db: AsyncSession, report_id: int) -> None:
                           .where(Report.id == report_id))).one()
     handlers = await _grid_workers(db, r.grid_id) if r.state in (State.submitted, State.accepted) \
         else await _handler_users(db, r.handler_department_id, r.handler_user_id)
-    users = [*handlers, *await _community_admins(db, r.community_id)]
+    users = [*handlers, *await _admins_of(db, r.community_id)]
     await notify(db, users, "report.overdue", object_type="report", object_id=r.id, link=f"/api/v1/reports/{r.id}",
                  params={"title": r.title, "number": r.number})

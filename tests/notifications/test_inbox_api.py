@@ -84,3 +84,15 @@ async def test_nobody_reads_or_marks_another_users_notifications(client, app, wo
     assert (await client.post(f"{INBOX}/read-all", headers=world.headers("resident_b"))).json() == {"marked": 0}
     assert (await client.get(f"{INBOX}/unread-count", headers=world.headers("resident_a"))).json() == {"unread": 2}
     assert_error(await client.get(INBOX), 401)
+
+
+async def test_an_escalation_tells_the_admins_of_the_next_level(client, app, world):
+    report = await make_report(app, world, state="accepted")
+    resp = await client.post(f"/api/v1/reports/{report.id}/steps", headers=world.headers("worker_in"), json={
+        "action": "escalate", "expected_version": report.version, "note": "需街道协调"})
+    assert resp.status_code == 200, resp.text
+    level = resp.json()["escalated_to_grid_id"]
+    told = {who for who in ("admin_c1", "admin_street")
+            if any(n["type"] == "report.escalated"
+                   for n in (await client.get(INBOX, headers=world.headers(who))).json()["items"])}
+    assert told == ({"admin_c1"} if level == world.c1.id else {"admin_street"})

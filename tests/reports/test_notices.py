@@ -6,7 +6,7 @@ import pytest
 
 from app.notifications.catalog import TEMPLATES
 from app.reports.lifecycle import Action, State
-from app.reports.notices import GRID, HANDLER, REPORTER, notices_for
+from app.reports.notices import GRID, HANDLER, LEVEL, REPORTER, notices_for
 
 
 @pytest.mark.parametrize(("action", "to", "expected"), [
@@ -19,6 +19,8 @@ from app.reports.notices import GRID, HANDLER, REPORTER, notices_for
     (Action.rate, State.dispatched, {(HANDLER, "report.reopened")}),   # 差评: back to the handler
     (Action.rate, State.closed, set()),
     (Action.hide, State.submitted, set()),
+    (Action.escalate, State.accepted, {(LEVEL, "report.escalated")}),
+    (Action.request_extension, State.in_progress, {(LEVEL, "report.extension_requested")}),
 ])
 def test_who_hears_of_a_step(action, to, expected):
     assert set(notices_for(action, to)) == expected
