@@ -127,9 +127,7 @@ async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str)
         .values(used_at=now)
         .returning(RefreshToken.family, RefreshToken.user_id))).one_or_none()
     if won is None:
-        revoked = await db.execute(update(RefreshToken).where(RefreshToken.family == claims.family,
-                                                              RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
-        if revoked.rowcount:  # a used token presented again while its family was live: stolen or replayed
+        if await sessions.revoke_families(db, {claims.family}):  # a used token presented again: stolen or replayed
             audit.record(db, int(claims.sub), "auth.refresh_reuse", "user", int(claims.sub), family=claims.family)
         raise RefreshRefused()
     user = await db.get(User, won.user_id)
@@ -148,10 +146,7 @@ async def logout(db: AsyncSession, settings: Settings, secret: str, token: str, 
         raise Unauthenticated("invalid_refresh_token") from exc
     if int(claims.sub) != user_id:  # someone else's sign-in: not yours to see or end
         raise NotFound()
-    families = {claims.family, session_id} - {None}
-    await db.execute(update(RefreshToken).where(RefreshToken.family.in_(families), RefreshToken.user_id == user_id,
-                                                RefreshToken.revoked_at.is_(None))
-                     .values(revoked_at=datetime.now(UTC)))
+    await sessions.revoke_families(db, {f for f in (claims.family, session_id) if f}, user_id=user_id)
     audit.record(db, int(claims.sub), "auth.logout", "user", int(claims.sub))
 
 

@@ -132,11 +132,11 @@ def documentation() -> str:
     """The `details` of each code, for openapi.json."""
     lines = ["`details` by `code` (one shape per code; null where not listed):", ""]
     for code, shape in sorted(DETAILS.items()):
-        if shape == "issues":
-            lines.append(f"- `{code}`: a list of `{{loc: [string], type: string, msg: string}}`")
-        elif isinstance(shape, type):
-            fields = shape.model_json_schema().get("properties", {})
-            lines.append(f"- `{code}`: `{json.dumps({k: v.get('type', 'any') for k, v in fields.items()})}`")
+        model = Issue if shape == "issues" else shape
+        if isinstance(model, type):
+            fields = model.model_json_schema().get("properties", {})
+            shown = json.dumps({k: v.get("type", "any") for k, v in fields.items()})
+            lines.append(f"- `{code}`: {'a list of ' if shape == 'issues' else ''}`{shown}`")
     return "\n".join(lines)
 
 

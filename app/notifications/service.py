@@ -2,7 +2,7 @@
 
 It inserts the rows in the caller's transaction (the request's session), so a notification exists exactly when
 the change that caused it commits. The ids written are remembered on the session (`PENDING_KEY` in `db.info`),
-so that once the transaction commits they can be pushed to live streams (see app/notifications/stream.py).
+so that once the transaction commits they can be pushed to live streams (not built yet: issue 14).
 """
 
 from __future__ import annotations

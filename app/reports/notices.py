@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.notifications.catalog import TEMPLATES
 from app.notifications.service import notify
 from app.org.models import Department
 from app.reports.lifecycle import Action, State
@@ -22,7 +23,7 @@ from app.users.models import Role, User, UserGrid
 
 REPORTER, HANDLER, GRID, LEVEL = "reporter", "handler", "grid_workers", "escalation_admins"
 
-# action -> (audience, notification type) pairs; "rate" is decided by the outcome (see _rate_notices)
+# action -> (audience, notification type) pairs; "rate" is decided by the outcome (see notices_for)
 NOTICES: dict[Action, tuple[tuple[str, str], ...]] = {
     Action.accept: ((REPORTER, "report.accepted"),),
     Action.reject: ((REPORTER, "report.rejected"),),
@@ -38,6 +39,10 @@ NOTICES: dict[Action, tuple[tuple[str, str], ...]] = {
     Action.request_extension: ((LEVEL, "report.extension_requested"),),
     Action.reopen: ((HANDLER, "report.reopened"),),
 }
+
+
+# the notification types whose words name the handler
+_NAMES_HANDLER = frozenset(t for t, words in TEMPLATES.items() if "{handler}" in words.zh_body + words.en_body)
 
 
 def notices_for(action: Action, to: State) -> tuple[tuple[str, str], ...]:
@@ -79,8 +84,9 @@ async def notify_step(db: AsyncSession, p: Principal, before: Report, action: Ac
     user = changes.get("handler_user_id", before.handler_user_id)
     resolve_by = changes.get("resolve_by", before.resolve_by)
     params = {"title": before.title, "number": before.number, "note": note or "",
-              "resolve_by": resolve_by.strftime("%Y-%m-%d %H:%M") if isinstance(resolve_by, datetime) else "",
-              "handler": await _handler_name(db, dept, user)}
+              "resolve_by": resolve_by.strftime("%Y-%m-%d %H:%M") if isinstance(resolve_by, datetime) else ""}
+    if any(t in _NAMES_HANDLER for _, t in pairs):  # one more query, only for the words that use it
+        params["handler"] = await _handler_name(db, dept, user)
     for audience, type_ in pairs:
         if audience == REPORTER:
             users = [before.reporter_id]

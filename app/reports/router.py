@@ -124,4 +124,4 @@ async def unfollow_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath)
 async def get_report_photo(request: Request, db: DbSession, p: CurrentPrincipal, report_id: IdPath, upload_id: IdPath):
     upload = await service.photo_for_download(db, p, report_id, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
-                        headers=uploads_service.download_headers(upload))
+                        headers=uploads_service.download_headers(upload.id, upload.content_type))

@@ -45,7 +45,7 @@ async def upload_photo(request: Request, db: DbSession, settings: AppSettings, p
 async def download_own_upload(request: Request, db: DbSession, p: CurrentPrincipal, upload_id: IdPath):
     upload = await service.get_own_upload(db, p, upload_id)
     return FileResponse(request.app.state.storage.local_path(upload.storage_key), media_type=upload.content_type,
-                        headers=service.download_headers(upload))
+                        headers=service.download_headers(upload.id, upload.content_type))
 
 
 _TYPE_OF = {ext: ctype for ctype, ext in IMAGE_TYPES.items()}
@@ -65,6 +65,6 @@ async def get_signed_photo(request: Request, signer: Signer, upload_id: IdPath,
     path = request.app.state.storage.local_path(key)
     if not path.is_file():
         raise NotFound()
-    return FileResponse(path, media_type=_TYPE_OF[key.rsplit(".", 1)[1]], headers={
-        "Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="photo-{upload_id}.{key.rsplit(".", 1)[1]}"'})
+    content_type = _TYPE_OF[key.rsplit(".", 1)[1]]
+    return FileResponse(path, media_type=content_type,
+                        headers=service.download_headers(upload_id, content_type, max_age=300))

@@ -90,10 +90,10 @@ async def get_own_upload(db: AsyncSession, p: Principal, upload_id: int) -> Uplo
     return upload
 
 
-def download_headers(upload: Upload) -> dict[str, str]:
+def download_headers(upload_id: int, content_type: str, max_age: int = 3600) -> dict[str, str]:
     """Headers of every photo download: the browser must not guess another type, and the file has a plain name."""
-    return {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": f'inline; filename="photo-{upload.id}.{IMAGE_TYPES[upload.content_type]}"'}
+    return {"Cache-Control": f"private, max-age={max_age}", "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="photo-{upload_id}.{IMAGE_TYPES[content_type]}"'}
 
 
 # ---- the worker's cleanup -----------------------------------------------------------------------------------
@@ -128,11 +128,16 @@ async def cleanup_uploads(db: AsyncSession, settings: Settings, now: datetime, b
 
 
 async def _remove_stray_files(db: AsyncSession, storage: LocalStorage, cutoff: datetime, batch: int) -> int:
-    old = await asyncio.to_thread(storage.keys_older_than, cutoff.timestamp(), batch * 10)
-    if not old:
-        return 0
-    known = set((await db.execute(select(Upload.storage_key).where(Upload.storage_key.in_(old)))).scalars())
-    stray = [k for k in old if k not in known][:batch]
-    for key in stray:
+    """Every old file is checked (in chunks of 500 keys a query), so a stray file is found however many attached
+    old files there are; at most `batch` are removed a call. The walk reads the whole upload tree each pass."""
+    old = await asyncio.to_thread(storage.keys_older_than, cutoff.timestamp())
+    stray: list[str] = []
+    for i in range(0, len(old), 500):
+        chunk = old[i:i + 500]
+        known = set((await db.execute(select(Upload.storage_key).where(Upload.storage_key.in_(chunk)))).scalars())
+        stray += [k for k in chunk if k not in known]
+        if len(stray) >= batch:
+            break
+    for key in stray[:batch]:
         await storage.delete(key)
-    return len(stray)
+    return len(stray[:batch])

@@ -39,15 +39,10 @@ class LocalStorage:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.local_path(key).unlink, True)
 
-    def keys_older_than(self, timestamp: float, limit: int) -> list[str]:
-        """Keys of files last written before `timestamp` (at most `limit`; blocking: call in a thread).
-        Half-written `.part` files count too: their writer is long gone."""
-        out: list[str] = []
+    def keys_older_than(self, timestamp: float) -> list[str]:
+        """Keys of every file last written before `timestamp` (blocking: call in a thread). Half-written `.part`
+        files count too: their writer is long gone."""
         if not self.root.is_dir():
-            return out
-        for path in self.root.rglob("*"):
-            if path.is_file() and path.stat().st_mtime < timestamp:
-                out.append(path.relative_to(self.root).as_posix())
-                if len(out) >= limit:
-                    break
-        return out
+            return []
+        return [path.relative_to(self.root).as_posix() for path in self.root.rglob("*")
+                if path.is_file() and path.stat().st_mtime < timestamp]

@@ -145,18 +145,25 @@ async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, 
     return (await to_read(db, [user]))[0]
 
 
-async def _visible_user(db: AsyncSession, p: Principal, user_id: int, *, grids_only: bool = False) -> User:
-    """The account if this admin manages it (every anchor below the scope), else 404. `grids_only`: a grid worker
-    bound partly inside the scope is found too, for changing the bindings inside it."""
+async def _found_user(db: AsyncSession, p: Principal, user_id: int, *, grids_only: bool = False) -> tuple[User, bool]:
+    """The account and whether this admin manages it whole (every anchor below the scope); 404 when not at all.
+    `grids_only`: a grid worker bound partly inside the scope is found too (False), to change the bindings there."""
     ensure_admin(p)
     user = await db.get(User, user_id)
     if user is None:
         raise NotFound()
     paths = await anchor_paths(db, user)
     role = Role(user.role)
-    if not (policies.can_manage_user(p, role, paths) or grids_only and policies.can_rebind_own_grids(p, role, paths)):
-        raise NotFound()
-    return user
+    if policies.can_manage_user(p, role, paths):
+        return user, True
+    if grids_only and policies.can_rebind_own_grids(p, role, paths):
+        return user, False
+    raise NotFound()
+
+
+async def _visible_user(db: AsyncSession, p: Principal, user_id: int) -> User:
+    """The account if this admin manages it (every anchor below the scope), else 404."""
+    return (await _found_user(db, p, user_id))[0]
 
 
 async def admin_get_user(db: AsyncSession, p: Principal, user_id: int) -> UserRead:
@@ -181,9 +188,8 @@ async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None,
 
 async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: UserUpdate) -> UserRead:
     changes = data.model_dump(exclude_unset=True)
-    user = await _visible_user(db, p, user_id, grids_only=changes.keys() == {"grid_ids"})
-    if changes.keys() == {"grid_ids"} and changes["grid_ids"] is not None \
-            and not policies.can_manage_user(p, Role(user.role), await anchor_paths(db, user)):
+    user, whole = await _found_user(db, p, user_id, grids_only=changes.keys() == {"grid_ids"})
+    if not whole:
         return await _rebind_grids_in_scope(db, p, user, changes["grid_ids"])
     binding_keys = {"building_id", "grid_ids", "department_id", "scope_grid_id"} & changes.keys()
     if not policies.can_change_self(p, user.id) and ({"is_active"} | binding_keys) & changes.keys():

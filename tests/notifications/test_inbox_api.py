@@ -96,3 +96,12 @@ async def test_an_escalation_tells_the_admins_of_the_next_level(client, app, wor
             if any(n["type"] == "report.escalated"
                    for n in (await client.get(INBOX, headers=world.headers(who))).json()["items"])}
     assert told == ({"admin_c1"} if level == world.c1.id else {"admin_street"})
+
+
+async def test_bad_input_to_the_inbox_is_refused_clearly(client, world):
+    h = world.headers("resident_a")
+    assert_error(await client.get(INBOX, headers=h, params={"limit": 0}), 422, "validation_error")
+    assert_error(await client.get(INBOX, headers=h, params={"cursor": "not-a-cursor"}), 400, "invalid_cursor")
+    assert_error(await client.get(INBOX, headers=h, params={"unread": "maybe"}), 422, "validation_error")
+    assert_error(await client.post(f"{INBOX}/0/read", headers=h), 422, "validation_error")
+    assert_error(await client.post(f"{INBOX}/{10**12}/read", headers=h), 404, "not_found")
