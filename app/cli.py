@@ -61,13 +61,14 @@ async def _serve_with_worker(host: str, port: int) -> None:
     with it, so nothing is left behind (uvicorn re-raises the signal once it has shut down)."""
     import uvicorn
 
+    from app.main import app  # the app uvicorn serves (built once): the worker wakes its live streams
     from app.worker.runner import run_forever
 
     settings = get_settings()
     server = uvicorn.Server(uvicorn.Config("app.main:app", host=host, port=port, **proxy_options(settings),
                                            log_config=None))
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_forever(settings, stop=stop))
+    worker = asyncio.create_task(run_forever(settings, stop=stop, broker=app.state.broker))
     try:
         await server.serve()
     finally:

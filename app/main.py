@@ -16,6 +16,8 @@ from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RejectNulMiddleware, RequestContextMiddleware
 from app.db.session import Database
+from app.notifications.broker import make_broker
+from app.notifications.service import publish_on_commit
 from app.uploads.signing import PhotoSigner
 from app.uploads.storage import LocalStorage
 
@@ -47,12 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     database = Database(settings)
     principals = PrincipalCache(settings.principal_cache_size)
+    broker = make_broker(settings.redis_url)
+    publish_on_commit(database, broker)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         listener = principal_listener(settings, principals)
         if listener is not None:
             await listener.start()
+        await broker.start()
         # Everything built so far (routes, models, schemas, SQLAlchemy metadata) lives as long as the process: move
         # it out of the collector's reach. Each full collection walked all of it while every request in flight
         # waited; at 32 connections this was most of the p99 (bench/notes/postgresql.md: 150–170 → 75–85 ms).
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await broker.stop()
             if listener is not None:
                 await listener.stop()
             await database.dispose()
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.principals = principals
+    app.state.broker = broker
     app.state.jwt_secret = settings.signing_secret()
     app.state.storage = LocalStorage(settings.upload_dir)
     app.state.photo_signer = PhotoSigner(app.state.jwt_secret, settings.photo_url_ttl_seconds)

@@ -16,7 +16,7 @@ from app.auth.models import RefreshToken
 from app.auth.principal import Principal
 from app.auth.principal_cache import PrincipalCache
 from app.core.errors import Unauthenticated
-from app.core.security import InvalidToken, decode_token
+from app.core.security import InvalidToken, TokenClaims, decode_token
 from app.db.reader import Row, Rows, SessionRows
 from app.db.session import DbSession, ReadRows
 from app.org.models import Grid
@@ -70,6 +70,18 @@ def principal_of(rows: Sequence[Row], *, role: str | None, issued_at: datetime |
                      scope_level=row["level"] if admin else None)
 
 
+async def principal_for(cache: PrincipalCache, claims: TokenClaims, rows: Rows) -> Principal | None:
+    """The principal an access token's claims stand for right now (None: no longer valid). Live streams call it
+    again on each heartbeat, since their token was checked only when they opened."""
+    user_id = int(claims.sub)
+    found = cache.get(user_id, claims.sid)
+    if found is None:
+        generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
+        found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": claims.sid})
+        cache.put(user_id, found, generation, claims.sid)
+    return principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+
+
 async def _principal(request: Request, token: str | None, rows: Rows) -> Principal:
     if not token:
         raise Unauthenticated()
@@ -78,15 +90,9 @@ async def _principal(request: Request, token: str | None, rows: Rows) -> Princip
         claims = decode_token(state.settings, state.jwt_secret, token, expected="access")
     except InvalidToken as exc:
         raise Unauthenticated() from exc
-    user_id = int(claims.sub)
-    cache: PrincipalCache = state.principals
-    found = cache.get(user_id, claims.sid)
-    if found is None:
-        generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
-        found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": claims.sid})
-        cache.put(user_id, found, generation, claims.sid)
-    principal = principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+    principal = await principal_for(state.principals, claims, rows)
     request.state.session_id = claims.sid
+    request.state.token_claims = claims
     if principal is None:
         raise Unauthenticated()
     request.state.user_id = principal.user_id

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     rating_reopen_limit: int = Field(default=2, ge=0, le=10)   # 差评 reopens this many times, then escalates
     auto_close_days: int = Field(default=7, ge=1, le=90)       # unrated resolved reports close after this
     worker_interval_seconds: float = Field(default=60, gt=0)
+    # live notification streams: Redis pub/sub fans out across processes when set; one process works without it
+    redis_url: str | None = None
+    stream_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
+    stream_max_per_user: int = Field(default=5, ge=1, le=100)
+    stream_max_seconds: float = Field(default=3600, gt=0, le=86400)
     ranking_weights: tuple[float, float, float] = (0.30, 0.35, 0.35)  # response, resolution, satisfaction
     ranking_min_reports: int = Field(default=5, ge=1)
     ranking_top_n: int = Field(default=5, ge=1, le=50)

@@ -7,7 +7,7 @@ read-then-write transaction takes the write lock first instead of failing with "
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -63,6 +63,13 @@ class Database:
         self.engine = make_engine(settings, url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.reader = Reader(self.engine)
+        # Called with each committed session's `info` (what the transaction left for after its commit, e.g. which
+        # users got notifications): never for a rolled-back one. Hooks must not raise or block.
+        self.on_commit: list[Callable[[dict], None]] = []
+
+    def _committed(self, session: AsyncSession) -> None:
+        for hook in self.on_commit:
+            hook(session.info)
 
     @asynccontextmanager
     async def session(self, *, write: bool, autocommit: bool = False) -> AsyncIterator[AsyncSession]:
@@ -79,6 +86,7 @@ class Database:
             except AppError as exc:
                 if exc.keep_writes:
                     await session.commit()
+                    self._committed(session)
                 else:
                     await session.rollback()
                 raise
@@ -87,6 +95,7 @@ class Database:
                 raise
             else:
                 await session.commit()
+                self._committed(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

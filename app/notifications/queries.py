@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -14,21 +15,22 @@ from app.notifications.catalog import render
 from app.notifications.models import Notification
 
 
-def _read(n: Notification, english: bool) -> dict[str, Any]:
-    title, body = render(n.type, n.params, english)
-    return {"id": n.id, "type": n.type, "title": title, "body": body, "object_type": n.object_type,
-            "object_id": n.object_id, "link": n.link, "created_at": n.created_at, "read_at": n.read_at}
+def as_read(n: Mapping[str, Any], english: bool) -> dict[str, Any]:
+    """A notification row as the API shows it, rendered in the reader's language."""
+    title, body = render(n["type"], n["params"], english)
+    return {"id": n["id"], "type": n["type"], "title": title, "body": body, "object_type": n["object_type"],
+            "object_id": n["object_id"], "link": n["link"], "created_at": n["created_at"], "read_at": n["read_at"]}
 
 
 async def list_inbox(db: AsyncSession, p: Principal, *, unread: bool, limit: int, cursor: str | None,
                      english: bool) -> tuple[list[dict[str, Any]], str | None]:
-    stmt = select(Notification).where(Notification.user_id == p.user_id)
+    stmt = select(Notification.__table__).where(Notification.user_id == p.user_id)
     if unread:
         stmt = stmt.where(Notification.read_at.is_(None))
     page = keyset(stmt, [Notification.__table__.c.id], [int], cursor, limit, descending=True)
-    rows: list[Notification] = list((await db.execute(page)).scalars().all())
-    items, nxt = page_of(rows, limit, lambda n: [n.id])
-    return [_read(n, english) for n in items], nxt
+    rows = (await db.execute(page)).mappings().all()
+    items, nxt = page_of(rows, limit, lambda n: [n["id"]])
+    return [as_read(n, english) for n in items], nxt
 
 
 async def unread_count(db: AsyncSession, p: Principal) -> int:

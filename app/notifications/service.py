@@ -2,7 +2,7 @@
 
 It inserts the rows in the caller's transaction (the request's session), so a notification exists exactly when
 the change that caused it commits. The ids written are remembered on the session (`PENDING_KEY` in `db.info`),
-so that once the transaction commits they can be pushed to live streams (not built yet: issue 14).
+so that once the transaction commits the users' live streams are woken (`publish_on_commit`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.session import Database
+from app.notifications.broker import LocalBroker
 from app.notifications.catalog import TEMPLATES
 from app.notifications.models import Notification
 
@@ -35,3 +37,13 @@ async def notify(db: AsyncSession, user_ids: Iterable[int | None], type_: str, *
     await db.execute(insert(Notification), values)
     db.info.setdefault(PENDING_KEY, set()).update(users)
     return len(users)
+
+
+def publish_on_commit(database: Database, broker: LocalBroker) -> None:
+    """After each commit of `database`, wake the live streams of the users it notified (app/notifications/stream)."""
+    def hook(info: dict) -> None:
+        users = info.pop(PENDING_KEY, None)
+        if users:
+            broker.committed(users)
+
+    database.on_commit.append(hook)

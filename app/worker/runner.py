@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from app.core.config import Settings
 from app.db.session import Database
+from app.notifications.broker import LocalBroker, make_broker
+from app.notifications.service import publish_on_commit
 from app.worker.jobs import JOBS
 
 log = logging.getLogger("weilinli.worker")
@@ -33,10 +35,17 @@ async def run_once(database: Database, settings: Settings, now: datetime | None 
     return done
 
 
-async def run_forever(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None) -> None:
+async def run_forever(settings: Settings, *, once: bool = False, stop: asyncio.Event | None = None,
+                      broker: LocalBroker | None = None) -> None:
     """Passes until stopped. Without `stop` (the `weilinli worker` process) SIGINT/SIGTERM stop it; with one (the
-    demo runs the worker inside the server's process) the caller owns the signals and sets it."""
+    demo runs the worker inside the server's process) the caller owns the signals and sets it.
+
+    Notifications the jobs write wake live streams through `broker`: the server's own in the demo; otherwise one
+    made here, which reaches other processes' streams only through Redis (`REDIS_URL`)."""
     database = Database(settings)
+    own_broker = broker is None
+    broker = broker or make_broker(settings.redis_url)
+    publish_on_commit(database, broker)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -60,4 +69,6 @@ async def run_forever(settings: Settings, *, once: bool = False, stop: asyncio.E
             except TimeoutError:
                 pass
     finally:
+        if own_broker:
+            await broker.stop()
         await database.dispose()

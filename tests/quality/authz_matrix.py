@@ -150,6 +150,7 @@ class Entry:
     # *body* (a parent, a binding), out-of-scope answers like nonexistent: 422 invalid_reference.
     refused_codes: frozenset[str] = frozenset()
     check: Check | None = None  # extra assertion on an allowed actor's response (list filtering ...)
+    endless: bool = False  # a live stream: success is the response starting with 2xx
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allowed", frozenset(self.allowed))
@@ -364,6 +365,8 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
     # the inbox: everyone their own; another's notification is not found
     ("GET", "/api/v1/notifications"): Entry(SIGNED_IN, _inbox, check=_inbox_is_own, why="own inbox only"),
     ("GET", "/api/v1/notifications/unread-count"): Entry(SIGNED_IN, why="own inbox only"),
+    ("GET", "/api/v1/notifications/stream"): Entry(SIGNED_IN, endless=True,
+                                                   why="own stream only (tests/notifications/test_stream.py)"),
     ("POST", "/api/v1/notifications/read-all"): Entry(SIGNED_IN, why="own inbox only"),
     ("POST", "/api/v1/notifications/{notification_id}/read"): Entry({"resident_a"}, _own_notification,
                                                                     why="only its recipient"),

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 
 from tests.quality.authz_matrix import ACTORS, MATRIX, Ctx, build, entries, openapi_operations
+from tests.support.asgi_stream import AsgiStream
 
 OPERATIONS = openapi_operations()
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -31,6 +33,14 @@ def _refused(actor: str, status: int, body: dict | None, refused_codes: frozense
         return True
     code = (body or {}).get("error", {}).get("code") if isinstance(body, dict) else None
     return status == 422 and code in refused_codes
+
+
+async def _open_stream(app, url: str, headers: dict, params: dict | None) -> httpx.Response:
+    """An endless response (a live stream): its status and, when the app ended it (a refusal), its body."""
+    async with AsgiStream(app, url, headers, params) as stream:
+        body = await stream.rest() if stream.finished or stream.status != 200 else b""
+    assert stream.status is not None
+    return httpx.Response(stream.status, content=body, headers=stream.response_headers)
 
 
 def _json(resp):
@@ -57,8 +67,11 @@ async def test_only_allowed_actors_succeed(app, client, world, method, path):
             assert set(names) == set(req.path), f"{label}: path parameters {names}, the entry gives {req.path}"
             url = path.format(**req.path)
             headers = {} if actor == "anonymous" else world.headers(actor)
-            resp = await client.request(method, url, headers=headers, json=req.json, data=req.data,
-                                        files=req.files, params=req.params)
+            if entry.endless:
+                resp = await _open_stream(app, url, headers, req.params)
+            else:
+                resp = await client.request(method, url, headers=headers, json=req.json, data=req.data,
+                                            files=req.files, params=req.params)
             body = _json(resp)
             if actor in entry.allowed:
                 if not 200 <= resp.status_code < 300:
