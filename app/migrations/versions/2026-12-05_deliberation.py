@@ -161,7 +161,7 @@ def upgrade() -> None:
     sa.Column('from_state', sa.String(length=16), nullable=True),
     sa.Column('to_state', sa.String(length=16), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('created_at', app.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_proposal_events_actor_id_users')),
