@@ -16,7 +16,7 @@ from app.core.errors import Conflict, InvalidInput, NotPermitted
 from app.users.roles import Role
 
 
-class State(StrEnum):
+class ProposalState(StrEnum):
     open = "open"                # 征集附议
     on_agenda = "on_agenda"      # 列入议题
     in_notice = "in_notice"      # 方案张榜公示
@@ -24,6 +24,9 @@ class State(StrEnum):
     decided = "decided"          # 已决 (outcome: adopted / not_adopted)
     declined = "declined"        # 不予立项
     withdrawn = "withdrawn"      # 提议人撤回
+
+
+State = ProposalState  # the short name inside the domain
 
 
 class Outcome(StrEnum):
@@ -43,7 +46,7 @@ class Action(StrEnum):
 
 # What a timeline event records: every step, and the proposal's creation (not a step).
 EventAction = StrEnum(  # type: ignore[misc]  # built from Action, so the two cannot drift apart
-    "EventAction", [("create", "create"), *((a.name, a.value) for a in Action)])
+    "ProposalEventAction", [("create", "create"), *((a.name, a.value) for a in Action)])
 
 ActorRole = StrEnum(  # type: ignore[misc]  # built from Role, plus the system
     "ActorRole", [*((r.name, r.value) for r in Role), ("system", "system")])

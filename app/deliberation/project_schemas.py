@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
-from app.deliberation.schemas import Money, PhotoIds, PhotoRead
+from app.deliberation.schemas import Money, PhotoIds, SignedPhoto
 
 
 class ProjectState(StrEnum):
@@ -37,7 +37,7 @@ class MilestoneRead(OutputModel):
     note: str
     amount_spent: int
     completes: bool
-    photos: list[PhotoRead]
+    photos: list[SignedPhoto]
     created_at: datetime
 
 

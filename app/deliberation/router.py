@@ -18,12 +18,12 @@ from app.deliberation.lifecycle import State
 from app.deliberation.schemas import (
     CommentCreate,
     CommentRead,
-    EventRead,
     HideIn,
     ProposalCreate,
+    ProposalEventRead,
     ProposalRead,
+    ProposalStepIn,
     ProposalSummary,
-    StepIn,
     SupportRead,
 )
 from app.deliberation.vote_schemas import BallotIn, BallotRead, VoteRead
@@ -58,7 +58,7 @@ async def get_proposal(db: DbSession, p: CurrentPrincipal, signer: Signer, propo
     return await queries.proposal_detail(db, p, proposal_id, signer.url)
 
 
-@router.get("/{proposal_id}/timeline", summary="The proposal's timeline", response_model=list[EventRead],
+@router.get("/{proposal_id}/timeline", summary="The proposal's timeline", response_model=list[ProposalEventRead],
             responses=READ_ERRORS)
 async def get_proposal_timeline(db: DbSession, p: CurrentPrincipal, proposal_id: IdPath):
     return await queries.timeline(db, p, proposal_id)
@@ -70,7 +70,8 @@ async def get_proposal_timeline(db: DbSession, p: CurrentPrincipal, proposal_id:
                          "`expected_version` (409 `stale_version` if someone acted first). A step not allowed in the "
                          "current state is 409 `invalid_transition` with the state. Opening a vote reserves the "
                          "plan's cost from the year's budget (409 `budget_exceeded` with what is left).")
-async def take_proposal_step(db: DbSession, p: CurrentPrincipal, signer: Signer, proposal_id: IdPath, body: StepIn):
+async def take_proposal_step(db: DbSession, p: CurrentPrincipal, signer: Signer, proposal_id: IdPath,
+                             body: ProposalStepIn):
     return await service.take_step(db, p, proposal_id, body, signer.url)
 
 

@@ -111,7 +111,7 @@ class VoteSpec(InputModel):
         return self
 
 
-class StepIn(InputModel):
+class ProposalStepIn(InputModel):
     """One step on a proposal. `expected_version` is the version you saw: if someone acted first, 409."""
 
     action: StepAction
@@ -126,7 +126,7 @@ class PersonRef(OutputModel):
     display_name: str
 
 
-class PhotoRead(OutputModel):
+class SignedPhoto(OutputModel):
     id: int
     signed_url: str = Field(description="Works without a token until it expires; read the object again for a "
                                         "fresh one.")
@@ -160,12 +160,12 @@ class ProposalRead(ProposalSummary):
     project_id: int | None
     decided_at: datetime | None
     updated_at: datetime
-    photos: list[PhotoRead]
+    photos: list[SignedPhoto]
     allowed_actions: list[StepAction] = Field(description="Steps you may take now.")
     can_support: bool = Field(description="Whether you may support it now (附议).")
 
 
-class EventRead(OutputModel):
+class ProposalEventRead(OutputModel):
     id: int
     action: EventAction
     actor_role: ActorRole

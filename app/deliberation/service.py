@@ -15,7 +15,7 @@ from app.deliberation import budgets, lifecycle, notices, policies, queries, vot
 from app.deliberation.lifecycle import Action, State
 from app.deliberation.models import DeliberationSetting, Proposal, ProposalEvent, ProposalSupport
 from app.deliberation.photos import Sign, attach
-from app.deliberation.schemas import ProposalCreate, StepIn
+from app.deliberation.schemas import ProposalCreate, ProposalStepIn
 from app.deliberation.writes import rowcount
 
 
@@ -96,7 +96,7 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(budgets.CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _given(body: StepIn) -> frozenset[str]:
+def _given(body: ProposalStepIn) -> frozenset[str]:
     fields = {"note": body.note, "plan": body.plan, "vote": body.vote}
     return frozenset(k for k, v in fields.items() if v is not None)
 
@@ -104,7 +104,7 @@ def _given(body: StepIn) -> frozenset[str]:
 _STEP_FIELDS = {Action.decline: {"note"}, Action.publish_plan: {"plan"}, Action.open_vote: {"vote"}}
 
 
-async def _effects(db: AsyncSession, prop: Proposal, body: StepIn, now: datetime) -> tuple[dict, dict]:
+async def _effects(db: AsyncSession, prop: Proposal, body: ProposalStepIn, now: datetime) -> tuple[dict, dict]:
     """Column changes and event data of a step (checked against the database)."""
     a = Action(body.action.value)
     if a is Action.decline:
@@ -152,7 +152,7 @@ async def _announce(db: AsyncSession, p: Principal, prop: Proposal, action: Acti
                                           closes_at=_when(vote.closes_at))
 
 
-async def take_step(db: AsyncSession, p: Principal, proposal_id: int, body: StepIn, sign: Sign) -> dict:
+async def take_step(db: AsyncSession, p: Principal, proposal_id: int, body: ProposalStepIn, sign: Sign) -> dict:
     """One step by a person: visible (404) → expected_version current (409 stale_version) → relation and state
     (403/409/422) → effects; a version-conditional UPDATE, one event, the notices, in one transaction."""
     prop, facts, on_council = await queries.load_visible(db, p, proposal_id)
