@@ -97,8 +97,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        upload_max_bytes=settings.max_upload_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
+    from app.announcements.router import router as announcements_router
     from app.auth.router import router as auth_router
     from app.core.metrics_router import router as metrics_router
+    from app.deliberation.community_router import router as deliberation_community_router
+    from app.deliberation.projects_router import router as projects_router
+    from app.deliberation.router import comments_router as proposal_comments_router
+    from app.deliberation.router import router as proposals_router
     from app.health import router as health_router
     from app.notifications.router import router as notifications_router
     from app.org.router import router as org_router
@@ -110,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
-              notifications_router, stats_router, org_router):
+              notifications_router, stats_router, org_router,
+              proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
+              announcements_router):
         app.include_router(r)
     return app
 

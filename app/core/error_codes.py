@@ -71,6 +71,29 @@ class CommunityMove(BaseModel):
     to_community_id: int
 
 
+class NotEligible(BaseModel):
+    reason: str
+    electorate_grid_id: int | None = None
+    electorate_name: str | None = None
+
+
+class VoteWindow(BaseModel):
+    opens_at: str
+    closes_at: str
+
+
+class BudgetLeft(BaseModel):
+    year: int
+    amount: int
+    reserved: int
+    remaining: int
+    requested: int
+
+
+class NoticeWindow(BaseModel):
+    notice_ends_at: str
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -91,6 +114,12 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "wrong_password": None, "unauthenticated": None, "invalid_credentials": None, "invalid_refresh_token": None,
     "account_disabled": None, "forbidden": None, "not_found": None, "method_not_allowed": None,
     "bad_request": None, "internal_error": None, "service_unavailable": None, "error": None,
+    # deliberation
+    "already_supported": None, "already_voted": None,
+    "not_eligible": NotEligible,
+    "voting_not_open": VoteWindow, "voting_closed": VoteWindow,
+    "budget_exceeded": BudgetLeft, "budget_below_reserved": BudgetLeft,
+    "notice_not_over": NoticeWindow,
 }
 
 

@@ -33,6 +33,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_period": ("统计时段无效", "The period is not valid (see details)"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
+    # deliberation
+    "already_supported": ("您已附议过该议题", "You already support this proposal"),
+    "already_voted": ("您已投过票，每人只能投一次", "You have already voted; one ballot each"),
+    "not_eligible": ("您不在本次表决的投票范围内（见 details.reason）",
+                     "You are not in this vote's electorate (see details.reason)"),
+    "voting_not_open": ("投票尚未开始", "Voting has not opened yet"),
+    "voting_closed": ("投票已结束", "Voting has closed"),
+    "budget_exceeded": ("年度民生微实事预算不足（见剩余额度）",
+                        "The year's budget cannot cover this (see what is left)"),
+    "budget_below_reserved": ("预算不能低于已占用的金额", "The budget cannot be less than what is already reserved"),
+    "notice_not_over": ("公示期尚未结束，不能开始表决", "The public notice period has not ended yet"),
 }
 
 

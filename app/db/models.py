@@ -1,8 +1,24 @@
 """Import every model so Base.metadata is complete (Alembic and the drift test use this)."""
 
+from app.announcements.models import Announcement  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
 from app.db.base import Base  # noqa: F401
+from app.deliberation.models import (  # noqa: F401
+    Budget,
+    DeliberationPhoto,
+    DeliberationSetting,
+    MicroProject,
+    ProjectFollower,
+    ProjectMilestone,
+    Proposal,
+    ProposalComment,
+    ProposalEvent,
+    ProposalSupport,
+    Vote,
+    VoteElector,
+    VoteOption,
+)
 from app.notifications.models import Notification  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
 from app.reports.models import (  # noqa: F401

@@ -62,6 +62,29 @@ TEMPLATES: dict[str, Template] = {
                                "Report overdue", "Report \"{title}\" ({number}) is past its deadline."),
     "report.replied": Template("诉求有新进展", "您的诉求「{title}」有新的回复：{note}",
                                "New reply on your report", "Your report \"{title}\" has a new reply: {note}"),
+    # ---- deliberation (proposals, votes, projects) and announcements ---------------------------------------
+    "proposal.on_agenda": Template("议题已列入议程", "议题「{title}」已列入议事议程。",
+                                   "Proposal on the agenda", "The proposal \"{title}\" is on the agenda."),
+    "proposal.declined": Template("议题不予立项", "议题「{title}」不予立项：{note}",
+                                  "Proposal declined", "The proposal \"{title}\" was declined: {note}"),
+    "proposal.withdrawn": Template("议题已撤回", "您附议的议题「{title}」已由提议人撤回。",
+                                   "Proposal withdrawn", "The proposal \"{title}\" you support was withdrawn."),
+    "proposal.in_notice": Template("方案公示", "议题「{title}」的方案正在公示，至{notice_ends_at}止，欢迎留言。",
+                                   "Plan on public notice", "The plan for \"{title}\" is on public notice until "
+                                   "{notice_ends_at}; comments welcome."),
+    "proposal.comment_hidden": Template("您的留言已被隐藏", "您在议题「{title}」下的留言已被隐藏：{note}",
+                                        "Your comment was hidden", "Your comment on \"{title}\" was hidden: {note}"),
+    "vote.opened": Template("居民表决开始", "议题「{title}」开始表决，投票截止{closes_at}。",
+                            "Voting opened", "Voting on \"{title}\" is open until {closes_at}."),
+    "vote.result": Template("表决结果公布", "议题「{title}」表决结果：{outcome}（投票率 {turnout}/{electorate}）。",
+                            "Vote result", "Result of the vote on \"{title}\": {outcome} (turnout {turnout} of "
+                            "{electorate})."),
+    "project.created": Template("民生微实事立项", "议题「{title}」已通过并立项，预算{cost}元。",
+                                "Project adopted", "\"{title}\" was adopted as a project with a budget of "
+                                "{cost} yuan."),
+    "project.milestone": Template("项目新进展", "民生微实事「{title}」有新进展：{note}",
+                                  "Project progress", "New progress on the project \"{title}\": {note}"),
+    "announcement.published": Template("新公告", "{title}", "New announcement", "{title}"),
 }
 
 

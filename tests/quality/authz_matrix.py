@@ -479,6 +479,12 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
 }
 
 
+# ---- deliberation and announcements (issue 17): entries and their builders live beside the domain's tests ----
+from tests.deliberation.authz import ENTRIES as _DELIBERATION  # noqa: E402 - needs Entry, Req, Ctx above
+
+MATRIX.update(_DELIBERATION)
+
+
 def entries(op: tuple[str, str]) -> tuple[Entry, ...]:
     found = MATRIX[op]
     return found if isinstance(found, tuple) else (found,)
