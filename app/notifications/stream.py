@@ -7,8 +7,8 @@ user's newest notification (the inbox holds the history).
 
 Between events a comment line (`: keepalive`) goes out every heartbeat so proxies keep the connection open; at
 each heartbeat the token's session and the user are checked again (a disabled user, a password change or a
-sign-out ends the stream), and a stream ends when its access token expires or after STREAM_MAX_SECONDS. Either way the last event is
-`event: end` with the reason, and the client reconnects with a fresh token.
+sign-out ends the stream), and a stream ends when its access token expires or after STREAM_MAX_SECONDS. Either
+way the last event is `event: end` with the reason, and the client reconnects (with a fresh token).
 
 The stream holds no database connection while it waits: each read borrows a pooled connection for one statement.
 """

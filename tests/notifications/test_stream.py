@@ -38,7 +38,7 @@ async def test_a_committed_notification_arrives_at_once(app, db, world):
         assert stream.status == 200 and stream.response_headers["content-type"].startswith("text/event-stream")
         await stream.read_until(b"retry: ")
         await _notify(db, a, "路灯不亮")
-        [got] = await stream.events(1, timeout=1.0)
+        [got] = await stream.events(1, within=1.0)
     assert got["event"] == "notification"
     data = json.loads(got["data"])
     assert data["type"] == "report.accepted" and "路灯不亮" in data["body"] and int(got["id"]) == data["id"]
@@ -108,8 +108,8 @@ async def test_only_the_callers_notifications(app, db, world):
 
 async def test_heartbeats_keep_the_stream_open(app, world, fast_heartbeat):
     async with AsgiStream(app, STREAM, world.headers("resident_a")) as stream:
-        await stream.read_until(b": keepalive\n\n", timeout=2)
-        await stream.read_until(b": keepalive\n\n", timeout=2)
+        await stream.read_until(b": keepalive\n\n", within=2)
+        await stream.read_until(b": keepalive\n\n", within=2)
         assert not stream.finished
 
 
@@ -119,7 +119,7 @@ async def test_a_disabled_user_s_stream_ends(app, db, world, fast_heartbeat):
         async with db.session(write=True) as s:
             await s.execute(update(User).where(User.id == world.users["resident_a"].id).values(is_active=False))
         app.state.principals.forget("*")  # what the PostgreSQL listener does on that commit
-        rest = await stream.rest(timeout=3)
+        rest = await stream.rest(within=3)
     assert b'event: end\ndata: {"reason": "signed_out"}' in rest
 
 
@@ -129,7 +129,7 @@ async def test_a_stream_ends_when_its_token_expires(app, world, settings):
     token = issue_token(settings, settings.jwt_secret, user_id=user.id, role=user.role, typ="access",
                         now=almost).token
     async with AsgiStream(app, STREAM, {"Authorization": f"Bearer {token}"}) as stream:
-        rest = await stream.rest(timeout=5)
+        rest = await stream.rest(within=5)
     assert rest.endswith(b'event: end\ndata: {"reason": "token_expired"}\n\n')
 
 
@@ -164,7 +164,7 @@ async def test_a_stream_ends_for_a_reconnect_after_its_time(app, world):
     app.state.settings = before.model_copy(update={"stream_max_seconds": 0.3})
     try:
         async with AsgiStream(app, STREAM, world.headers("resident_a")) as stream:
-            rest = await stream.rest(timeout=3)
+            rest = await stream.rest(within=3)
     finally:
         app.state.settings = before
     assert rest.endswith(b'event: end\ndata: {"reason": "reconnect"}\n\n')

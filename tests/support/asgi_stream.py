@@ -35,14 +35,14 @@ class AsgiStream:
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
-    async def open(self, timeout: float = 5.0) -> AsgiStream:
+    async def open(self, within: float = 5.0) -> AsgiStream:
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
                  "scheme": "http", "path": self.path, "raw_path": self.path.encode(),
                  "query_string": self.query.encode(), "root_path": "",
                  "headers": [(k.encode(), v.encode()) for k, v in self.headers.items()],
                  "client": ("127.0.0.1", 50000), "server": ("test", 80)}
         self._task = asyncio.create_task(self._run(scope))
-        await asyncio.wait_for(self._started.wait(), timeout)
+        await asyncio.wait_for(self._started.wait(), within)
         return self
 
     async def _run(self, scope: dict[str, Any]) -> None:
@@ -69,7 +69,7 @@ class AsgiStream:
             if message.get("body"):
                 self._chunks.put_nowait(message["body"])
 
-    async def read_until(self, marker: bytes, timeout: float = 5.0) -> bytes:
+    async def read_until(self, marker: bytes, within: float = 5.0) -> bytes:
         """Everything up to and including the first `marker` not read yet (TimeoutError if it does not come)."""
         async def more() -> None:
             while marker not in self._buffer:
@@ -78,30 +78,30 @@ class AsgiStream:
                     raise EOFError(f"stream ended before {marker!r}; got {self._buffer!r}")
                 self._buffer += chunk
 
-        await asyncio.wait_for(more(), timeout)
+        await asyncio.wait_for(more(), within)
         cut = self._buffer.index(marker) + len(marker)
         out, self._buffer = self._buffer[:cut], self._buffer[cut:]
         return out
 
-    async def events(self, n: int, timeout: float = 5.0) -> list[dict[str, str]]:
+    async def events(self, n: int, within: float = 5.0) -> list[dict[str, str]]:
         """The next n events (comments skipped), each as its fields."""
         out: list[dict[str, str]] = []
         while len(out) < n:
-            block = (await self.read_until(b"\n\n", timeout)).decode()
+            block = (await self.read_until(b"\n\n", within)).decode()
             fields = dict(line.split(": ", 1) for line in block.strip().splitlines()
                           if line and not line.startswith(":") and ": " in line)
             if fields and "retry" not in fields:
                 out.append(fields)
         return out
 
-    async def rest(self, timeout: float = 5.0) -> bytes:
+    async def rest(self, within: float = 5.0) -> bytes:
         """Everything until the app ends the response."""
         async def drain() -> bytes:
             while not self.finished or not self._chunks.empty():
                 self._buffer += await self._chunks.get()
             return self._buffer
 
-        return await asyncio.wait_for(drain(), timeout)
+        return await asyncio.wait_for(drain(), within)
 
     async def close(self) -> None:
         self._gone.set()
