@@ -4,6 +4,7 @@ from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
 from app.db.base import Base  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
+from app.notifications.webhooks_models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
 from app.reports.models import (  # noqa: F401
     Report,
