@@ -105,6 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
               notifications_router, stats_router, org_router):
         app.include_router(r)
+    # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
+    from app.notifications.webhooks_router import router as webhooks_router
+    from app.reports.webhook_docs import router as report_webhooks
+
+    app.include_router(webhooks_router)
+    app.webhooks.include_router(report_webhooks)
     return app
 
 

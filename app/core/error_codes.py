@@ -91,6 +91,9 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "wrong_password": None, "unauthenticated": None, "invalid_credentials": None, "invalid_refresh_token": None,
     "account_disabled": None, "forbidden": None, "not_found": None, "method_not_allowed": None,
     "bad_request": None, "internal_error": None, "service_unavailable": None, "error": None,
+    # webhooks (issue 14): which URL part or address, and why
+    "webhook_url_invalid": Field_, "webhook_address_forbidden": Field_, "webhook_disabled": None,
+    "delivery_in_flight": None,
 }
 
 

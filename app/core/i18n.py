@@ -33,6 +33,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_period": ("统计时段无效", "The period is not valid (see details)"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
+    # webhooks (issue 14)
+    "webhook_url_invalid": ("推送地址无效（须为 http/https，不含账号密码）",
+                            "The webhook URL is not valid (http or https, no credentials)"),
+    "webhook_address_forbidden": ("推送地址无法解析或指向内网地址", "The webhook host does not resolve, or resolves to "
+                                  "a private, loopback, link-local or reserved address"),
+    "webhook_disabled": ("该推送订阅已停用", "This webhook subscription is disabled"),
+    "delivery_in_flight": ("该推送正在发送中，请稍后再试", "This delivery is being sent; try again shortly"),
 }
 
 

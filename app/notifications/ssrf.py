@@ -12,12 +12,67 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 RESOLVE_TIMEOUT_SECONDS = 5.0
 
 # kinds that WEBHOOK_ALLOW_PRIVATE lets through (a receiver on this machine or the LAN, for tests and development)
 PRIVATE_KINDS = frozenset({"private", "loopback", "link_local"})
+
+
+URL_MAX = 2000
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class UrlInvalid(ValueError):
+    """A subscriber URL we will not call; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    scheme: str
+    host: str  # lower case, IDNA (punycode) for international names, no brackets for IPv6
+    port: int
+
+
+def host_header(t: Target) -> str:
+    """The Host header for a request to `t` sent to one of its addresses."""
+    name = f"[{t.host}]" if ":" in t.host else t.host
+    return name if t.port == DEFAULT_PORTS[t.scheme] else f"{name}:{t.port}"
+
+
+def parse_url(url: str) -> Target:
+    """Check a subscriber URL's form (pure): http(s), a host, no credentials, no fragment, a valid port."""
+    if len(url) > URL_MAX:
+        raise UrlInvalid(f"longer than {URL_MAX} characters")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise UrlInvalid("contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UrlInvalid(f"not a URL: {exc}") from exc
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        raise UrlInvalid("the scheme must be http or https")
+    if port == 0:
+        raise UrlInvalid("port 0 is not a port")
+    if parts.username is not None or parts.password is not None:
+        raise UrlInvalid("credentials in the URL are not allowed")
+    if parts.fragment:
+        raise UrlInvalid("a fragment (#...) is not allowed")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise UrlInvalid("the URL has no host")
+    if _literal(host) is None:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise UrlInvalid("the host name is not valid") from exc
+        if not all(label and len(label) <= 63 for label in host.split(".")):
+            raise UrlInvalid("the host name is not valid")
+    scheme = parts.scheme.lower()
+    return Target(scheme, host.lower(), port or DEFAULT_PORTS[scheme])
 
 
 class AddressRefused(Exception):

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.notifications import delivery as webhook_delivery
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
 
@@ -25,4 +26,5 @@ JOBS: dict[str, Job] = {
     "auto_closed": reports_service.auto_close_due,
     "overdue_announced": reports_service.announce_overdue,
     "uploads_removed": uploads_service.cleanup_uploads,
+    "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
 }
