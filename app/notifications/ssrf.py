@@ -131,7 +131,7 @@ async def resolve_public(host: str, port: int, allow_private: bool) -> Resolved:
     try:
         infos = await asyncio.wait_for(asyncio.to_thread(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM),
                                        RESOLVE_TIMEOUT_SECONDS)
-    except (OSError, UnicodeError, TimeoutError) as exc:
+    except (OSError, UnicodeError, ValueError, TimeoutError) as exc:
         raise AddressRefused("unresolvable") from exc
     found: list[str] = []
     for info in infos:
