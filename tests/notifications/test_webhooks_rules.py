@@ -96,7 +96,8 @@ async def test_names_are_resolved_and_every_address_checked():
 
 
 @pytest.mark.parametrize(("url", "why"), [
-    ("ftp://example.com/x", "scheme"), ("javascript:alert(1)", "scheme"), ("https://user:pw@example.com/", "credentials"),
+    ("ftp://example.com/x", "scheme"), ("javascript:alert(1)", "scheme"),
+    ("https://user:pw@example.com/", "credentials"),
     ("https://example.com/#frag", "fragment"), ("https:///path", "no host"), ("https://exa mple.com/", "spaces"),
     ("https://example.com:99999/", "not a URL"), ("https://example.com:0/", "port 0"),
     ("https://example.com/" + "a" * 2000, "longer"), ("https://" + "a" * 64 + ".com/", "host name"),
