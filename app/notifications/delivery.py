@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.db.session import WRITE_OPTION
+from app.db.session import begin_write
 from app.notifications import outbox, signing, ssrf
 from app.notifications.outbox import Claimed, Outcome
 
@@ -33,7 +33,7 @@ async def deliver_webhooks(db: AsyncSession, settings: Settings, now: datetime) 
         return exhausted
     outcomes = await send_all(claimed, settings)
     # the results in a new write transaction (BEGIN IMMEDIATE on SQLite), committed by the runner
-    await db.connection(execution_options={WRITE_OPTION: True})
+    await begin_write(db)
     for c, o in zip(claimed, outcomes, strict=True):
         await outbox.record(db, c, o, now, settings)
     return exhausted + len(claimed)

@@ -67,7 +67,8 @@ async def list_subscriptions(db: AsyncSession, p: Principal, *, grid_id: int | N
     stmt = select(S).join(Grid, Grid.id == S.grid_id).where(org_policies.visible_grids(p))
     if grid_id is not None:
         stmt = stmt.where(S.grid_id == grid_id)
-    rows = list((await db.execute(keyset(stmt, [S.__table__.c.id], [int], cursor, limit))).scalars())
+    rows: list[WebhookSubscription] = list(
+        (await db.execute(keyset(stmt, [S.__table__.c.id], [int], cursor, limit))).scalars())
     return page_of(rows, limit, lambda s: [s.id])
 
 
@@ -163,8 +164,8 @@ async def list_deliveries(db: AsyncSession, p: Principal, subscription_id: int, 
     stmt = select(D).where(D.subscription_id == sub.id)
     if status is not None:
         stmt = stmt.where(D.status == status.value)
-    rows = list((await db.execute(keyset(stmt, [D.__table__.c.id], [int], cursor, limit, descending=True)))
-                .scalars())
+    rows: list[WebhookDelivery] = list(
+        (await db.execute(keyset(stmt, [D.__table__.c.id], [int], cursor, limit, descending=True))).scalars())
     items, nxt = page_of(rows, limit, lambda d: [d.id])
     return [delivery_read(d) for d in items], nxt
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
-PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog"]
+PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog",
+        "app.notifications.signing", "app.notifications.backoff", "app.notifications.ssrf",
+        "app.notifications.webhooks_events"]
 
 
 @pytest.mark.parametrize("module", PURE)
