@@ -213,3 +213,14 @@ async def test_only_subscribers_of_the_reports_community_or_street_get_deliverie
         page = await client.get(f"{BASE}/{sub['id']}/deliveries", headers=world.headers(who))
         counts[sub["id"]] = len(page.json()["items"])
     assert counts == {c1["id"]: 1, c2["id"]: 0, street["id"]: 1, closed_only["id"]: 0}
+
+
+async def test_the_list_filters_by_owner_node(client, world):
+    c1 = await _create(client, world)
+    c2 = await _create(client, world, who="admin_c2", grid=world.c2)
+    h = world.headers("admin_street")
+    every = (await client.get(BASE, headers=h)).json()["items"]
+    assert [s["id"] for s in every] == [c1["id"], c2["id"]]
+    only_c2 = (await client.get(BASE, headers=h, params={"grid_id": world.c2.id})).json()["items"]
+    assert [s["id"] for s in only_c2] == [c2["id"]]
+    assert (await client.get(BASE, headers=h, params={"grid_id": 0})).status_code == 422
