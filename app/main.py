@@ -119,6 +119,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
               announcements_router):
         app.include_router(r)
+    # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
+    from app.notifications.webhooks_router import router as webhooks_router
+    from app.reports.webhook_docs import router as report_webhooks
+
+    app.include_router(webhooks_router)
+    app.webhooks.include_router(report_webhooks)
     return app
 
 

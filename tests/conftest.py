@@ -44,6 +44,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         password_time_cost=1, password_memory_kib=64,
         upload_dir=tmp_path_factory.mktemp("uploads"), log_json=True, log_level="WARNING",
         login_max_failures=5, login_lockout_seconds=900,
+        webhook_allow_private=True,  # the tests' webhook receivers listen on loopback
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("weilinli.config")
@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     docs_enabled: bool | None = None
 
+    # webhooks (issue 14): subscriber endpoints of a community, delivered by the worker from the outbox
+    webhook_allow_private: bool = False  # tests and development: allow private, loopback and link-local addresses
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=60)  # one attempt, whole (connect to last byte)
+    webhook_retry_schedule: Annotated[tuple[int, ...], NoDecode] = (10, 30, 120, 600, 3600, 4 * 3600, 12 * 3600)
+    webhook_batch_size: int = Field(default=20, ge=1, le=500)      # deliveries one worker claims at a time
+    webhook_concurrency: int = Field(default=10, ge=1, le=200)     # of those, sent at once
+    webhook_lease_seconds: int = Field(default=300, ge=10)         # a claimed delivery is re-sent after this
+    webhook_secret_overlap_hours: float = Field(default=24, ge=0, le=24 * 30)  # old secret still signs after rotation
+
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
     log_level: str = "INFO"
@@ -101,6 +110,25 @@ class Settings(BaseSettings):
                 return json.loads(v)
             return [o.strip() for o in v.split(",") if o.strip()]
         return v
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, v: object) -> object:
+        """Seconds between attempts, comma-separated ("10,30,120"); each 1 s to 7 days, at most 20."""
+        if isinstance(v, str):
+            v = [int(x) for x in v.replace("[", "").replace("]", "").split(",") if x.strip()]
+        if isinstance(v, list | tuple) and not (len(v) <= 20 and all(1 <= int(x) <= 7 * 86400 for x in v)):
+            raise ValueError("WEBHOOK_RETRY_SCHEDULE: up to 20 delays of 1 s to 7 days")
+        return v
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_batch(self) -> Settings:
+        """A claimed delivery must be sent (or time out) before its lease ends, or a second worker sends it too."""
+        rounds = -(-self.webhook_batch_size // self.webhook_concurrency)
+        if self.webhook_lease_seconds <= rounds * self.webhook_timeout_seconds + 5:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must exceed WEBHOOK_TIMEOUT_SECONDS × "
+                             "ceil(WEBHOOK_BATCH_SIZE / WEBHOOK_CONCURRENCY) + 5")
+        return self
 
     @property
     def serves_docs(self) -> bool:

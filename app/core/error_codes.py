@@ -120,6 +120,9 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "voting_not_open": VoteWindow, "voting_closed": VoteWindow,
     "budget_exceeded": BudgetLeft, "budget_below_reserved": BudgetLeft,
     "notice_not_over": NoticeWindow,
+    # webhooks (issue 14): which URL part or address, and why
+    "webhook_url_invalid": Field_, "webhook_address_forbidden": Field_, "webhook_disabled": None,
+    "delivery_in_flight": None,
 }
 
 

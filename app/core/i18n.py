@@ -44,6 +44,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "The year's budget cannot cover this (see what is left)"),
     "budget_below_reserved": ("预算不能低于已占用的金额", "The budget cannot be less than what is already reserved"),
     "notice_not_over": ("公示期尚未结束，不能开始表决", "The public notice period has not ended yet"),
+    # webhooks (issue 14)
+    "webhook_url_invalid": ("推送地址无效（须为 http/https，不含账号密码）",
+                            "The webhook URL is not valid (http or https, no credentials)"),
+    "webhook_address_forbidden": ("推送地址无法解析或指向内网地址", "The webhook host does not resolve, or resolves to "
+                                  "a private, loopback, link-local or reserved address"),
+    "webhook_disabled": ("该推送订阅已停用", "This webhook subscription is disabled"),
+    "delivery_in_flight": ("该推送正在发送中，请稍后再试", "This delivery is being sent; try again shortly"),
 }
 
 

@@ -20,6 +20,7 @@ from app.deliberation.models import (  # noqa: F401
     VoteOption,
 )
 from app.notifications.models import Notification  # noqa: F401
+from app.notifications.webhooks_models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
 from app.reports.models import (  # noqa: F401
     Report,

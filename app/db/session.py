@@ -124,3 +124,10 @@ async def get_reader(request: Request) -> Reader:
 # Hot reads (no unit of work): rows straight from a pooled connection in autocommit. A route takes DbSession or
 # ReadRows, never both, so a request never holds two pooled connections at once.
 ReadRows = Annotated[Reader, Depends(get_reader)]
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Begin the session's next transaction as a write one (BEGIN IMMEDIATE on SQLite), for a unit of work that
+    commits part-way and writes again: the webhook worker commits its claims before calling subscribers, then
+    records the results."""
+    await session.connection(execution_options={WRITE_OPTION: True})

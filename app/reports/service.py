@@ -19,7 +19,7 @@ from app.db.helpers import flush_or_conflict
 from app.db.reader import Prepared, Row, SessionRows
 from app.org import service as org_service
 from app.org.models import Category, Grid, GridLevel
-from app.reports import lifecycle, notices, numbers, policies, queries, writes
+from app.reports import lifecycle, notices, numbers, policies, queries, webhook_events, writes
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.reports.schemas import FollowRead, ReportCreate, StepIn
@@ -124,9 +124,11 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     await _attach_photos(db, p, report_id, list(data.photo_ids), None)
     metrics.count("reports_submitted")
     out = await queries.report_detail(SessionRows(db), p, report_id)
-    # Last, and nothing after it but COMMIT: from here the street's counter row is locked, and every other
-    # submission of the street waits for it (it was taken first, and held for the five statements above).
+    hooks = await webhook_events.submitted_targets(db, ids[1], ids[0])
+    # Last, and nothing after it but COMMIT (and the webhook deliveries, if the community has subscribers): from
+    # here the street's counter row is locked, and every other submission of the street waits for it.
     out["number"] = await numbers.assign_number(db, report_id, ids[0], now)
+    await webhook_events.publish_submitted(db, hooks, out, ids[0], now)
     return out
 
 
@@ -278,6 +280,7 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
         note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now))
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
     await notices.notify_step(db, p, report, body.action, to, values, body.note)
+    await webhook_events.publish_step(db, report, body.action, frm, to, values, now)
     if to is State.resolved:
         metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
@@ -345,21 +348,28 @@ async def photo_for_download(db: AsyncSession, p: Principal, report_id: int, upl
 # ---- the worker's sweep -------------------------------------------------------------------------------------
 
 
+# what a webhook event tells of a report (webhook_events.report_data)
+_EVENT_COLUMNS = (Report.id, Report.number, Report.category_id, Report.street_id, Report.community_id, Report.grid_id,
+                  Report.handler_department_id, Report.reopen_count, Report.created_at, Report.respond_by,
+                  Report.resolve_by)
+
+
 async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
     """Close resolved reports left unrated for AUTO_CLOSE_DAYS (an automatic step, by the system). Each close is
     conditional on the version read, so two workers sweeping at once close each report exactly once."""
     cutoff = now - timedelta(days=settings.auto_close_days)
-    due = (await db.execute(select(Report.id, Report.version).where(
+    due = (await db.execute(select(*_EVENT_COLUMNS, Report.version).where(
         Report.state == State.resolved, Report.resolved_at < cutoff).order_by(Report.resolved_at).limit(batch))).all()
     closed = 0
-    for report_id, version in due:
+    for r in due:
         # the version read: a report that moved since (rated, reopened) has another one and is left alone
-        if await writes.apply_step(db, report_id, version, State.closed.value, now,
+        if await writes.apply_step(db, r.id, r.version, State.closed.value, now,
                                    {"closed_at": now, "auto_closed": True}):
-            await writes.insert_event(db, _event(report_id, None, Action.auto_close.value, State.resolved,
+            await writes.insert_event(db, _event(r.id, None, Action.auto_close.value, State.resolved,
                                                  State.closed, note=None, is_public=True, note_public=True,
                                                  photo_ids=[], data={"after_days": settings.auto_close_days},
                                                  now=now))
+            await webhook_events.publish_step(db, r, Action.auto_close, State.resolved, State.closed, {}, now)
             closed += 1
     return closed
 

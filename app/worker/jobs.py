@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
+from app.notifications import delivery as webhook_delivery
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
 
@@ -27,4 +28,5 @@ JOBS: dict[str, Job] = {
     "overdue_announced": reports_service.announce_overdue,
     "uploads_removed": uploads_service.cleanup_uploads,
     "vote_results_published": deliberation_results.publish_due_results,
+    "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
 }

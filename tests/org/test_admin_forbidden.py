@@ -98,7 +98,7 @@ async def test_non_admins_get_403_on_every_admin_endpoint(client, app, world, db
 async def test_admins_pass_the_same_requests(client, app, world):
     """The other half: with the street admin's token, the valid bodies are accepted (so 403 above is the role)."""
     headers = world.headers("admin_street")
-    ids = _path_ids(world)
+    ids = {**_path_ids(world), **await _webhook_ids(app, world)}
     for (method, path), body in _valid_bodies(world).items():
         resp = await client.request(method.upper(), _fill(path, ids, world.c1.id), headers=headers, json=body)
         assert resp.status_code in (200, 201), (method, path, resp.text)
@@ -112,3 +112,21 @@ async def test_anonymous_gets_401_on_every_admin_endpoint(client, app, world):
         resp = await client.request(method.upper(), _fill(path, _path_ids(world), world.c1.id),
                                     **({} if method in ("get", "delete") else {"json": {}}))
         assert_error(resp, 401, "unauthenticated")
+
+
+async def _webhook_ids(app, world) -> dict[str, int]:
+    """A webhook subscription of community 1 with one delivery (for the /admin/webhooks/... reads)."""
+    from datetime import UTC, datetime
+
+    from app.notifications import outbox
+    from app.notifications.webhooks_events import WebhookEventType
+    from app.notifications.webhooks_models import WebhookDelivery, WebhookSubscription
+
+    async with app.state.db.session(write=True) as s:
+        sub = WebhookSubscription(grid_id=world.c1.id, url="http://127.0.0.1:9/hook", event_types=["report.closed"],
+                                  secret="whsec_" + "A" * 44, is_active=True, version=1, description="")
+        s.add(sub)
+        await s.flush()
+        await outbox.enqueue(s, [sub.id], WebhookEventType.report_closed, {}, datetime.now(UTC))
+        delivery_id = (await s.execute(select(WebhookDelivery.id))).scalar_one()
+    return {"subscription_id": sub.id, "delivery_id": delivery_id}

@@ -488,3 +488,86 @@ MATRIX.update(_DELIBERATION)
 def entries(op: tuple[str, str]) -> tuple[Entry, ...]:
     found = MATRIX[op]
     return found if isinstance(found, tuple) else (found,)
+
+
+# ---- webhooks (issue 14): subscriptions of community 2, made straight in the database ----------------------
+
+
+async def _webhook_c2(c: Ctx) -> int:
+    from app.notifications.webhooks_models import WebhookSubscription
+
+    async with c.app.state.db.session(write=True) as s:
+        sub = WebhookSubscription(grid_id=c.world.c2.id, url="http://127.0.0.1:9/hook", description="",
+                                  event_types=["report.accepted"], secret="whsec_" + "A" * 44, is_active=True,
+                                  version=1)
+        s.add(sub)
+        await s.flush()
+        return sub.id
+
+
+async def _delivery_c2(c: Ctx) -> tuple[int, int]:
+    from datetime import UTC, datetime
+
+    from app.notifications import outbox
+    from app.notifications.webhooks_events import WebhookEventType
+
+    async def make() -> tuple[int, int]:
+        sub_id = await c.once("webhook_c2", lambda: _webhook_c2(c))
+        async with c.app.state.db.session(write=True) as s:
+            await outbox.enqueue(s, [sub_id], WebhookEventType.report_accepted, {"report_id": 1}, datetime.now(UTC))
+        from sqlalchemy import select
+
+        from app.notifications.webhooks_models import WebhookDelivery
+        async with c.app.state.db.session(write=False) as s:
+            return sub_id, (await s.execute(select(WebhookDelivery.id).where(
+                WebhookDelivery.subscription_id == sub_id))).scalar_one()
+    return await c.once("delivery_c2", make)
+
+
+async def _webhook_path(c: Ctx) -> Req:
+    return Req(path={"subscription_id": await c.once("webhook_c2", lambda: _webhook_c2(c))})
+
+
+async def _fresh_webhook(c: Ctx) -> Req:  # edits bump the version: one subscription per call
+    return Req(path={"subscription_id": await _webhook_c2(c)})
+
+
+async def _patch_webhook(c: Ctx) -> Req:
+    return Req(path={"subscription_id": await _webhook_c2(c)}, json={"expected_version": 1, "description": "改"})
+
+
+async def _delivery_path(c: Ctx) -> Req:
+    sub_id, delivery_id = await _delivery_c2(c)
+    return Req(path={"subscription_id": sub_id, "delivery_id": delivery_id})
+
+
+async def _listing_c2_webhook(c: Ctx) -> Req:
+    await c.once("webhook_c2", lambda: _webhook_c2(c))
+    return Req()
+
+
+def _lists_c2_webhook_iff_over_c2(c: Ctx, resp: httpx.Response) -> None:
+    listed = c.shared["webhook_c2"] in _ids_in(resp)
+    assert listed == (c.actor in OVER_C2), f"{c.actor}: community 2's webhook listed={listed}"
+
+
+MATRIX.update({
+    ("GET", "/api/v1/admin/webhooks"): Entry(ADMINS, _listing_c2_webhook, check=_lists_c2_webhook_iff_over_c2,
+                                             why="admins list their scope's subscriptions only"),
+    ("POST", "/api/v1/admin/webhooks"): Entry(
+        OVER_C2, lambda c: Req(json={"grid_id": c.world.c2.id, "url": "http://127.0.0.1:9/hook",
+                                     "event_types": ["report.accepted"]}),
+        refused_codes={"invalid_reference"}, why="for a community or street in scope"),
+    ("GET", "/api/v1/admin/webhooks/{subscription_id}"): Entry(OVER_C2, _webhook_path, why="owner node in scope"),
+    ("PATCH", "/api/v1/admin/webhooks/{subscription_id}"): Entry(OVER_C2, _patch_webhook, why="owner node in scope"),
+    ("DELETE", "/api/v1/admin/webhooks/{subscription_id}"): Entry(OVER_C2, _fresh_webhook,
+                                                                  why="owner node in scope"),
+    ("POST", "/api/v1/admin/webhooks/{subscription_id}/rotate-secret"): Entry(OVER_C2, _webhook_path,
+                                                                              why="owner node in scope"),
+    ("GET", "/api/v1/admin/webhooks/{subscription_id}/deliveries"): Entry(OVER_C2, _webhook_path,
+                                                                          why="owner node in scope"),
+    ("GET", "/api/v1/admin/webhooks/{subscription_id}/deliveries/{delivery_id}"): Entry(
+        OVER_C2, _delivery_path, why="owner node in scope"),
+    ("POST", "/api/v1/admin/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"): Entry(
+        OVER_C2, _delivery_path, why="owner node in scope"),
+})

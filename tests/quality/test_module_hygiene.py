@@ -12,7 +12,9 @@ import pytest
 APP = Path(__file__).resolve().parents[2] / "app"
 PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog",
         "app.deliberation.lifecycle", "app.deliberation.tally", "app.deliberation.policies",
-        "app.announcements.policies"]
+        "app.announcements.policies",
+        "app.notifications.signing", "app.notifications.backoff", "app.notifications.ssrf",
+        "app.notifications.webhooks_events"]
 
 
 @pytest.mark.parametrize("module", PURE)
