@@ -91,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     from app.auth.router import router as auth_router
+    from app.bookings.router import bookings as bookings_router
+    from app.bookings.router import errands as errands_router
+    from app.bookings.router import services as services_router
+    from app.bookings.router import slots as slots_router
     from app.core.metrics_router import router as metrics_router
     from app.health import router as health_router
     from app.notifications.router import router as notifications_router
@@ -103,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
-              notifications_router, stats_router, org_router):
+              notifications_router, stats_router, org_router,
+              bookings_router, services_router, slots_router, errands_router):
         app.include_router(r)
     return app
 

@@ -71,6 +71,48 @@ class CommunityMove(BaseModel):
     to_community_id: int
 
 
+class SlotFull(BaseModel):
+    slot_id: int
+    capacity: int
+
+
+class AlreadyBooked(BaseModel):
+    slot_id: int
+
+
+class BookingWindow(BaseModel):
+    opens_at: str
+    closes_at: str
+
+
+class CancelDeadline(BaseModel):
+    deadline: str
+
+
+class BookingLimit(BaseModel):
+    limit: int
+    active: int
+
+
+class NotEligible(BaseModel):
+    reason: str
+    min_age: int | None = None
+
+
+class BlockedUntil(BaseModel):
+    until: str
+
+
+class ServicePaused(BaseModel):
+    service_id: int
+    status: str
+
+
+class SlotCancelled(BaseModel):
+    slot_id: int
+    reason: str | None = None
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -91,6 +133,10 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "wrong_password": None, "unauthenticated": None, "invalid_credentials": None, "invalid_refresh_token": None,
     "account_disabled": None, "forbidden": None, "not_found": None, "method_not_allowed": None,
     "bad_request": None, "internal_error": None, "service_unavailable": None, "error": None,
+    # bookings
+    "slot_full": SlotFull, "already_booked": AlreadyBooked, "booking_window_closed": BookingWindow,
+    "cancel_deadline_passed": CancelDeadline, "booking_limit_reached": BookingLimit, "not_eligible": NotEligible,
+    "booking_blocked": BlockedUntil, "service_paused": ServicePaused, "slot_cancelled": SlotCancelled,
 }
 
 

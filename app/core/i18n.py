@@ -33,6 +33,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_period": ("统计时段无效", "The period is not valid (see details)"),
     "internal_error": ("服务器内部错误", "Internal server error"),
     "service_unavailable": ("服务暂不可用", "Service unavailable"),
+    # bookings
+    "slot_full": ("该时段已约满", "This slot is full"),
+    "already_booked": ("您已预约该时段", "You already hold a place in this slot"),
+    "booking_window_closed": ("不在可预约时间内", "Booking for this slot is not open (see opens_at/closes_at)"),
+    "cancel_deadline_passed": ("已过取消截止时间", "The cancellation deadline has passed"),
+    "booking_limit_reached": ("已达到该服务的预约上限", "You hold as many bookings of this service as allowed"),
+    "not_eligible": ("不符合该服务的预约条件", "You are not eligible for this service"),
+    "booking_blocked": ("因多次爽约暂停预约", "Booking is blocked after repeated no-shows (see until)"),
+    "service_paused": ("该服务暂停预约", "This service is not taking bookings"),
+    "slot_cancelled": ("该时段已取消", "This slot was cancelled"),
 }
 
 

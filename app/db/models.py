@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
+from app.bookings.models import Booking, BookingEvent, BookingHold, BookingService, BookingSlot  # noqa: F401
 from app.db.base import Base  # noqa: F401
 from app.notifications.models import Notification  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings import service as bookings_service
 from app.core.config import Settings
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
@@ -25,4 +26,5 @@ JOBS: dict[str, Job] = {
     "auto_closed": reports_service.auto_close_due,
     "overdue_announced": reports_service.announce_overdue,
     "uploads_removed": uploads_service.cleanup_uploads,
+    "bookings_reminded": bookings_service.send_reminders,
 }
