@@ -249,7 +249,7 @@ async def cancel_booking(db: AsyncSession, p: Principal, booking_id: int, body: 
             if svc.waitlist:
                 await promote_waiting(db, b.slot_id, svc, now)
     db.expire(b)
-    return await queries.booking_detail(db, p, b.id)
+    return await queries.booking_detail(db, p, booking_id)
 
 
 async def mark_attendance(db: AsyncSession, p: Principal, booking_id: int, body: AttendanceIn,
@@ -269,7 +269,7 @@ async def mark_attendance(db: AsyncSession, p: Principal, booking_id: int, body:
     await _move(db, b, body.expected_version, body.status, now)
     db.add(_event(b.id, p, body.status.value, S.booked.value, body.status.value, None, now))
     db.expire(b)
-    return await queries.booking_detail(db, p, b.id)
+    return await queries.booking_detail(db, p, booking_id)
 
 
 async def rate_booking(db: AsyncSession, p: Principal, booking_id: int, body: RatingIn,
@@ -290,7 +290,7 @@ async def rate_booking(db: AsyncSession, p: Principal, booking_id: int, body: Ra
         raise Conflict("already_rated")
     db.add(_event(b.id, p, "rate", b.status, b.status, body.comment, now))
     db.expire(b)
-    return await queries.booking_detail(db, p, b.id)
+    return await queries.booking_detail(db, p, booking_id)
 
 
 async def take_errand_step(db: AsyncSession, p: Principal, booking_id: int, body: ErrandStepIn,
@@ -310,7 +310,7 @@ async def take_errand_step(db: AsyncSession, p: Principal, booking_id: int, body
     if step.notice:
         await notices.tell(db, [b.resident_id], step.notice, b.id, title=svc.title, note=body.note or "")
     db.expire(b)
-    return await queries.booking_detail(db, p, b.id)
+    return await queries.booking_detail(db, p, booking_id)
 
 
 # ---- the worker: reminders ------------------------------------------------------------------------------------
