@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
-PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog"]
+PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.notifications.catalog",
+        "app.bookings.states", "app.bookings.rules", "app.bookings.errands", "app.bookings.timetable",
+        "app.bookings.policies"]
 
 
 @pytest.mark.parametrize("module", PURE)
