@@ -99,6 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.announcements.router import router as announcements_router
     from app.auth.router import router as auth_router
+    from app.bookings.router import bookings as bookings_router
+    from app.bookings.router import errands as errands_router
+    from app.bookings.router import services as services_router
+    from app.bookings.router import slots as slots_router
     from app.core.metrics_router import router as metrics_router
     from app.deliberation.community_router import router as deliberation_community_router
     from app.deliberation.projects_router import router as projects_router
@@ -117,7 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
               notifications_router, stats_router, org_router,
               proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
-              announcements_router):
+              announcements_router,
+              bookings_router, services_router, slots_router, errands_router):
         app.include_router(r)
     # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
     from app.notifications.webhooks_router import router as webhooks_router

@@ -80,6 +80,15 @@ def cmd_crash(args: argparse.Namespace) -> None:
     sys.exit(0 if outcome.ok else 1)
 
 
+def cmd_flash(args: argparse.Namespace) -> None:
+    from bench import flash
+
+    for scale in args.reports:
+        path = flash.run(args.db, scale, args.pg, Path(args.out), connections=args.connections)
+        print(path.read_text())
+        print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,6 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     c.add_argument("--seconds", type=float, default=1.5, help="burst length before the kill")
     c.set_defaults(func=cmd_crash)
+
+    f = sub.add_parser("flash", help="the booking flash crowd (issue 15): 2,000 residents, 200 places, at once; "
+                                     "writes bench/results/<date>-bookings-<db>.md")
+    common(f, reports="10000")
+    f.add_argument("--connections", type=int, default=64)
+    f.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    f.set_defaults(func=cmd_flash)
 
     args = p.parse_args(argv)
     args.func(args)

@@ -72,12 +72,29 @@ class CommunityMove(BaseModel):
 
 
 class NotEligible(BaseModel):
+    """Why someone may not take part: `reason` names the rule (a vote's electorate, a service's age or grids, a
+    members-only activity); the other fields say more where the rule has them."""
     reason: str
     electorate_grid_id: int | None = None
     electorate_name: str | None = None
+    min_age: int | None = None
 
 
 class VoteWindow(BaseModel):
+    opens_at: str
+    closes_at: str
+
+
+class SlotFull(BaseModel):
+    slot_id: int
+    capacity: int
+
+
+class AlreadyBooked(BaseModel):
+    slot_id: int
+
+
+class BookingWindow(BaseModel):
     opens_at: str
     closes_at: str
 
@@ -92,6 +109,29 @@ class BudgetLeft(BaseModel):
 
 class NoticeWindow(BaseModel):
     notice_ends_at: str
+
+
+class CancelDeadline(BaseModel):
+    deadline: str
+
+
+class BookingLimit(BaseModel):
+    limit: int
+    active: int
+
+
+class BlockedUntil(BaseModel):
+    until: str
+
+
+class ServicePaused(BaseModel):
+    service_id: int
+    status: str
+
+
+class SlotCancelled(BaseModel):
+    slot_id: int
+    reason: str | None = None
 
 
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
@@ -123,6 +163,10 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     # webhooks (issue 14): which URL part or address, and why
     "webhook_url_invalid": Field_, "webhook_address_forbidden": Field_, "webhook_disabled": None,
     "delivery_in_flight": None,
+    # bookings
+    "slot_full": SlotFull, "already_booked": AlreadyBooked, "booking_window_closed": BookingWindow,
+    "cancel_deadline_passed": CancelDeadline, "booking_limit_reached": BookingLimit,
+    "booking_blocked": BlockedUntil, "service_paused": ServicePaused, "slot_cancelled": SlotCancelled,
 }
 
 

@@ -36,8 +36,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # deliberation
     "already_supported": ("您已附议过该议题", "You already support this proposal"),
     "already_voted": ("您已投过票，每人只能投一次", "You have already voted; one ballot each"),
-    "not_eligible": ("您不在本次表决的投票范围内（见 details.reason）",
-                     "You are not in this vote's electorate (see details.reason)"),
+    "not_eligible": ("您不符合参与条件（见 details.reason）", "You are not eligible for this (see details.reason)"),
     "voting_not_open": ("投票尚未开始", "Voting has not opened yet"),
     "voting_closed": ("投票已结束", "Voting has closed"),
     "budget_exceeded": ("年度民生微实事预算不足（见剩余额度）",
@@ -51,6 +50,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "a private, loopback, link-local or reserved address"),
     "webhook_disabled": ("该推送订阅已停用", "This webhook subscription is disabled"),
     "delivery_in_flight": ("该推送正在发送中，请稍后再试", "This delivery is being sent; try again shortly"),
+    # bookings
+    "slot_full": ("该时段已约满", "This slot is full"),
+    "already_booked": ("您已预约该时段", "You already hold a place in this slot"),
+    "booking_window_closed": ("不在可预约时间内", "Booking for this slot is not open (see opens_at/closes_at)"),
+    "cancel_deadline_passed": ("已过取消截止时间", "The cancellation deadline has passed"),
+    "booking_limit_reached": ("已达到该服务的预约上限", "You hold as many bookings of this service as allowed"),
+    "booking_blocked": ("因多次爽约暂停预约", "Booking is blocked after repeated no-shows (see until)"),
+    "service_paused": ("该服务暂停预约", "This service is not taking bookings"),
+    "slot_cancelled": ("该时段已取消", "This slot was cancelled"),
 }
 
 

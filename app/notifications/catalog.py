@@ -85,6 +85,35 @@ TEMPLATES: dict[str, Template] = {
     "project.milestone": Template("项目新进展", "民生微实事「{title}」有新进展：{note}",
                                   "Project progress", "New progress on the project \"{title}\": {note}"),
     "announcement.published": Template("新公告", "{title}", "New announcement", "{title}"),
+    # ---- bookings -----------------------------------------------------------------------------------------
+    "booking.confirmed": Template("预约成功", "您已预约「{title}」，时间{starts_at}。",
+                                  "Booking confirmed", "You booked \"{title}\" at {starts_at}."),
+    "booking.waitlisted": Template("已加入候补", "「{title}」{starts_at}的名额已满，您已加入候补，有空位时将通知您。",
+                                   "On the waitlist", "\"{title}\" at {starts_at} is full; you are on the "
+                                   "waitlist and will be told when a place frees up."),
+    "booking.cancelled": Template("预约已取消", "您已取消「{title}」{starts_at}的预约。",
+                                  "Booking cancelled", "Your booking of \"{title}\" at {starts_at} is cancelled."),
+    "booking.slot_cancelled": Template("预约时段取消", "「{title}」{starts_at}的时段已取消：{reason}",
+                                       "Slot cancelled", "\"{title}\" at {starts_at} was cancelled: {reason}"),
+    "booking.promoted": Template("候补成功", "「{title}」{starts_at}有空位了，您的候补已转为正式预约。",
+                                 "Place from the waitlist", "A place of \"{title}\" at {starts_at} freed up: "
+                                 "it is yours now."),
+    "booking.reminder": Template("预约提醒", "提醒：您预约的「{title}」将于{starts_at}开始，地点：{place}。",
+                                 "Booking reminder", "Reminder: \"{title}\" starts at {starts_at}, at {place}."),
+    "booking.errand_new": Template("新代办", "居民申请代办「{title}」：{note}",
+                                   "New errand", "A resident asks for the errand \"{title}\": {note}"),
+    "booking.errand_received": Template("代办已受理", "您的代办「{title}」已由网格员受理。",
+                                        "Errand taken", "Your errand \"{title}\" was taken by your grid worker."),
+    "booking.errand_processing": Template("代办办理中", "您的代办「{title}」正在办理。",
+                                          "Errand in progress", "Your errand \"{title}\" is being run."),
+    "booking.errand_done": Template("代办已办结", "您的代办「{title}」已办结：{note}",
+                                    "Errand done", "Your errand \"{title}\" is done: {note}"),
+    "booking.errand_cannot_do": Template("代办无法办理", "您的代办「{title}」无法办理：{note}",
+                                         "Errand cannot be done", "Your errand \"{title}\" cannot be done: {note}"),
+    "booking.errand_note": Template("代办有新进展", "您的代办「{title}」：{note}",
+                                    "Errand update", "Your errand \"{title}\": {note}"),
+    "booking.errand_cancelled": Template("代办已撤回", "居民撤回了代办「{title}」。",
+                                         "Errand withdrawn", "The resident withdrew the errand \"{title}\"."),
 }
 
 

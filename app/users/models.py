@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, IdType, TimestampMixin, UTCDateTime
@@ -37,6 +37,8 @@ class User(IdMixin, TimestampMixin, Base):
     department_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("departments.id"))
     scope_grid_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("grids.id"))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the profile's birth date: service eligibility by minimum age (bookings); null when not given
+    birth_date: Mapped[date | None] = mapped_column(Date)
 
 
 class UserGrid(Base):

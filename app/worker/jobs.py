@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings import service as bookings_service
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
@@ -29,4 +30,5 @@ JOBS: dict[str, Job] = {
     "uploads_removed": uploads_service.cleanup_uploads,
     "vote_results_published": deliberation_results.publish_due_results,
     "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
+    "bookings_reminded": bookings_service.send_reminders,
 }

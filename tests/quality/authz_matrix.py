@@ -43,6 +43,7 @@ from typing import Any
 import httpx
 
 from app.openapi import current_openapi
+from tests.bookings import authz as bk
 from tests.factories import PASSWORD, World
 from tests.images import PNG
 
@@ -476,6 +477,41 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
         SEES_PUBLIC, _report("submitted", is_public=True), why="anyone who sees the report may unfollow"),
     ("GET", "/api/v1/reports/{report_id}/photos/{upload_id}"): Entry(
         SEES_PRIVATE, _photo, why="photos of a report go to those who see the report"),
+
+    # bookings (tests/bookings/authz.py): a service of community 2 provided by d2, resident_c's bookings and errand
+    ("GET", "/api/v1/services"): Entry(SIGNED_IN, bk.services_listing, check=bk.lists_c2_service_iff_on_path,
+                                       why="residents their community's services, staff their scope's"),
+    ("POST", "/api/v1/services"): Entry(OVER_C2, bk.new_service, refused_codes={"invalid_reference"},
+                                        why="admins add services to a community in their scope"),
+    ("GET", "/api/v1/services/{service_id}"): Entry(bk.ON_C2_PATH, bk.service_path,
+                                                    why="its community's residents and staff, its provider"),
+    ("PATCH", "/api/v1/services/{service_id}"): Entry(OVER_C2, bk.patch_service, why="admins over its community"),
+    ("GET", "/api/v1/services/{service_id}/slots"): Entry(bk.ON_C2_PATH, bk.service_path,
+                                                          why="whoever sees the service"),
+    ("POST", "/api/v1/services/{service_id}/slots"): Entry(OVER_C2, bk.new_slot, why="admins over its community"),
+    ("POST", "/api/v1/services/{service_id}/timetable"): Entry(OVER_C2, bk.timetable,
+                                                               why="admins over its community"),
+    ("GET", "/api/v1/services/{service_id}/bookings"): Entry(bk.STAFF_C2, bk.service_path,
+                                                             why="the service's staff: scope admins, its department"),
+    ("POST", "/api/v1/slots/{slot_id}/cancel"): Entry(OVER_C2, bk.cancel_slot, why="admins over its community"),
+    ("POST", "/api/v1/bookings"): Entry({"resident_c"}, bk.book, why="residents of the service's community book"),
+    ("GET", "/api/v1/bookings/mine"): Entry(SIGNED_IN, bk.my_bookings, check=bk.lists_booking_iff_owner,
+                                            why="one's own bookings only"),
+    ("GET", "/api/v1/bookings/figures"): Entry(ADMINS, why="figures of the admin's scope only"),
+    ("GET", "/api/v1/bookings/{booking_id}"): Entry({"resident_c"} | bk.STAFF_C2, bk.booking_path,
+                                                    why="the resident and the service's staff"),
+    ("GET", "/api/v1/bookings/{booking_id}/events"): Entry({"resident_c"} | bk.STAFF_C2, bk.booking_path,
+                                                           why="the resident and the service's staff"),
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): Entry({"resident_c"}, bk.cancel_booking,
+                                                            why="only the resident who booked"),
+    ("POST", "/api/v1/bookings/{booking_id}/attendance"): Entry(bk.STAFF_C2, bk.attendance,
+                                                                why="the service's staff mark attendance"),
+    ("POST", "/api/v1/bookings/{booking_id}/rating"): Entry({"resident_c"}, bk.rating,
+                                                            why="only the resident who booked rates"),
+    ("POST", "/api/v1/bookings/{booking_id}/errand-steps"): Entry({"worker_out"}, bk.errand_step,
+                                                                  why="only the grid workers of the errand's grid"),
+    ("GET", "/api/v1/errands"): Entry(SIGNED_IN, bk.errand_queue, check=bk.lists_errand_iff_keeper,
+                                      why="each queue holds only its caller's errands"),
 }
 
 

@@ -14,7 +14,9 @@ PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.n
         "app.deliberation.lifecycle", "app.deliberation.tally", "app.deliberation.policies",
         "app.announcements.policies",
         "app.notifications.signing", "app.notifications.backoff", "app.notifications.ssrf",
-        "app.notifications.webhooks_events"]
+        "app.notifications.webhooks_events",
+        "app.bookings.states", "app.bookings.rules", "app.bookings.errands", "app.bookings.timetable",
+        "app.bookings.policies"]
 
 
 @pytest.mark.parametrize("module", PURE)
