@@ -92,9 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from app.auth.router import router as auth_router
     from app.core.metrics_router import router as metrics_router
+    from app.groups.activity_router import router as activities_router
+    from app.groups.router import router as groups_router
     from app.health import router as health_router
     from app.notifications.router import router as notifications_router
     from app.org.router import router as org_router
+    from app.points.router import router as points_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
     from app.uploads.router import photos as photos_router
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the hot ones (reports, then auth) first, the admin trees last.
     for r in (reports_router, auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
-              notifications_router, stats_router, org_router):
+              notifications_router, stats_router, org_router,
+              groups_router, activities_router, points_router):
         app.include_router(r)
     return app
 

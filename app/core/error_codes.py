@@ -71,6 +71,43 @@ class CommunityMove(BaseModel):
     to_community_id: int
 
 
+# ---- groups and points (issue 16) ----
+
+
+class MemberCap(BaseModel):
+    member_cap: int | None
+
+
+class CapBelowMembers(BaseModel):
+    member_count: int
+    member_cap: int | None
+
+
+class Capacity(BaseModel):
+    capacity: int
+
+
+class SignupDeadline(BaseModel):
+    signup_deadline: str
+
+
+class Hours(BaseModel):
+    hours: float
+
+
+class Balance(BaseModel):
+    balance: int
+    needed: int
+
+
+class Stock(BaseModel):
+    stock: int
+
+
+class Limit(BaseModel):
+    limit: int
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -91,6 +128,13 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "wrong_password": None, "unauthenticated": None, "invalid_credentials": None, "invalid_refresh_token": None,
     "account_disabled": None, "forbidden": None, "not_found": None, "method_not_allowed": None,
     "bad_request": None, "internal_error": None, "service_unavailable": None, "error": None,
+    # groups and points (issue 16)
+    "group_full": MemberCap, "cap_below_members": CapBelowMembers, "not_eligible": Reason,
+    "already_member": None, "application_pending": None, "already_invited": None, "invite_only": None,
+    "not_a_member": None, "no_application": None, "not_a_leader": None,
+    "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
+    "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
+    "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
 }
 
 

@@ -3,8 +3,19 @@
 from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
 from app.db.base import Base  # noqa: F401
+from app.groups.models import Activity, ActivitySignup, Group, GroupNotice, Membership  # noqa: F401, E402
 from app.notifications.models import Notification  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
+from app.points.models import (  # noqa: F401, E402
+    PactAward,
+    PactItem,
+    PointAccount,
+    PointEntry,
+    PointRule,
+    Redemption,
+    Reward,
+    RewardClaim,
+)
 from app.reports.models import (  # noqa: F401
     Report,
     ReportCounter,
