@@ -101,6 +101,7 @@ def test_closed_values_are_enums_for_typed_clients(doc):
 
 # nullable on purpose: null clears them
 CLEARABLE = {("GridUpdate", "code"), ("DepartmentUpdate", "phone"), ("CategoryUpdate", "default_department_id")}
+CLEARABLE |= {("GroupUpdate", "member_cap"), ("RewardUpdate", "per_resident_limit")}  # null: no cap, no limit
 
 
 def test_patch_bodies_declare_null_only_where_null_is_accepted(doc):

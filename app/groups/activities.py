@@ -133,6 +133,8 @@ async def sign_up(db: AsyncSession, p: Principal, activity_id: int) -> dict[str,
 async def cancel_signup(db: AsyncSession, p: Principal, activity_id: int) -> dict[str, Any]:
     """A resident cancels before the activity starts and before being checked in; the place is freed."""
     a, _, _ = await queries.visible_activity(db, p, activity_id)
+    if await queries.my_signup(db, a.id, p.user_id) is None:  # never signed up: no relation
+        raise NotPermitted("not_signed_up")
     now = datetime.now(UTC)
     if a.starts_at <= now:
         raise Conflict("signup_closed", {"signup_deadline": a.starts_at.isoformat()})

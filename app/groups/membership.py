@@ -94,7 +94,9 @@ async def join_group(db: AsyncSession, p: Principal, group_id: int) -> dict[str,
 async def leave_group(db: AsyncSession, p: Principal, group_id: int) -> dict[str, Any]:
     """Leave (a member), or withdraw an application or turn down an invitation."""
     g, m = await queries.visible_group(db, p, group_id)
-    if m is None or m.status not in (MemberStatus.active, MemberStatus.applied, MemberStatus.invited):
+    if m is None:  # no relation to the group at all
+        raise NotPermitted("not_a_member")
+    if m.status not in (MemberStatus.active, MemberStatus.applied, MemberStatus.invited):
         raise Conflict("not_a_member")
     was_active = m.status == MemberStatus.active
     left = {"status": MemberStatus.left.value, "role": MemberRole.member.value}

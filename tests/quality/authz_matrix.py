@@ -479,3 +479,9 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
 def entries(op: tuple[str, str]) -> tuple[Entry, ...]:
     found = MATRIX[op]
     return found if isinstance(found, tuple) else (found,)
+
+
+# groups, activities and points (issue 16): their entries live beside their builders
+from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
+
+MATRIX.update(_GROUPS_AND_POINTS)
