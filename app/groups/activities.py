@@ -138,12 +138,12 @@ async def cancel_signup(db: AsyncSession, p: Principal, activity_id: int) -> dic
     now = datetime.now(UTC)
     if a.starts_at <= now:
         raise Conflict("signup_closed", {"signup_deadline": a.starts_at.isoformat()})
+    await seats.free_activity_place(db, a.id)  # the activity row before the signup row, as in sign_up
     done = await db.execute(update(table_of(ActivitySignup)).where(
         _s.activity_id == a.id, _s.user_id == p.user_id, _s.status == SignupStatus.signed_up.value,
         _s.checked_in_at.is_(None)).values(status=SignupStatus.cancelled.value, updated_at=now))
     if not done.rowcount:  # type: ignore[attr-defined]
-        raise Conflict("not_signed_up")
-    await seats.free_activity_place(db, a.id)
+        raise Conflict("not_signed_up")  # rolls the freed place back too
     return await _fresh(db, a.id, p.user_id)
 
 

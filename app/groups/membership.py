@@ -3,7 +3,9 @@ leaders invite and remove; admins appoint and dismiss leaders.
 
 Every change of a membership row is an UPDATE conditional on the status it expects (or an insert that does
 nothing on a conflict), and every new active member takes a seat by the conditional increment in seats.py, so
-two requests racing on one membership or on the last seat have one winner; the loser's transaction rolls back."""
+two requests racing on one membership or on the last seat have one winner; the loser's transaction rolls back.
+Every path takes the group row (the seat) before the membership row, so none wait on each other in opposite
+orders on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -98,12 +100,11 @@ async def leave_group(db: AsyncSession, p: Principal, group_id: int) -> dict[str
         raise NotPermitted("not_a_member")
     if m.status not in (MemberStatus.active, MemberStatus.applied, MemberStatus.invited):
         raise Conflict("not_a_member")
-    was_active = m.status == MemberStatus.active
+    if m.status == MemberStatus.active:  # the group row first, then the membership: one lock order everywhere
+        await seats.free_group_seat(db, g.id)
     left = {"status": MemberStatus.left.value, "role": MemberRole.member.value}
     if not await _set(db, g.id, p.user_id, left, (m.status,)):
         raise Conflict("not_a_member")
-    if was_active:
-        await seats.free_group_seat(db, g.id)
     return await _result(db, g.id, p.user_id)
 
 
@@ -152,9 +153,9 @@ async def remove_member(db: AsyncSession, p: Principal, group_id: int, user_id: 
     g = await _managed(db, p, group_id)
     removed = {"status": MemberStatus.removed.value, "role": MemberRole.member.value, "reason": reason,
                "decided_by_id": p.user_id}
+    await seats.free_group_seat(db, g.id)  # rolled back with the rest if the member is not active
     if not await _set(db, g.id, user_id, removed, (MemberStatus.active.value,)):
         raise Conflict("not_a_member")
-    await seats.free_group_seat(db, g.id)
     await notify(db, [user_id], "group.member_removed", object_type="group", object_id=g.id, link=group_link(g.id),
                  params={"group": g.name, "reason": reason}, exclude=p.user_id)
     return await _result(db, g.id, user_id)

@@ -68,3 +68,20 @@ async def test_hours_confirmed_twice_at_once_credit_points_once(client, app, wor
     assert entries == [25] and balance == 25
     me = (await client.get("/api/v1/points/me", headers=world.headers("resident_a"))).json()
     assert me["balance"] == 25
+
+
+async def test_member_count_stays_true_when_members_leave_while_others_join(client, app, world):
+    g = await make_group(client, world, member_cap=5)
+    members, newcomers = await residents(app, world, 5), await residents(app, world, 8)
+    for u in members:
+        assert (await client.post(f"/api/v1/groups/{g['id']}/join", headers=world.headers(u))).status_code == 200
+    results = await asyncio.gather(
+        *[client.post(f"/api/v1/groups/{g['id']}/leave", headers=world.headers(u)) for u in members],
+        *[client.post(f"/api/v1/groups/{g['id']}/join", headers=world.headers(u)) for u in newcomers])
+    assert all(r.status_code in (200, 409) for r in results), [r.text for r in results]
+    assert all(r.status_code == 200 for r in results[:5])
+    async with app.state.db.session(write=False) as s:
+        active = (await s.execute(select(func.count()).select_from(Membership).where(
+            Membership.group_id == g["id"], Membership.status == "active"))).scalar_one()
+    count = (await client.get(f"/api/v1/groups/{g['id']}", headers=world.headers("admin_c1"))).json()["member_count"]
+    assert active == count == sum(r.status_code == 200 for r in results[5:]) <= 5
