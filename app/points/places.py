@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +16,7 @@ async def community_path(db: AsyncSession, community_id: int) -> str | None:
                                                      Grid.level == GridLevel.community.value))).scalar()
 
 
-async def community_in_scope(db: AsyncSession, community_id: int, allowed) -> str:  # noqa: ANN001
+async def community_in_scope(db: AsyncSession, community_id: int, allowed: Callable[[str], bool]) -> str:
     """The path of a community named in a body; unknown or refused by `allowed(path)` answers like unknown:
     422 invalid_reference (a body's reference out of scope is indistinguishable from a missing one)."""
     path = await community_path(db, community_id)
