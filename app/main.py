@@ -108,9 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.deliberation.projects_router import router as projects_router
     from app.deliberation.router import comments_router as proposal_comments_router
     from app.deliberation.router import router as proposals_router
+    from app.groups.activity_router import router as activities_router
+    from app.groups.router import router as groups_router
     from app.health import router as health_router
     from app.notifications.router import router as notifications_router
     from app.org.router import router as org_router
+    from app.points.router import router as points_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
     from app.uploads.router import photos as photos_router
@@ -122,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               notifications_router, stats_router, org_router,
               proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
               announcements_router,
-              bookings_router, services_router, slots_router, errands_router):
+              bookings_router, services_router, slots_router, errands_router,
+              groups_router, activities_router, points_router):
         app.include_router(r)
     # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
     from app.notifications.webhooks_router import router as webhooks_router

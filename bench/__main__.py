@@ -4,6 +4,7 @@
     python -m bench run --db sqlite --reports 10000
     python -m bench seed --db postgresql --reports 1000000        # only create and seed the database
     python -m bench crash --db sqlite                             # SIGKILL during submissions, then check
+    python -m bench burst --db sqlite --reports 10k               # activity-signup flash crowd (2,000 for 200)
     python -m bench drop --db postgresql --reports 10000,1000000  # remove the benchmark databases
 """
 
@@ -89,6 +90,16 @@ def cmd_flash(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def cmd_burst(args: argparse.Namespace) -> None:
+    from bench import activities
+
+    for scale in args.reports:
+        path = activities.run(args.db, scale, args.pg, args.residents, args.places, args.concurrency, args.workers,
+                              Path(args.out))
+        print(path.read_text())
+        print(f"wrote {path}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,6 +152,14 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--connections", type=int, default=64)
     f.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     f.set_defaults(func=cmd_flash)
+    b = sub.add_parser("burst", help="activity-signup flash crowd: residents sign up for one activity at once")
+    common(b, reports="10000")
+    b.add_argument("--residents", type=int, default=2000)
+    b.add_argument("--places", type=int, default=200)
+    b.add_argument("--concurrency", type=int, default=64, help="requests in flight (default 64)")
+    b.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1)")
+    b.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    b.set_defaults(func=cmd_burst)
 
     args = p.parse_args(argv)
     args.func(args)

@@ -103,6 +103,7 @@ def test_closed_values_are_enums_for_typed_clients(doc):
 CLEARABLE = {("GridUpdate", "code"), ("DepartmentUpdate", "phone"), ("CategoryUpdate", "default_department_id"),
              # bookings: a service's place, minimum age and eligible grids are cleared with null
              ("ServiceUpdate", "place"), ("ServiceUpdate", "min_age"), ("ServiceUpdate", "eligible_grid_ids")}
+CLEARABLE |= {("GroupUpdate", "member_cap"), ("RewardUpdate", "per_resident_limit")}  # null: no cap, no limit
 
 
 def test_patch_bodies_declare_null_only_where_null_is_accepted(doc):

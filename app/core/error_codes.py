@@ -132,6 +132,41 @@ class ServicePaused(BaseModel):
 class SlotCancelled(BaseModel):
     slot_id: int
     reason: str | None = None
+# ---- groups and points (issue 16) ----
+
+
+class MemberCap(BaseModel):
+    member_cap: int | None
+
+
+class CapBelowMembers(BaseModel):
+    member_count: int
+    member_cap: int | None
+
+
+class Capacity(BaseModel):
+    capacity: int
+
+
+class SignupDeadline(BaseModel):
+    signup_deadline: str
+
+
+class Hours(BaseModel):
+    hours: float
+
+
+class Balance(BaseModel):
+    balance: int
+    needed: int
+
+
+class Stock(BaseModel):
+    stock: int
+
+
+class Limit(BaseModel):
+    limit: int
 
 
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
@@ -167,6 +202,13 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "slot_full": SlotFull, "already_booked": AlreadyBooked, "booking_window_closed": BookingWindow,
     "cancel_deadline_passed": CancelDeadline, "booking_limit_reached": BookingLimit,
     "booking_blocked": BlockedUntil, "service_paused": ServicePaused, "slot_cancelled": SlotCancelled,
+    # groups and points (issue 16)
+    "group_full": MemberCap, "cap_below_members": CapBelowMembers,
+    "already_member": None, "application_pending": None, "already_invited": None, "invite_only": None,
+    "not_a_member": None, "no_application": None, "not_a_leader": None,
+    "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
+    "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
+    "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
 }
 
 

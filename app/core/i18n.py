@@ -59,6 +59,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "booking_blocked": ("因多次爽约暂停预约", "Booking is blocked after repeated no-shows (see until)"),
     "service_paused": ("该服务暂停预约", "This service is not taking bookings"),
     "slot_cancelled": ("该时段已取消", "This slot was cancelled"),
+    # groups and points (issue 16)
+    "group_full": ("社群人数已满", "The group is full"),
+    "cap_below_members": ("人数上限不能低于现有成员数", "The cap cannot be below the current number of members"),
+    "already_member": ("您已是该社群成员", "You are already a member of this group"),
+    "application_pending": ("入群申请正在审核中", "Your application is waiting for a decision"),
+    "already_invited": ("已发出邀请，等待对方接受", "An invitation is already waiting to be accepted"),
+    "invite_only": ("该社群仅限邀请加入", "This group is by invitation only"),
+    "not_a_member": ("不是该社群成员", "Not a member of this group"),
+    "no_application": ("没有待审核的入群申请", "There is no application waiting for a decision"),
+    "not_a_leader": ("该居民不是负责人", "This resident is not a leader"),
+    "activity_full": ("活动名额已满", "The activity is full"),
+    "signup_closed": ("报名已截止", "Signups are closed"),
+    "already_signed_up": ("您已报名该活动", "You have already signed up"),
+    "not_signed_up": ("未报名该活动", "Not signed up for this activity"),
+    "not_volunteer_service": ("该活动不是志愿服务", "This activity is not volunteer service"),
+    "not_checked_in": ("参与者尚未签到", "The participant has not checked in"),
+    "hours_already_confirmed": ("志愿时长已确认过", "The volunteer hours were already confirmed"),
+    "insufficient_points": ("积分不足", "Not enough points"),
+    "already_posted": ("该积分记录已存在", "These points were already recorded"),
+    "out_of_stock": ("库存不足", "Out of stock"),
+    "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
 }
 
 

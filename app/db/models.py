@@ -20,9 +20,20 @@ from app.deliberation.models import (  # noqa: F401
     VoteElector,
     VoteOption,
 )
+from app.groups.models import Activity, ActivitySignup, Group, GroupNotice, Membership  # noqa: F401, E402
 from app.notifications.models import Notification  # noqa: F401
 from app.notifications.webhooks_models import WebhookAttempt, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.org.models import Category, Department, Grid  # noqa: F401
+from app.points.models import (  # noqa: F401, E402
+    PactAward,
+    PactItem,
+    PointAccount,
+    PointEntry,
+    PointRule,
+    Redemption,
+    Reward,
+    RewardClaim,
+)
 from app.reports.models import (  # noqa: F401
     Report,
     ReportCounter,

@@ -114,6 +114,40 @@ TEMPLATES: dict[str, Template] = {
                                     "Errand update", "Your errand \"{title}\": {note}"),
     "booking.errand_cancelled": Template("代办已撤回", "居民撤回了代办「{title}」。",
                                          "Errand withdrawn", "The resident withdrew the errand \"{title}\"."),
+    # ---- groups and activities (issue 16) ------------------------------------------------------------------
+    "group.approved": Template("社群申请已通过", "您发起的社群「{group}」已通过审核，您是负责人。",
+                               "Group approved", "The group \"{group}\" you proposed was approved; you lead it."),
+    "group.declined": Template("社群申请未通过", "您发起的社群「{group}」未通过：{reason}",
+                               "Group declined", "The group \"{group}\" you proposed was declined: {reason}"),
+    "group.application": Template("新的入群申请", "有居民申请加入「{group}」，请审核。",
+                                  "New application", "A resident applied to join \"{group}\"."),
+    "group.application_approved": Template("入群申请已通过", "您已加入「{group}」。",
+                                           "Application approved", "You are now a member of \"{group}\"."),
+    "group.application_declined": Template("入群申请未通过", "您加入「{group}」的申请未通过：{reason}",
+                                           "Application declined", "Your application to \"{group}\" was "
+                                           "declined: {reason}"),
+    "group.invited": Template("入群邀请", "您被邀请加入「{group}」。",
+                              "Invitation", "You are invited to join \"{group}\"."),
+    "group.member_removed": Template("您已被移出社群", "您已被移出「{group}」：{reason}",
+                                     "Removed from a group", "You were removed from \"{group}\": {reason}"),
+    "group.leader_added": Template("您成为社群负责人", "您已成为「{group}」的负责人。",
+                                   "You lead a group", "You are now a leader of \"{group}\"."),
+    "group.notice": Template("社群公告", "「{group}」发布公告：{title}",
+                             "Group notice", "\"{group}\" posted a notice: {title}"),
+    "activity.cancelled": Template("活动取消", "您报名的活动「{title}」已取消：{reason}",
+                                   "Activity cancelled", "The activity \"{title}\" you signed up for was "
+                                   "cancelled: {reason}"),
+    # ---- points (issue 16) ---------------------------------------------------------------------------------
+    "points.credited": Template("积分到账", "{reason} 获得 {points} 积分，当前余额 {balance}。",
+                                "Points credited", "{points} points for {reason}; balance {balance}."),
+    "points.adjusted": Template("积分调整", "您的积分调整 {points}：{reason}，当前余额 {balance}。",
+                                "Points adjusted", "Your points were adjusted by {points}: {reason}; balance "
+                                "{balance}."),
+    "points.redemption_fulfilled": Template("兑换已完成", "您兑换的「{reward}」已发放。",
+                                            "Redemption fulfilled", "Your \"{reward}\" was handed over."),
+    "points.redemption_cancelled": Template("兑换已取消", "您兑换的「{reward}」已取消，{points} 积分已退还。{note}",
+                                            "Redemption cancelled", "Your \"{reward}\" was cancelled and "
+                                            "{points} points refunded. {note}"),
 }
 
 

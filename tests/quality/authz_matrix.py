@@ -607,3 +607,7 @@ MATRIX.update({
     ("POST", "/api/v1/admin/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver"): Entry(
         OVER_C2, _delivery_path, why="owner node in scope"),
 })
+# groups, activities and points (issue 16): their entries live beside their builders
+from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
+
+MATRIX.update(_GROUPS_AND_POINTS)

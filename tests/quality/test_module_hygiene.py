@@ -17,6 +17,7 @@ PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.n
         "app.notifications.webhooks_events",
         "app.bookings.states", "app.bookings.rules", "app.bookings.errands", "app.bookings.timetable",
         "app.bookings.policies"]
+PURE += ["app.groups.enums", "app.groups.policies", "app.points.enums", "app.points.policies"]  # issue 16
 
 
 @pytest.mark.parametrize("module", PURE)

@@ -1,7 +1,7 @@
 """bookings: services, slots, bookings, their events, per-resident holds; users.birth_date
 
 Revision ID: d4a6c8e0f279
-Revises: b2e4a6c8d057
+Revises: c3f5a7b9d168
 Create Date: 2026-12-05 09:00:00.000000
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import app.db.base
 
 revision: str = 'd4a6c8e0f279'
-down_revision: str | None = 'b2e4a6c8d057'
+down_revision: str | None = 'c3f5a7b9d168'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

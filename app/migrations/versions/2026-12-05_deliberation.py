@@ -1,7 +1,7 @@
 """deliberation: proposals, supports, comments, votes and their roll, budgets, 民生微实事 projects, announcements
 
 Revision ID: f6c8e0a2b49b
-Revises: b2e4a6c8d057
+Revises: e5b7d9f1a38a
 Create Date: 2026-12-05 05:05:51.211096
 
 The timeline (proposal_events) and project milestones are insert-only on PostgreSQL, like report_events.
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import app.db.base
 
 revision: str = 'f6c8e0a2b49b'
-down_revision: str | None = 'b2e4a6c8d057'
+down_revision: str | None = 'e5b7d9f1a38a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
