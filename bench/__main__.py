@@ -5,6 +5,7 @@
     python -m bench seed --db postgresql --reports 1000000        # only create and seed the database
     python -m bench crash --db sqlite                             # SIGKILL during submissions, then check
     python -m bench drop --db postgresql --reports 10000,1000000  # remove the benchmark databases
+    python -m bench streams --reports 10k --streams 2000 --tracked 200 [--redis redis://127.0.0.1:6379/0]
 """
 
 from __future__ import annotations
@@ -80,6 +81,26 @@ def cmd_crash(args: argparse.Namespace) -> None:
     sys.exit(0 if outcome.ok else 1)
 
 
+def cmd_streams(args: argparse.Namespace) -> None:
+    import json
+
+    from bench import streams
+
+    for redis_url in [None, *args.redis]:
+        res, info = streams.run(args.pg, args.reports[-1], args.streams, args.tracked, redis_url or None,
+                                args.seconds, dbs.DATA_DIR / "run-streams", args.db_prefix)
+        d = res.as_dict()
+        print(f"{res.broker}: {res.streams} streams, pid {res.pid} ({res.child_processes} child processes); RSS "
+              f"{res.rss_before_kib:,} → {res.rss_open_kib:,} (open) → {res.rss_heartbeat_kib:,} (after a heartbeat) "
+              f"→ {res.rss_after_steps_kib:,} KiB (after the steps): {d['per_stream_kib']} KiB/stream; "
+              f"arrived {res.arrived}/{res.tracked}, delay ms {d['delay_ms']}; tracked steps ms {d['step_ms']}, "
+              f"{res.step_errors} not 200; wrk accept {res.load.rps if res.load else 0:.0f} req/s, "
+              f"errors {res.load.errors if res.load else '?'}")
+        out = dbs.DATA_DIR / f"streams-{res.broker}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+        out.write_text(json.dumps({"result": d, "delays_ms": sorted(res.delays_ms), "info": info}, indent=1))
+        print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,6 +140,18 @@ def main(argv: list[str] | None = None) -> None:
     d = sub.add_parser("drop", help="drop the benchmark databases")
     common(d)
     d.set_defaults(func=cmd_drop)
+
+    st = sub.add_parser("streams", help="idle SSE streams on one process: memory, and step → event delay under load")
+    st.add_argument("--db", choices=("postgresql",), default="postgresql")
+    st.add_argument("--reports", type=_scales, default=_scales("10k"), help="scale of the seeded database")
+    st.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    st.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (<prefix>_<scale>)")
+    st.add_argument("--streams", type=int, default=2000)
+    st.add_argument("--tracked", type=int, default=200)
+    st.add_argument("--seconds", type=float, default=15.0, help="wrk accept window (default 15)")
+    st.add_argument("--redis", action="append", default=[],
+                    help="also run with this REDIS_URL (repeatable; the in-process broker always runs first)")
+    st.set_defaults(func=cmd_streams)
 
     c = sub.add_parser("crash", help="crash safety: SIGKILL the server during a burst of submissions, then check")
     c.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")
