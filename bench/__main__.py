@@ -40,7 +40,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         duration=args.duration, warmup=args.warmup, reuse=args.reuse,
         only=args.only.split(",") if args.only else None,
         profile=(None if args.profile == "auto" else [p for p in args.profile.split(",") if p and p != "none"]),
-        pg_server=args.pg, out_dir=Path(args.out), quiet_wait=args.quiet_wait)
+        pg_server=args.pg, db_prefix=args.db_prefix, out_dir=Path(args.out), quiet_wait=args.quiet_wait)
     started = time.monotonic()
     runs, info = runner.run(opts)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -51,12 +51,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     print(f"wrote {path} in {time.monotonic() - started:.0f}s")
     if not args.keep:
         for scale in opts.scales:
-            dbs.drop(dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale))
+            dbs.drop(dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql"
+                     else dbs.sqlite_target(scale))
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
     for scale in args.reports:
-        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        t = dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql" else dbs.sqlite_target(scale)
         meta = dbs.create_and_seed(t)
         rows = sum(meta["rows"].values())
         print(f"{t.name}: {rows:,} rows in {meta['seconds']:.0f}s ({rows / meta['seconds']:,.0f} rows/s); "
@@ -65,7 +66,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 def cmd_drop(args: argparse.Namespace) -> None:
     for scale in args.reports:
-        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        t = dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql" else dbs.sqlite_target(scale)
         dbs.drop(t)
         print(f"dropped {t.name}")
 
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         q.add_argument("--reports", type=_scales, default=_scales(reports),
                        help="scales, comma-separated (10k, 1m or plain numbers); default %(default)s")
         q.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
-                       help="PostgreSQL server (no database name); databases weilinli_bench_<scale> are created")
+                       help="PostgreSQL server (no database name); databases <prefix>_<scale> are created")
+        q.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (default %(default)s)")
 
     r = sub.add_parser("run", help="seed (or reuse), serve, drive with wrk, write bench/results/<date>-<db>.md")
     common(r)
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     st.add_argument("--db", choices=("postgresql",), default="postgresql")
     st.add_argument("--reports", type=_scales, default=_scales("10k"), help="scale of the seeded database")
     st.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
-    st.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (<prefix>_<scale>)")
+    st.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (default %(default)s)")
     st.add_argument("--streams", type=int, default=2000)
     st.add_argument("--tracked", type=int, default=200)
     st.add_argument("--seconds", type=float, default=15.0, help="wrk accept window (default 15)")

