@@ -89,14 +89,15 @@ def cmd_streams(args: argparse.Namespace) -> None:
 
     for redis_url in [None, *args.redis]:
         res, info = streams.run(args.pg, args.reports[-1], args.streams, args.tracked, redis_url or None,
-                                args.seconds, dbs.DATA_DIR / "run-streams", args.db_prefix)
+                                args.seconds, dbs.DATA_DIR / "run-streams", args.db_prefix, args.wrk_connections,
+                                args.quiet_wait)
         d = res.as_dict()
         print(f"{res.broker}: {res.streams} streams, pid {res.pid} ({res.child_processes} child processes); RSS "
               f"{res.rss_before_kib:,} → {res.rss_open_kib:,} (open) → {res.rss_heartbeat_kib:,} (after a heartbeat) "
               f"→ {res.rss_after_steps_kib:,} KiB (after the steps): {d['per_stream_kib']} KiB/stream; "
               f"arrived {res.arrived}/{res.tracked}, delay ms {d['delay_ms']}; tracked steps ms {d['step_ms']}, "
               f"{res.step_errors} not 200; wrk accept {res.load.rps if res.load else 0:.0f} req/s, "
-              f"errors {res.load.errors if res.load else '?'}")
+              f"errors {res.load.errors if res.load else '?'}; cores idle {res.idle_cpu}, stepping {res.steps_cpu}")
         out = dbs.DATA_DIR / f"streams-{res.broker}-{time.strftime('%Y%m%dT%H%M%S')}.json"
         out.write_text(json.dumps({"result": d, "delays_ms": sorted(res.delays_ms), "info": info}, indent=1))
         print(f"wrote {out}")
@@ -151,6 +152,10 @@ def main(argv: list[str] | None = None) -> None:
     st.add_argument("--streams", type=int, default=2000)
     st.add_argument("--tracked", type=int, default=200)
     st.add_argument("--seconds", type=float, default=15.0, help="wrk accept window (default 15)")
+    st.add_argument("--wrk-connections", type=int, default=32,
+                    help="wrk's connections accepting other reports meanwhile (0: only the tracked steps)")
+    st.add_argument("--quiet-wait", type=float, default=120.0,
+                    help="seconds to wait for other processes to calm down before measuring (default 120)")
     st.add_argument("--redis", action="append", default=[],
                     help="also run with this REDIS_URL (repeatable; the in-process broker always runs first)")
     st.set_defaults(func=cmd_streams)

@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench import db as dbs
+from bench import machine
 from bench.load import LoadResult, run_wrk
 from bench.scenarios import Ctx, accept_requests, load_facts, make_settings, prepare_accept_pool
 from tests.support.server import Server, server_env
@@ -118,6 +119,9 @@ class StreamsResult:
     delays_ms: list[float] = field(default_factory=list)
     step_ms: list[float] = field(default_factory=list)
     load: LoadResult | None = None
+    idle_cpu: dict[str, float] = field(default_factory=dict)   # cores during a heartbeat round with no requests
+    steps_cpu: dict[str, float] = field(default_factory=dict)  # cores while the reports are stepped
+    wrk_connections: int = 32
 
     @property
     def per_stream_kib(self) -> float:
@@ -215,17 +219,25 @@ async def _scenario(srv: Server, ctx: Ctx, res: StreamsResult, stream_users: lis
     res.rss_open_kib = rss_kib(srv.pid)
     log(f"  {len(streams)} streams open in {res.open_seconds:.1f}s; RSS {res.rss_before_kib:,} → "
         f"{res.rss_open_kib:,} KiB")
+    mon = machine.CpuMonitor(srv.pid).start()
     await asyncio.sleep(ctx.settings.stream_heartbeat_seconds + 2)  # one heartbeat round (a read per stream)
+    res.idle_cpu = mon.stop().as_dict()
     res.rss_heartbeat_kib = rss_kib(srv.pid)
-    log(f"  after a heartbeat: RSS {res.rss_heartbeat_kib:,} KiB; per stream {res.per_stream_kib:.1f} KiB")
-    # accepts at full load from wrk; the tracked ones at a fixed rate from the middle of the wrk window
+    log(f"  after a heartbeat: RSS {res.rss_heartbeat_kib:,} KiB; per stream {res.per_stream_kib:.1f} KiB; "
+        f"cores while idle {res.idle_cpu}")
+    # accepts at full load from wrk (unless wrk_connections is 0); the tracked ones at a fixed rate meanwhile
     answered: dict[int, float] = {}
-    wrk = asyncio.create_task(asyncio.to_thread(
-        run_wrk, srv.base_url, accept_requests(ctx, background), work / "streams-accept.lua", seconds=seconds,
-        connections=32, threads=2, log=work / "wrk.log", one_shot=True))
-    await asyncio.sleep(2)
+    mon = machine.CpuMonitor(srv.pid).start()
+    wrk = None
+    if res.wrk_connections:
+        wrk = asyncio.create_task(asyncio.to_thread(
+            run_wrk, srv.base_url, accept_requests(ctx, background), work / "streams-accept.lua", seconds=seconds,
+            connections=res.wrk_connections, threads=2, log=work / "wrk.log", one_shot=True))
+        await asyncio.sleep(2)
     await _tracked_steps(srv, ctx, tracked, len(tracked) / max(1.0, seconds - 4), res, answered)
-    res.load = await wrk
+    if wrk is not None:
+        res.load = await wrk
+    res.steps_cpu = mon.stop().as_dict()
     for _ in range(50):  # up to 5 s more for the last events
         if all(r in arrivals for r in answered):
             break
@@ -240,7 +252,8 @@ async def _scenario(srv: Server, ctx: Ctx, res: StreamsResult, stream_users: lis
 
 
 def run(pg_server: str, scale: int, n_streams: int, n_tracked: int, redis_url: str | None, seconds: float,
-        work: Path, prefix: str, log: Any = print) -> tuple[StreamsResult, dict[str, Any]]:
+        work: Path, prefix: str, wrk_connections: int = 32, quiet_wait: float = 120.0,
+        log: Any = print) -> tuple[StreamsResult, dict[str, Any]]:
     target = dbs.pg_target(pg_server, scale, prefix=prefix)
     meta, seeded_now = dbs.ensure(target, reuse=True, log=log)
     rng = random.Random(scale)
@@ -263,7 +276,8 @@ def run(pg_server: str, scale: int, n_streams: int, n_tracked: int, redis_url: s
     with Server(env, module="app.main:app", workers=1, log_path=work / "server-streams.log") as srv:
         ctx.base_url = srv.base_url
         res = StreamsResult("redis" if redis_url else "in-process", srv.pid, len(children(srv.pid)),
-                            len(stream_users))
+                            len(stream_users), wrk_connections=wrk_connections)
+        machine.wait_quiet(quiet_wait, log=log)
         asyncio.run(_scenario(srv, ctx, res, stream_users, warm_users, tracked, background, work, seconds, log))
     return res, {"database": target.name, "seeded_now": seeded_now, "rows": meta.get("rows")}
 
