@@ -148,16 +148,16 @@ async def _reassign(db_url: str, report_ids: list[int], avoid: set[int]) -> dict
     owners: dict[int, int] = {}
     try:
         async with engine.begin() as c:
-            residents = (await c.execute(text(
-                "SELECT id, building_id FROM users WHERE role = 'resident' AND is_active ORDER BY id"))).all()
+            residents: list[tuple[int, int]] = [(r[0], r[1]) for r in (await c.execute(text(
+                "SELECT id, building_id FROM users WHERE role = 'resident' AND is_active ORDER BY id"))).all()]
             by_building: dict[int, list[int]] = {}
             for uid, bid in residents:
                 if uid not in avoid:
                     by_building.setdefault(bid, []).append(uid)
             spare = [uid for uid, _ in residents if uid not in avoid]
             taken: set[int] = set()
-            rows = (await c.execute(text("SELECT id, building_id FROM reports WHERE id = ANY(:ids)"),
-                                    {"ids": report_ids})).all()
+            rows: list[tuple[int, int]] = [(r[0], r[1]) for r in (await c.execute(
+                text("SELECT id, building_id FROM reports WHERE id = ANY(:ids)"), {"ids": report_ids})).all()]
             for rid, bid in rows:
                 pick = next((u for u in by_building.get(bid, []) if u not in taken), None)
                 if pick is None:
