@@ -6,6 +6,7 @@
     python -m bench crash --db sqlite                             # SIGKILL during submissions, then check
     python -m bench burst --db sqlite --reports 10k               # activity-signup flash crowd (2,000 for 200)
     python -m bench drop --db postgresql --reports 10000,1000000  # remove the benchmark databases
+    python -m bench streams --reports 10k --streams 2000 --tracked 200 [--redis redis://127.0.0.1:6379/0]
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         duration=args.duration, warmup=args.warmup, reuse=args.reuse,
         only=args.only.split(",") if args.only else None,
         profile=(None if args.profile == "auto" else [p for p in args.profile.split(",") if p and p != "none"]),
-        pg_server=args.pg, out_dir=Path(args.out), quiet_wait=args.quiet_wait)
+        pg_server=args.pg, db_prefix=args.db_prefix, out_dir=Path(args.out), quiet_wait=args.quiet_wait)
     started = time.monotonic()
     runs, info = runner.run(opts)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -51,12 +52,13 @@ def cmd_run(args: argparse.Namespace) -> None:
     print(f"wrote {path} in {time.monotonic() - started:.0f}s")
     if not args.keep:
         for scale in opts.scales:
-            dbs.drop(dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale))
+            dbs.drop(dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql"
+                     else dbs.sqlite_target(scale))
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
     for scale in args.reports:
-        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        t = dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql" else dbs.sqlite_target(scale)
         meta = dbs.create_and_seed(t)
         rows = sum(meta["rows"].values())
         print(f"{t.name}: {rows:,} rows in {meta['seconds']:.0f}s ({rows / meta['seconds']:,.0f} rows/s); "
@@ -65,7 +67,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 def cmd_drop(args: argparse.Namespace) -> None:
     for scale in args.reports:
-        t = dbs.pg_target(args.pg, scale) if args.db == "postgresql" else dbs.sqlite_target(scale)
+        t = dbs.pg_target(args.pg, scale, args.db_prefix) if args.db == "postgresql" else dbs.sqlite_target(scale)
         dbs.drop(t)
         print(f"dropped {t.name}")
 
@@ -100,6 +102,27 @@ def cmd_burst(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def cmd_streams(args: argparse.Namespace) -> None:
+    import json
+
+    from bench import streams
+
+    for redis_url in [None, *args.redis]:
+        res, info = streams.run(args.pg, args.reports[-1], args.streams, args.tracked, redis_url or None,
+                                args.seconds, dbs.DATA_DIR / "run-streams", args.db_prefix, args.wrk_connections,
+                                args.quiet_wait)
+        d = res.as_dict()
+        print(f"{res.broker}: {res.streams} streams, pid {res.pid} ({res.child_processes} child processes); RSS "
+              f"{res.rss_before_kib:,} → {res.rss_open_kib:,} (open) → {res.rss_heartbeat_kib:,} (after a heartbeat) "
+              f"→ {res.rss_after_steps_kib:,} KiB (after the steps): {d['per_stream_kib']} KiB/stream; "
+              f"arrived {res.arrived}/{res.tracked}, delay ms {d['delay_ms']}; tracked steps ms {d['step_ms']}, "
+              f"{res.step_errors} not 200; wrk accept {res.load.rps if res.load else 0:.0f} req/s, "
+              f"errors {res.load.errors if res.load else '?'}; cores idle {res.idle_cpu}, stepping {res.steps_cpu}")
+        out = dbs.DATA_DIR / f"streams-{res.broker}-{time.strftime('%Y%m%dT%H%M%S')}.json"
+        out.write_text(json.dumps({"result": d, "delays_ms": sorted(res.delays_ms), "info": info}, indent=1))
+        print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -110,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
         q.add_argument("--reports", type=_scales, default=_scales(reports),
                        help="scales, comma-separated (10k, 1m or plain numbers); default %(default)s")
         q.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432",
-                       help="PostgreSQL server (no database name); databases weilinli_bench_<scale> are created")
+                       help="PostgreSQL server (no database name); databases <prefix>_<scale> are created")
+        q.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (default %(default)s)")
 
     r = sub.add_parser("run", help="seed (or reuse), serve, drive with wrk, write bench/results/<date>-<db>.md")
     common(r)
@@ -139,6 +163,22 @@ def main(argv: list[str] | None = None) -> None:
     d = sub.add_parser("drop", help="drop the benchmark databases")
     common(d)
     d.set_defaults(func=cmd_drop)
+
+    st = sub.add_parser("streams", help="idle SSE streams on one process: memory, and step → event delay under load")
+    st.add_argument("--db", choices=("postgresql",), default="postgresql")
+    st.add_argument("--reports", type=_scales, default=_scales("10k"), help="scale of the seeded database")
+    st.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
+    st.add_argument("--db-prefix", default="weilinli_bench", help="database name prefix (default %(default)s)")
+    st.add_argument("--streams", type=int, default=2000)
+    st.add_argument("--tracked", type=int, default=200)
+    st.add_argument("--seconds", type=float, default=15.0, help="wrk accept window (default 15)")
+    st.add_argument("--wrk-connections", type=int, default=32,
+                    help="wrk's connections accepting other reports meanwhile (0: only the tracked steps)")
+    st.add_argument("--quiet-wait", type=float, default=120.0,
+                    help="seconds to wait for other processes to calm down before measuring (default 120)")
+    st.add_argument("--redis", action="append", default=[],
+                    help="also run with this REDIS_URL (repeatable; the in-process broker always runs first)")
+    st.set_defaults(func=cmd_streams)
 
     c = sub.add_parser("crash", help="crash safety: SIGKILL the server during a burst of submissions, then check")
     c.add_argument("--db", choices=("postgresql", "sqlite"), default="sqlite")

@@ -43,6 +43,7 @@ class Options:
     profile: list[str] | None = None   # None: automatic (slowest read, slowest write); []: none
     profile_seconds: float = 10.0
     pg_server: str = "postgresql://postgres@127.0.0.1:5432"
+    db_prefix: str = "weilinli_bench"
     quiet_wait: float = 90.0
     out_dir: Path = ROOT / "bench" / "results"
     data_dir: Path = dbs.DATA_DIR
@@ -128,8 +129,8 @@ def _git(*args: str) -> str:
 
 
 def run_scale(opts: Options, scale: int) -> ScaleRun:
-    target = dbs.pg_target(opts.pg_server, scale) if opts.db == "postgresql" else dbs.sqlite_target(scale,
-                                                                                                     opts.data_dir)
+    target = (dbs.pg_target(opts.pg_server, scale, opts.db_prefix) if opts.db == "postgresql"
+              else dbs.sqlite_target(scale, opts.data_dir))
     _log(f"\n== {opts.db} at {scale:,} reports ==")
     meta, seeded_now = dbs.ensure(target, reuse=opts.reuse, log=_log)
     if seeded_now:
