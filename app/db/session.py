@@ -7,19 +7,40 @@ read-then-write transaction takes the write lock first instead of failing with "
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.db.reader import NO_BEGIN, Reader
 
 WRITE_OPTION = "weilinli_write"
+BEFORE_COMMIT = "weilinli_before_commit"
+
+
+def before_commit(session: AsyncSession, key: str, fn: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `await fn(session)` once, right before this unit of work commits (not if it fails). For writes whose
+    order must follow commit order, such as the notifications of app/notifications/service.py. One per key."""
+    session.info.setdefault(BEFORE_COMMIT, {})[key] = fn
+
+
+async def _run_before_commit(session: AsyncSession) -> None:
+    for fn in (session.info.pop(BEFORE_COMMIT, None) or {}).values():
+        await fn(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _nothing_left_behind(session: Session) -> None:
+    """A commit outside Database.session would skip the hooks above and lose their writes: refuse it."""
+    if session.info.get(BEFORE_COMMIT):
+        raise RuntimeError(f"commit with pending before-commit writes {sorted(session.info[BEFORE_COMMIT])}: "
+                           "commit through Database.session")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -85,6 +106,7 @@ class Database:
                 yield session
             except AppError as exc:
                 if exc.keep_writes:
+                    session.info.pop(BEFORE_COMMIT, None)  # the request failed: only what it wrote itself is kept
                     await session.commit()
                     self._committed(session)
                 else:
@@ -94,6 +116,7 @@ class Database:
                 await session.rollback()
                 raise
             else:
+                await _run_before_commit(session)
                 await session.commit()
                 self._committed(session)
 

@@ -23,6 +23,12 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
+def new_event_id() -> str:
+    """An event's id: the webhook-id of each of its deliveries is this, '_' and the subscription's id (at most 40
+    characters with ids below 10^15)."""
+    return MESSAGE_PREFIX + secrets.token_hex(10)
+
+
 def new_message_id() -> str:
     """A webhook-id: unique, URL-safe, no '.' (the id is part of the signed content)."""
     return MESSAGE_PREFIX + secrets.token_hex(16)

@@ -25,7 +25,7 @@ async def test_a_resident_outside_the_electorate_is_refused_with_a_reason(app, c
     pid, yes = prop["id"], (await _options(client, world, prop["id"]))["yes"]
     err = assert_error(await _ballot(client, world, pid, "resident_b", yes), 403, "not_eligible")  # lives in b2
     assert err["details"] == {"reason": "outside_electorate", "electorate_grid_id": world.b1.id,
-                              "electorate_name": "1号楼"}
+                              "electorate_name": "1号楼", "min_age": None}
     me = (await client.get(f"{BASE}/{pid}/vote", headers=world.headers("resident_b"))).json()["me"]
     assert me == {"eligible": False, "ineligible_reason": "outside_electorate", "voted": False}
     # moved in after the roll was drawn

@@ -78,7 +78,7 @@ async def test_last_event_id_replays_exactly_what_was_missed(app, db, world):
         await _notify(db, a, f"missed-{i}")
     headers = world.headers("resident_a", **{"Last-Event-ID": seen["id"]})
     async with AsgiStream(app, STREAM, headers) as stream:
-        replayed = await stream.events(150)
+        replayed = await stream.events(150, within=20)
         await _notify(db, a, "live")
         [live] = await stream.events(1)
     bodies = [json.loads(e["data"])["body"] for e in replayed]
@@ -168,3 +168,36 @@ async def test_a_stream_ends_for_a_reconnect_after_its_time(app, world):
     finally:
         app.state.settings = before
     assert rest.endswith(b'event: end\ndata: {"reason": "reconnect"}\n\n')
+
+
+async def test_ids_follow_commit_order_so_a_stream_loses_nothing(app, db, world):
+    """Many transactions notify one user at once, each waiting a random moment between writing its notification
+    and committing. A user's ids must follow commit order (the inbox is locked per user until commit): otherwise a
+    stream that already sent a larger id would never send a smaller one that commits later."""
+    import random
+
+    from app.db.session import before_commit
+
+    a = world.users["resident_a"].id
+    rng = random.Random(7)
+
+    async def one(i: int) -> None:
+        async with db.session(write=True) as s:
+            await notify(s, [a], "report.accepted", object_type="report", object_id=i, link="/x",
+                         params={"title": f"n{i}"})
+            pause = rng.random() * 0.05
+            before_commit(s, "zz_pause", lambda _s: asyncio.sleep(pause))  # after the insert, before the commit
+
+    async with AsgiStream(app, STREAM, world.headers("resident_a")) as stream:
+        await stream.read_until(b"retry: ")
+        await asyncio.gather(*(one(i) for i in range(20)))
+        got = await stream.events(20, within=5)
+    assert sorted(json.loads(e["data"])["object_id"] for e in got) == list(range(20))
+
+
+async def test_a_commit_outside_the_unit_of_work_cannot_drop_notifications(db, world):
+    async with db.sessionmaker() as s:
+        await notify(s, [world.users["resident_a"].id], "report.accepted", object_type="report", object_id=1,
+                     link="/x")
+        with pytest.raises(RuntimeError, match="before-commit"):
+            await s.commit()
