@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
@@ -87,8 +87,8 @@ class VoteSpec(InputModel):
     ballot_kind: BallotKind = BallotKind.yes_no
     choices: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=10, description="ballot_kind=choices: 2-10 distinct labels.")
-    secret: bool = Field(default=True, description="Secret ballots (default) keep no voter's choice anywhere; open "
-                                                   "ballots publish who chose what with the result.")
+    secret: Literal[True] = Field(default=True, description="Ballots are always secret: no voter's choice is kept "
+                                                            "anywhere, and `false` is refused.")
     rule: RuleKind = RuleKind.simple_majority
     share: Share | None = Field(default=None, description="electorate_share: the share of the whole electorate "
                                                           "needed, e.g. 2/3.")

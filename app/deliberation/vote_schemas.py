@@ -10,7 +10,6 @@ from pydantic import Field
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
 from app.deliberation.policies import Ineligible
-from app.deliberation.schemas import PersonRef
 from app.deliberation.tally import BallotKind, FailReason, RuleKind
 
 
@@ -58,11 +57,6 @@ class MyBallot(OutputModel):
     voted: bool
 
 
-class OpenBallotRead(OutputModel):
-    voter: PersonRef
-    option_key: str
-
-
 class VoteRead(OutputModel):
     id: int
     proposal_id: int
@@ -79,8 +73,6 @@ class VoteRead(OutputModel):
     options: list[OptionRead]
     result: ResultRead | None
     me: MyBallot
-    open_ballots: list[OpenBallotRead] | None = Field(
-        description="Open ballots only, once tallied: who chose what. Always null for secret ballots.")
 
 
 class BallotIn(InputModel):

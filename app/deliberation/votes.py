@@ -152,13 +152,6 @@ async def vote_detail(db: AsyncSession, p: Principal, proposal_id: int, now: dat
     voted = (await db.execute(select(VoteElector.voted).where(VoteElector.vote_id == vote.id,
                                                               VoteElector.user_id == p.user_id))).scalar_one_or_none()
     why = await _ineligibility(db, p, vote, on_roll=voted is not None)
-    open_ballots = None
-    if tallied and not vote.secret:
-        rows = (await db.execute(
-            select(User.id, User.display_name, VoteOption.key).join(VoteElector, VoteElector.user_id == User.id)
-            .join(VoteOption, VoteOption.id == VoteElector.option_id)
-            .where(VoteElector.vote_id == vote.id).order_by(User.id))).all()
-        open_ballots = [{"voter": {"id": u, "display_name": n}, "option_key": k} for u, n, k in rows]
     return {
         "id": vote.id, "proposal_id": vote.proposal_id, "status": status_of(vote, now),
         "electorate": {"grid_id": node.id, "name": node.name, "level": node.level, "size": vote.electorate_size},
@@ -173,5 +166,4 @@ async def vote_detail(db: AsyncSession, p: Principal, proposal_id: int, now: dat
                    "quorum_met": vote.result_reason not in ("quorum_not_met", "no_ballots"),
                    "tallied_at": vote.tallied_at} if tallied else None,
         "me": {"eligible": why is None, "ineligible_reason": why, "voted": bool(voted)},
-        "open_ballots": open_ballots,
     }

@@ -87,22 +87,29 @@ async def test_the_result_cannot_change_after_the_tally(app, client, world, sett
         before["result"]
 
 
-async def test_custom_choices_and_open_ballots(app, client, world, settings):
-    spec = {"ballot_kind": "choices", "choices": ["东门", "西门"], "secret": False, "closes_at": soon(hours=1)}
+async def test_custom_choices_and_ballots_always_secret(app, client, world, settings):
+    spec = {"ballot_kind": "choices", "choices": ["东门", "西门"], "closes_at": soon(hours=1)}
     prop = await to_voting(app, client, world, vote=spec)
     pid = prop["id"]
     opts = await _options(client, world, pid)
     assert set(opts) == {"c1", "c2"}
     assert (await _ballot(client, world, pid, "resident_a", opts["c2"])).status_code == 201
     assert (await _ballot(client, world, pid, "resident_b", opts["c2"])).status_code == 201
-    running = (await client.get(f"{BASE}/{pid}/vote", headers=world.headers("resident_a"))).json()
-    assert running["open_ballots"] is None  # published with the result, not before
     await close_vote(app, pid)
     await run_results(app, settings)
     vote = (await client.get(f"{BASE}/{pid}/vote", headers=world.headers("resident_a"))).json()
-    assert vote["result"]["passed"] and vote["result"]["winner_key"] == "c2"
-    assert sorted((b["voter"]["id"], b["option_key"]) for b in vote["open_ballots"]) == \
-        sorted([(world.users["resident_a"].id, "c2"), (world.users["resident_b"].id, "c2")])
+    assert vote["result"]["passed"] and vote["result"]["winner_key"] == "c2" and vote["secret"] is True
+    assert "open_ballots" not in vote
+    spec["secret"] = False  # no open ballots: the ballots are secret, always
+    from tests.deliberation.helpers import end_notice, plan, raise_proposal, step
+
+    other = await raise_proposal(client, world, "resident_b")
+    other = await step(client, world, "admin_c1", other, "put_on_agenda")
+    other = await step(client, world, "admin_c1", other, "publish_plan", plan=plan(None))
+    await end_notice(app, other["id"])
+    resp = await client.post(f"{BASE}/{other['id']}/steps", headers=world.headers("admin_c1"),
+                             json={"action": "open_vote", "expected_version": other["version"], "vote": spec})
+    assert "secret" in str(assert_error(resp, 422, "validation_error")["details"])
 
 
 async def test_bad_vote_specs_are_422_and_change_nothing(app, client, world):
