@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(default=15, gt=0, le=300)
     stream_max_per_user: int = Field(default=5, ge=1, le=100)
     stream_max_seconds: float = Field(default=3600, gt=0, le=86400)
+    points_expire_months: int = Field(default=24, ge=0, le=120)  # 0: points never expire
     ranking_weights: tuple[float, float, float] = (0.30, 0.35, 0.35)  # response, resolution, satisfaction
     ranking_min_reports: int = Field(default=5, ge=1)
     ranking_top_n: int = Field(default=5, ge=1, le=50)

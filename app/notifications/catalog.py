@@ -140,6 +140,9 @@ TEMPLATES: dict[str, Template] = {
     # ---- points (issue 16) ---------------------------------------------------------------------------------
     "points.credited": Template("积分到账", "{reason} 获得 {points} 积分，当前余额 {balance}。",
                                 "Points credited", "{points} points for {reason}; balance {balance}."),
+    "points.expired": Template("积分过期", "{cutoff}前获得的 {points} 积分已过期，当前余额 {balance}。",
+                               "Points expired", "{points} points earned before {cutoff} expired; your balance is "
+                               "{balance}."),
     "points.adjusted": Template("积分调整", "您的积分调整 {points}：{reason}，当前余额 {balance}。",
                                 "Points adjusted", "Your points were adjusted by {points}: {reason}; balance "
                                 "{balance}."),

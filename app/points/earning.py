@@ -34,7 +34,7 @@ async def credit_volunteer_hours(db: AsyncSession, *, user_id: int, community_id
                                source_type=SourceType.volunteer_signup, source_id=signup_id,
                                created_by_id=confirmed_by_id)
     await notify(db, [user_id], "points.credited", object_type="point_entry", object_id=posted.entry_id,
-                 link="/points/me", params={"points": points, "reason": activity_title,
+                 link="/api/v1/points/me", params={"points": points, "reason": activity_title,
                                             "balance": posted.balance_after})
     return points
 
@@ -70,7 +70,7 @@ async def award_pact_item(db: AsyncSession, p: Principal, *, pact_item_id: int, 
                                kind=EntryKind.earn, reason=f"{item.name}：{note}", source_type=SourceType.pact_award,
                                source_id=award.id, created_by_id=p.user_id)
     await notify(db, [user_id], "points.credited", object_type="point_entry", object_id=posted.entry_id,
-                 link="/points/me", params={"points": item.points, "reason": item.name,
+                 link="/api/v1/points/me", params={"points": item.points, "reason": item.name,
                                             "balance": posted.balance_after})
     return {"entry_id": posted.entry_id, "user_id": user_id, "amount": item.points,
             "balance_after": posted.balance_after}

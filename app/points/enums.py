@@ -20,6 +20,7 @@ class SourceType(StrEnum):
     pact_award = "pact_award"
     redemption = "redemption"
     adjustment = "adjustment"  # no source row: source_id null
+    expiry = "expiry"          # points older than POINTS_EXPIRE_MONTHS: source_id null
 
 
 class RedemptionStatus(StrEnum):

@@ -29,6 +29,8 @@ class PointAccount(IdMixin, Base):
     balance: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     hide_from_ranking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the day the worker last applied expiry to this account (app/points/expiry.py): once per account and day
+    expiry_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class PointEntry(IdMixin, Base):

@@ -44,3 +44,9 @@ def can_step_redemption(p: Principal, action: RedemptionAction, owner_id: int, c
     if action is RedemptionAction.fulfil:
         return is_staff_of(p, community_path)
     return p.user_id == owner_id or is_staff_of(p, community_path)
+
+
+def due_to_expire(old_credits: int, debits: int, balance: int) -> int:
+    """First in, first out: spending (redemptions, expiries, negative adjustments) uses the oldest points first, so
+    of the points credited before the cutoff, what spending has not used up expires, never more than the balance."""
+    return max(0, min(balance, old_credits - debits))

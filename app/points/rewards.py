@@ -148,6 +148,6 @@ async def take_redemption_step(db: AsyncSession, p: Principal, redemption_id: in
                                                              _c.claimed > 0).values(claimed=_c.claimed - 1))
         await db.execute(update(table_of(Reward)).where(_r.id == r.id).values(stock=_r.stock + 1))
     kind = "points.redemption_fulfilled" if data.action is RedemptionAction.fulfil else "points.redemption_cancelled"
-    await notify(db, [d.user_id], kind, object_type="redemption", object_id=d.id, link="/points/redemptions",
+    await notify(db, [d.user_id], kind, object_type="redemption", object_id=d.id, link="/api/v1/points/redemptions",
                  params={"reward": r.name, "points": d.cost, "note": data.note or ""}, exclude=p.user_id)
     return await redemption_read(db, d.id)

@@ -102,7 +102,7 @@ async def adjust(db: AsyncSession, p: Principal, data: AdjustmentIn) -> dict[str
                                kind=EntryKind.adjust, reason=data.reason, source_type=SourceType.adjustment,
                                source_id=None, created_by_id=p.user_id)
     await notify(db, [data.user_id], "points.adjusted", object_type="point_entry", object_id=posted.entry_id,
-                 link="/points/me", params={"points": data.amount, "reason": data.reason,
+                 link="/api/v1/points/me", params={"points": data.amount, "reason": data.reason,
                                             "balance": posted.balance_after})
     return {"entry_id": posted.entry_id, "user_id": data.user_id, "amount": data.amount,
             "balance_after": posted.balance_after}

@@ -19,6 +19,7 @@ from app.bookings import service as bookings_service
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
+from app.points import expiry as points_expiry
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
 
@@ -31,4 +32,5 @@ JOBS: dict[str, Job] = {
     "vote_results_published": deliberation_results.publish_due_results,
     "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
     "bookings_reminded": bookings_service.send_reminders,
+    "points_expired": points_expiry.expire_points,
 }
