@@ -82,4 +82,4 @@ async def hide_comment(db: AsyncSession, p: Principal, comment_id: int, reason: 
     await db.refresh(c)
     await notices.tell_about_proposal(db, prop, "proposal.comment_hidden", [c.author_id], p.user_id, note=reason)
     name = (await db.execute(select(User.display_name).where(User.id == c.author_id))).scalar_one()
-    return _shaped(p, c, name, council.is_council(p, prop.community_path))
+    return _shaped(p, c, name, await council.is_council(db, p, prop.community_path, prop.community_id))

@@ -104,7 +104,7 @@ class InvalidTransition(Conflict):
 
 
 def relations(p: Principal, f: ProposalFacts, council: bool) -> frozenset[Relation]:
-    """`council` is the answer of the one seam, council.is_council (admins over the community, for now)."""
+    """`council` is the answer of the one seam, council.is_council (admins over the community, council members)."""
     out: set[Relation] = set()
     if p.user_id == f.proposer_id:
         out.add(Relation.proposer)

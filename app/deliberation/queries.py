@@ -41,7 +41,7 @@ async def load_visible(db: AsyncSession, p: Principal, proposal_id: int) -> tupl
     if prop is None:
         raise NotFound()
     facts = facts_of(prop)
-    on_council = council.is_council(p, prop.community_path)
+    on_council = await council.is_council(db, p, prop.community_path, prop.community_id)
     if not policies.can_see(p, facts, on_council):
         raise NotFound()
     return prop, facts, on_council
