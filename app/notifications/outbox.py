@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, insert, literal, or_, select, update
+from sqlalchemy import String, bindparam, cast, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -55,21 +55,25 @@ async def emit(db: AsyncSession, community_id: int, event_type: WebhookEventType
     """Announce an event of a community (and of its street's subscribers, given `street_id`), in the caller's
     transaction. Returns how many deliveries were written.
 
-    One statement whether or not anyone subscribed (every report step runs it): INSERT ... SELECT from the matching
-    subscriptions. Each delivery's webhook-id is the event's random id and the subscription's id."""
+    One statement, built once, whether or not anyone subscribed (every report step runs it): INSERT ... SELECT from
+    the matching subscriptions. Each delivery's webhook-id is the event's random id and the subscription's id."""
     owners = [community_id] if street_id is None else [community_id, street_id]
-    event_id = signing.new_event_id()
-    text = body(event_type, data, occurred_at)
-    matching = select(
-        S.id, literal(event_id + "_") + cast(S.id, String), literal(event_type.value), literal(text),
-        literal("pending"), literal(0), literal(0), literal(occurred_at, D.next_attempt_at.type),
-        literal(occurred_at, D.created_at.type),
-    ).where(S.grid_id.in_(owners), S.is_active.is_(True),
-            cast(S.event_types, String).contains(f'"{event_type.value}"', autoescape=True))
-    done = await db.execute(insert(WebhookDelivery.metadata.tables[D.__tablename__]).from_select(
-        [D.subscription_id, D.message_id, D.event_type, D.body, D.status, D.attempts, D.round_attempts,
-         D.next_attempt_at, D.created_at], matching))
+    done = await db.execute(_EMIT, {
+        "owners": owners, "id_prefix": signing.new_event_id() + "_", "event_type": event_type.value,
+        "body": body(event_type, data, occurred_at), "at": occurred_at,
+        "pattern": '%"' + event_type.value.replace("_", "\\_").replace("%", "\\%") + '"%'})
     return max(done.rowcount, 0)  # type: ignore[attr-defined]  # an INSERT's CursorResult
+
+
+_DELIVERIES = WebhookDelivery.metadata.tables[WebhookDelivery.__tablename__]
+_EMIT = insert(_DELIVERIES).from_select(
+    [D.subscription_id, D.message_id, D.event_type, D.body, D.status, D.attempts, D.round_attempts,
+     D.next_attempt_at, D.created_at],
+    select(S.id, bindparam("id_prefix", type_=String) + cast(S.id, String), bindparam("event_type", type_=String),
+           bindparam("body", type_=D.body.type), literal("pending"), literal(0), literal(0),
+           bindparam("at", type_=D.next_attempt_at.type), bindparam("at", type_=D.created_at.type))
+    .where(S.grid_id.in_(bindparam("owners", expanding=True)), S.is_active.is_(True),
+           cast(S.event_types, String).like(bindparam("pattern", type_=String), escape="\\")))
 
 
 # ---- the worker's side --------------------------------------------------------------------------------------

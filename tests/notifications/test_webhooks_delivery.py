@@ -277,3 +277,22 @@ async def test_submission_and_auto_close_announce_too(app, client, world, settin
     assert submitted["number"] == report.number and submitted["action"] == "submit"
     assert submitted["previous_state"] is None and submitted["state"] == "submitted"
     assert (closed["action"], closed["previous_state"], closed["state"]) == ("auto_close", "resolved", "closed")
+
+
+async def test_only_matching_subscriptions_of_the_community_and_its_street_get_the_event(app, client, world,
+                                                                                          settings):
+    street = await subscribe(client, world, "http://127.0.0.1:9/street", who="admin_street", grid=world.street)
+    c1 = await subscribe(client, world, "http://127.0.0.1:9/c1")
+    await subscribe(client, world, "http://127.0.0.1:9/c1-closed", events=("report.closed",))
+    await subscribe(client, world, "http://127.0.0.1:9/c2", who="admin_c2", grid=world.c2)
+    report = await make_report(app, world, state="submitted")
+    before = {d.id for d in await deliveries(app)}
+    p = await principal(app, world.users["worker_in"])
+    async with app.state.db.session(write=True) as s:
+        await reports_service.take_step(s, settings, p, report.id,
+                                        StepIn(action=Action.accept, expected_version=report.version))
+    new = [d for d in await deliveries(app) if d.id not in before]
+    assert sorted(d.subscription_id for d in new) == sorted([street["id"], c1["id"]])
+    assert {d.event_type for d in new} == {"report.accepted"}
+    prefixes = {d.message_id.rsplit("_", 1)[0] for d in new}  # one event, one id per subscription
+    assert len(prefixes) == 1 and len({d.message_id for d in new}) == 2
