@@ -19,6 +19,7 @@ from app.auth.principal import Principal
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import keyset_params, keyset_sql, page_of
 from app.db.reader import Prepared, Row, Rows
+from app.org.models import Category
 from app.reports import lifecycle, policies
 from app.reports.lifecycle import ReportFacts, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
@@ -89,6 +90,21 @@ async def find_visible(db: AsyncSession, p: Principal, report_id: int) -> Report
     """The report (an ORM entity, in the session) if this principal may see it."""
     params = {**policies.viewer_params(p), "report_id": report_id}
     return (await db.execute(_load_sql(viewer_shape(p)), params)).scalar_one_or_none()
+
+
+@lru_cache(maxsize=64)
+def _load_for_step_sql(v: ViewerShape) -> Select:
+    return select(Report, Category.resolve_within_minutes).join(Category, Category.id == Report.category_id)\
+        .where(Report.id == bindparam("report_id"), policies.visible_sql(v))
+
+
+async def load_for_step(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts, int]:
+    """load_visible, with the category's resolve-within minutes (what accept and reopen need) in the same read."""
+    params = {**policies.viewer_params(p), "report_id": report_id}
+    row = (await db.execute(_load_for_step_sql(viewer_shape(p)), params)).first()
+    if row is None:
+        raise NotFound()
+    return row[0], facts_of(row[0]), row[1]
 
 
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:

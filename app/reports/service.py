@@ -136,15 +136,14 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
 
 
 async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
-                        now: datetime) -> tuple[dict, dict]:
+                        now: datetime, resolve_by: datetime) -> tuple[dict, dict]:
     """评价: decide the outcome (the rating itself is recorded by _record_rating once the step is won)."""
     outcome = lifecycle.rating_outcome(body.stars, report.reopen_count, settings.rating_reopen_limit)
     values: dict = {"rating": body.stars, "rated_at": now, "state": outcome}
     if outcome is State.closed:
         values["closed_at"] = now
     elif outcome is State.dispatched:  # 重办: back to the same handler, flagged, with a new deadline
-        values.update(reopen_count=report.reopen_count + 1, resolved_at=None,
-                      resolve_by=await _resolve_by(db, report, now))
+        values.update(reopen_count=report.reopen_count + 1, resolved_at=None, resolve_by=resolve_by)
     else:  # reopened too often: back to intake, escalated to the community's admins
         values.update(reopen_count=report.reopen_count + 1, resolved_at=None, handler_department_id=None,
                       handler_user_id=None, dispatched_at=None, escalated_to_grid_id=report.community_id)
@@ -172,28 +171,22 @@ _ACTION_FIELDS = {
 _STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id", "stars", "tags"}
 
 
-_RESOLVE_WITHIN_SQL = Prepared(select(Category.resolve_within_minutes).where(Category.id == bindparam("category_id")))
-
-
-async def _resolve_by(db: AsyncSession, report: Report, now: datetime) -> datetime:
-    found = await SessionRows(db).all(_RESOLVE_WITHIN_SQL, {"category_id": report.category_id})
-    return now + timedelta(minutes=found[0]["resolve_within_minutes"])
-
-
 async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
-                   now: datetime) -> tuple[dict, dict]:
+                   now: datetime, resolve_within: int) -> tuple[dict, dict]:
     """Column changes and event data for the action (validated against the database). A `state` key overrides
-    the Step's usual target (only rate does that)."""
+    the Step's usual target (only rate does that). `resolve_within`: the category's minutes to resolve, read with
+    the report (accept, reopen and a reopening rating set a new deadline from it)."""
     a = body.action
+    resolve_by = now + timedelta(minutes=resolve_within)
     if a is Action.accept:
-        return {"accepted_at": now, "responded_at": now, "resolve_by": await _resolve_by(db, report, now)}, {}
+        return {"accepted_at": now, "responded_at": now, "resolve_by": resolve_by}, {}
     if a is Action.reject:
         return {"responded_at": now}, {}
     if a is Action.rate:
-        return await _rate_effects(db, settings, p, report, body, now)
+        return await _rate_effects(db, settings, p, report, body, now, resolve_by)
     if a is Action.reopen:
         return ({"reopen_count": report.reopen_count + 1, "resolved_at": None, "closed_at": None,
-                 "resolve_by": await _resolve_by(db, report, now)}, {"reopen_count": report.reopen_count + 1})
+                 "resolve_by": resolve_by}, {"reopen_count": report.reopen_count + 1})
     if a is Action.dispatch:
         if body.department_id is not None:
             dept, dept_path = await org_service.active_department(db, body.department_id)
@@ -257,7 +250,7 @@ async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_
 async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_id: int, body: StepIn) -> dict:
     """The only code that changes a report's state. Conditional on the version the caller saw, so of two
     concurrent steps exactly one wins; writes exactly one event in the same transaction."""
-    report, facts = await queries.load_visible(db, p, report_id)
+    report, facts, resolve_within = await queries.load_for_step(db, p, report_id)
     # A client that lost a race must learn that it lost a race: the version is checked before role and state.
     if body.expected_version != report.version:
         raise Conflict("stale_version", {"current_version": report.version, "state": report.state})
@@ -266,7 +259,7 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     if extra:
         raise InvalidInput("validation_error", {"not_allowed": sorted(extra), "action": body.action})
     now = datetime.now(UTC)
-    values, data = await _effects(db, settings, p, report, body, now)
+    values, data = await _effects(db, settings, p, report, body, now, resolve_within)
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
     if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
