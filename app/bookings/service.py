@@ -12,6 +12,7 @@ rating, errand steps. One transaction per request; the invariants are held by th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +103,18 @@ async def _no_shows(db: AsyncSession, service_id: int, resident_id: int, now: da
         Booking.starts_at > now - rules.NO_SHOW_WINDOW))).scalars())
 
 
+async def _holds_place(db: AsyncSession, slot_id: int, resident_id: int) -> bool:
+    return (await db.execute(select(Booking.id).where(
+        Booking.slot_id == slot_id, Booking.resident_id == resident_id,
+        Booking.status.in_([s.value for s in ACTIVE])))).first() is not None
+
+
+async def _refuse_full(db: AsyncSession, slot: BookingSlot, p: Principal) -> NoReturn:
+    if await _holds_place(db, slot.id, p.user_id):
+        raise AlreadyBooked(details={"slot_id": slot.id})
+    raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
+
+
 async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime | None = None) -> dict:
     """A place in a slot, a waitlist entry when it is full (and the service keeps one), or an errand."""
     now = now or datetime.now(UTC)
@@ -122,13 +135,15 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
         raise SlotCancelled(details={"slot_id": slot.id, "reason": slot.cancel_reason})
     r = service_rules(svc)
     rules.check_window(r, slot.starts_at, now)
+    if slot.booked >= slot.capacity and not svc.waitlist:
+        # Full when read: refuse at once (a flash crowd is mostly this). Only a refusal rests on the read; a place is
+        # still taken only by the conditional UPDATE below.
+        await _refuse_full(db, slot, p)
     grid_id, birth = await _home(db, p)
     rules.check_eligible(r, grid_id=grid_id, birth_date=birth, today=now.astimezone(CHINA).date())
     rules.check_not_blocked(r, await _no_shows(db, svc.id, p.user_id, now), now)
     await _lock_hold(db, svc.id, p.user_id)
-    held = (await db.execute(select(Booking.id).where(Booking.slot_id == slot.id, Booking.resident_id == p.user_id,
-                                                      Booking.status.in_([s.value for s in ACTIVE])))).first()
-    if held is not None:
+    if await _holds_place(db, slot.id, p.user_id):
         raise AlreadyBooked(details={"slot_id": slot.id})
     await _check_limit(db, svc, p, now)
     status = S.booked
