@@ -9,8 +9,8 @@ from tests.helpers import assert_error
 
 async def _council_group(app, world, *members: str, status: str = "active") -> None:
     async with app.state.db.session(write=True) as s:
-        g = Group(community_id=world.c1.id, community_path=world.c1.path, kind="council", name="居民议事会", join_policy="invite",
-                  status="active", member_count=len(members))
+        g = Group(community_id=world.c1.id, community_path=world.c1.path, kind="council", name="居民议事会",
+                  join_policy="invite", status="active", member_count=len(members))
         s.add(g)
         await s.flush()
         for who in members:
