@@ -58,11 +58,12 @@ async def emit(db: AsyncSession, community_id: int, event_type: WebhookEventType
     One statement, built once, whether or not anyone subscribed (every report step runs it): INSERT ... SELECT from
     the matching subscriptions. Each delivery's webhook-id is the event's random id and the subscription's id."""
     owners = [community_id] if street_id is None else [community_id, street_id]
-    done = await db.execute(_EMIT, {
+    conn = await db.connection()  # Core execution in the session's transaction: no ORM layer for a plain INSERT
+    done = await conn.execute(_EMIT, {
         "owners": owners, "id_prefix": signing.new_event_id() + "_", "event_type": event_type.value,
         "body": body(event_type, data, occurred_at), "at": occurred_at,
         "pattern": '%"' + event_type.value.replace("_", "\\_").replace("%", "\\%") + '"%'})
-    return max(done.rowcount, 0)  # type: ignore[attr-defined]  # an INSERT's CursorResult
+    return max(done.rowcount, 0)
 
 
 _DELIVERIES = WebhookDelivery.metadata.tables[WebhookDelivery.__tablename__]

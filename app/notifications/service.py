@@ -53,7 +53,8 @@ async def _write_queued(db: AsyncSession) -> None:
     if db.get_bind().dialect.name == "postgresql":
         # each row takes its user's inbox lock (held to commit) in the statement that inserts it: no extra round trip
         params = [{**r, "lock_key": _LOCK_NAMESPACE | r["user_id"]} for r in rows]
-        await db.execute(_INSERT_LOCKED, params[0] if len(params) == 1 else params)  # one row: no executemany
+        conn = await db.connection()  # Core execution in the session's transaction (no ORM layer)
+        await conn.execute(_INSERT_LOCKED, params[0] if len(params) == 1 else params)  # one row: no executemany
     else:  # SQLite: one writer at a time already
         await db.execute(insert(Notification), rows)
     db.info.setdefault(PENDING_KEY, set()).update(r["user_id"] for r in rows)
