@@ -8,13 +8,11 @@ Council residents take the council's steps (agenda, decline, plan and notice, vo
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.groups.council import council_member_ids, is_council_member
-from app.org.models import Grid
-from app.users.models import Role, User
+from app.groups.council import is_council_member
+from app.users.models import Role
 
 
 async def is_council(db: AsyncSession, p: Principal, community_path: str, community_id: int) -> bool:
@@ -25,11 +23,3 @@ async def is_council(db: AsyncSession, p: Principal, community_path: str, commun
         return await is_council_member(db, p.user_id, community_id)
     return False
 
-
-async def council_user_ids(db: AsyncSession, community_path: str, community_id: int) -> list[int]:
-    """Every active council member of the community (for notices)."""
-    stmt = (select(User.id).join(Grid, Grid.id == User.scope_grid_id)
-            .where(User.role == Role.admin, User.is_active.is_(True),
-                   literal(community_path).startswith(Grid.path)))
-    admins = list((await db.execute(stmt)).scalars())
-    return sorted({*admins, *await council_member_ids(db, community_id)})

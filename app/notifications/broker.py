@@ -71,10 +71,6 @@ class LocalBroker:
             if not subs:
                 del self._subs[sub.user_id]
 
-    @property
-    def streams(self) -> int:
-        return sum(len(s) for s in self._subs.values())
-
     def streams_of(self, user_id: int) -> int:
         return len(self._subs.get(user_id, ()))
 
@@ -110,7 +106,6 @@ class RedisBroker(LocalBroker):
         self._retry, self._channel = retry, channel
         self._task: asyncio.Task[None] | None = None
         self._sends: set[asyncio.Task[None]] = set()
-        self.connected = asyncio.Event()
 
     def committed(self, user_ids: Iterable[int]) -> None:
         users = sorted(set(user_ids))
@@ -146,7 +141,6 @@ class RedisBroker(LocalBroker):
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._channel)
-                self.connected.set()
                 self.wake_all()  # whatever was published while we were not listening is read from the database
                 async for message in pubsub.listen():
                     self._on_message(message)
@@ -155,7 +149,6 @@ class RedisBroker(LocalBroker):
             except Exception:  # noqa: BLE001 - reconnect after a pause; streams keep their heartbeats meanwhile
                 log.warning("redis subscriber lost; reconnecting", exc_info=True)
             finally:
-                self.connected.clear()
                 await pubsub.aclose()
             await asyncio.sleep(self._retry)
 
