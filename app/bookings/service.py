@@ -146,8 +146,17 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     if await _holds_place(db, slot.id, p.user_id):
         raise AlreadyBooked(details={"slot_id": slot.id})
     await _check_limit(db, svc, p, now)
-    status = S.booked
-    if not await _take_place(db, slot.id):
+    # The slot's row is locked from the UPDATE that takes the place to COMMIT, and every booking of the slot queues
+    # on that lock: so the place is taken last, after the booking's INSERT and the read of its answer. Under the lock
+    # remain the event's and the notification's INSERTs and the COMMIT (a flash crowd: bench/flash.py).
+    status = S.booked  # until the UPDATE below says otherwise
+    booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
+                      grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
+                      status=status.value, version=1, created_at=now, updated_at=now)
+    db.add(booking)
+    await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
+    detail = await queries.own_booking_detail(db, p, booking.id)
+    if not await _take_place(db, slot.id):  # full (when read, with a waitlist), or the last places went meanwhile
         state = (await db.execute(select(BookingSlot.status, BookingSlot.cancel_reason)
                                   .where(BookingSlot.id == slot.id))).one()
         if state.status == SlotStatus.cancelled:
@@ -155,15 +164,13 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
         if not svc.waitlist:
             raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
         status = S.waitlisted
-    booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
-                      grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
-                      status=status.value, version=1, created_at=now, updated_at=now)
-    db.add(booking)
-    await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
+        await db.execute(update(Booking).where(Booking.id == booking.id).values(status=status.value)
+                         .execution_options(synchronize_session=False))
+        detail["status"] = status.value
     db.add(_event(booking.id, p, "book", None, status.value, None, now))
     await notices.tell(db, [p.user_id], "booking.confirmed" if status is S.booked else "booking.waitlisted",
                        booking.id, title=svc.title, starts_at=notices.local(slot.starts_at))
-    return await queries.booking_detail(db, p, booking.id)
+    return detail
 
 
 async def ask_errand(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime) -> dict:
