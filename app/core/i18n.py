@@ -80,6 +80,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # export and erasure (issue 21)
+    "staff_not_erasable": ("工作人员账号不能注销，请由管理员停用",
+                           "Staff accounts are not erased; an admin deactivates them"),
 }
 
 
