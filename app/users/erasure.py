@@ -16,7 +16,8 @@ auth.service.change_password, sharing its failure counter); then ONE transaction
   electorate_size) are separate numbers and keep counting, so tallies do not change;
 - photos the resident uploaded to their PRIVATE reports are deleted (rows now, files after the commit); public
   reports keep their photos, as part of the community's record;
-- the notifications addressed to the account are deleted;
+- the notifications addressed to the account are deleted, and so are the family-member names and errand notes
+  written on its bookings;
 - personal fields are replaced: the phone by a placeholder that is not a phone number ('x' + the id, which no
   sign-in form accepts and which no one else can hold), the display name by 已注销居民, the birth date and the
   password hash cleared (an unusable hash), the building-lead flag dropped. Reports, ratings, comments and
@@ -41,6 +42,7 @@ from app.auth import sessions, throttle
 from app.auth.models import KnownLoginAddress, LoginThrottle
 from app.auth.principal import Principal
 from app.bookings import service as bookings_service
+from app.bookings.models import Booking
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, NotPermitted
 from app.core.schemas import InputModel
@@ -127,6 +129,9 @@ async def erase(db: AsyncSession, p: Principal, verified_hash: str, now: datetim
     ballots = (await db.execute(delete(VoteElector).where(VoteElector.user_id == uid))).rowcount  # type: ignore[attr-defined]
     files = await _delete_private_photos(db, uid)
     await db.execute(delete(Notification).where(Notification.user_id == uid))
+    # what they wrote about their family and errands is theirs, not the service's record
+    await db.execute(update(Booking).where(Booking.resident_id == uid).values(for_family_member=None, note=None)
+                     .execution_options(synchronize_session=False))
 
     await db.execute(update(User).where(User.id == uid).values(
         phone=placeholder_phone(uid), display_name=ERASED_NAME, password_hash=UNUSABLE_HASH, birth_date=None,
@@ -198,6 +203,9 @@ async def _forfeit_points(db: AsyncSession, user_id: int) -> int:
                           reason="账号注销，积分作废", source_type=SourceType.erasure, source_id=account_id,
                           created_by_id=None)
         total += balance
+    # and the account leaves the published ranking (公示): nobody is ranked as 已注销居民
+    await db.execute(update(PointAccount).where(PointAccount.user_id == user_id).values(hide_from_ranking=True)
+                     .execution_options(synchronize_session=False))
     return total
 
 
