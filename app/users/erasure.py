@@ -43,6 +43,7 @@ from app.auth.models import KnownLoginAddress, LoginThrottle
 from app.auth.principal import Principal
 from app.bookings import service as bookings_service
 from app.bookings.models import Booking
+from app.core import i18n
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, NotPermitted
 from app.core.schemas import InputModel
@@ -62,8 +63,7 @@ from app.uploads.models import Upload
 from app.uploads.storage import Storage
 from app.users.models import Role, User
 
-ERASED_NAME = "已注销居民"
-ERASED_NAME_EN = "Deregistered resident"
+ERASED_NAME, ERASED_NAME_EN = i18n.ERASED_NAME  # shown in English on Accept-Language: en (i18n.PersonName)
 UNUSABLE_HASH = "!erased"  # not an argon2 hash: verify_password is False for every password
 
 

@@ -187,3 +187,22 @@ async def test_two_erasures_at_once_erase_once(app, client, world):
         erased = (await db.execute(select(func.count()).select_from(AuditEntry)
                                    .where(AuditEntry.action == "user.erase"))).scalar_one()
     assert erased == 1
+
+
+async def test_the_erased_name_speaks_the_readers_language(app, client, world):
+    a = world.headers("resident_a")
+    prop = (await client.post("/api/v1/proposals", headers=a, json={"title": "加装电梯", "body": "老人多"})).json()
+    assert (await client.post(f"/api/v1/proposals/{prop['id']}/comments", headers=a,
+                              json={"body": A_COMMENT})).status_code == 201
+    assert (await _erase(client, a)).status_code == 204
+    url = f"/api/v1/proposals/{prop['id']}/comments"
+    zh = (await client.get(url, headers=world.headers("resident_b"))).json()["items"][0]["author"]
+    en = (await client.get(url, headers=world.headers("resident_b", **{"Accept-Language": "en"}))).json()
+    assert zh["display_name"] == ERASED_NAME
+    assert en["items"][0]["author"]["display_name"] == "Deregistered resident"
+    detail = await client.get(f"/api/v1/proposals/{prop['id']}", headers=world.headers("resident_b",
+                                                                                       **{"Accept-Language": "en"}))
+    assert detail.json()["proposer"]["display_name"] == "Deregistered resident"
+    # a living resident's name is never translated
+    b = (await client.get("/api/v1/me", headers=world.headers("resident_b", **{"Accept-Language": "en"}))).json()
+    assert b["display_name"] == world.users["resident_b"].display_name
