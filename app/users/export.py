@@ -89,7 +89,7 @@ async def _follows(db: AsyncSession, me: int) -> list[dict[str, Any]]:
 async def _uploads(db: AsyncSession, me: int) -> list[dict[str, Any]]:
     rows = await db.execute(select(Upload.id, Upload.content_type, Upload.size, Upload.created_at)
                             .where(Upload.owner_id == me).order_by(Upload.id))
-    return [{**r._asdict(), "url": f"/api/v1/uploads/{r.id}"} for r in rows]
+    return [{**r, "url": f"/api/v1/uploads/{r['id']}"} for r in rows.mappings()]
 
 
 async def _bookings(db: AsyncSession, me: int) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ async def _memberships(db: AsyncSession, me: int) -> list[dict[str, Any]]:
                                    Membership.status, Membership.created_at, Membership.updated_at)
                             .join(Group, Group.id == Membership.group_id)
                             .where(Membership.user_id == me).order_by(Membership.id))
-    return [r._asdict() for r in rows]
+    return [dict(r) for r in rows.mappings()]
 
 
 async def _signups(db: AsyncSession, me: int) -> list[dict[str, Any]]:
@@ -129,7 +129,7 @@ async def _signups(db: AsyncSession, me: int) -> list[dict[str, Any]]:
                                    ActivitySignup.created_at)
                             .join(Activity, Activity.id == ActivitySignup.activity_id)
                             .where(ActivitySignup.user_id == me).order_by(ActivitySignup.id))
-    return [r._asdict() for r in rows]
+    return [dict(r) for r in rows.mappings()]
 
 
 async def _points(db: AsyncSession, me: int) -> dict[str, Any]:
@@ -145,8 +145,8 @@ async def _points(db: AsyncSession, me: int) -> dict[str, Any]:
                                           Redemption.note, Redemption.created_at, Redemption.decided_at)
                                    .join(Reward, Reward.id == Redemption.reward_id)
                                    .where(Redemption.user_id == me).order_by(Redemption.id))
-    return {"accounts": [r._asdict() for r in accounts], "ledger": [r._asdict() for r in ledger],
-            "redemptions": [r._asdict() for r in redemptions]}
+    return {"accounts": [dict(r) for r in accounts.mappings()], "ledger": [dict(r) for r in ledger.mappings()],
+            "redemptions": [dict(r) for r in redemptions.mappings()]}
 
 
 async def _proposals(db: AsyncSession, me: int) -> list[dict[str, Any]]:
@@ -169,7 +169,7 @@ async def _supports(db: AsyncSession, me: int) -> list[dict[str, Any]]:
                                    ProposalSupport.created_at)
                             .join(Proposal, Proposal.id == ProposalSupport.proposal_id)
                             .where(ProposalSupport.user_id == me).order_by(ProposalSupport.proposal_id))
-    return [r._asdict() for r in rows]
+    return [dict(r) for r in rows.mappings()]
 
 
 async def _comments(db: AsyncSession, me: int) -> list[dict[str, Any]]:
@@ -186,7 +186,7 @@ async def _ballots(db: AsyncSession, me: int) -> list[dict[str, Any]]:
                             .join(Vote, Vote.id == VoteElector.vote_id).join(Proposal, Proposal.id == Vote.proposal_id)
                             .where(VoteElector.user_id == me, VoteElector.voted.is_(True))
                             .order_by(VoteElector.vote_id))
-    return [r._asdict() for r in rows]
+    return [dict(r) for r in rows.mappings()]
 
 
 async def _notifications(db: AsyncSession, me: int, english: bool) -> list[dict[str, Any]]:
