@@ -209,7 +209,6 @@ class VoteElector(Base):
     vote_id: Mapped[int] = mapped_column(IdType, ForeignKey("votes.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(IdType, ForeignKey("users.id"), primary_key=True)
     voted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
-    voted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # shown to the voter only (their data export)
     option_id: Mapped[int | None] = mapped_column(IdType, ForeignKey("vote_options.id"))
 
 

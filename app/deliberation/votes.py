@@ -124,7 +124,7 @@ async def cast_ballot(db: AsyncSession, p: Principal, proposal_id: int, body: Ba
     marked = await rowcount(db, 
         update(VoteElector).where(VoteElector.vote_id == vote.id, VoteElector.user_id == p.user_id,
                                   VoteElector.voted.is_(False))
-        .values(voted=True, voted_at=now, option_id=None)  # ballots are secret: the choice is only counted
+        .values(voted=True, option_id=None)  # ballots are secret: the choice is only counted
         .execution_options(synchronize_session=False))
     if marked != 1:
         raise Conflict("already_voted")

@@ -180,9 +180,9 @@ async def _comments(db: AsyncSession, me: int) -> list[dict[str, Any]]:
 
 
 async def _ballots(db: AsyncSession, me: int) -> list[dict[str, Any]]:
-    """That the caller voted (which vote, when); the roll row holds no choice, and none is read here."""
+    """That the caller voted (which vote); the roll row holds neither the choice nor the time (test_secrecy)."""
     rows = await db.execute(select(VoteElector.vote_id, Vote.proposal_id, Proposal.title.label("proposal_title"),
-                                   VoteElector.voted_at)
+                                   Vote.closes_at.label("vote_closes_at"))
                             .join(Vote, Vote.id == VoteElector.vote_id).join(Proposal, Proposal.id == Vote.proposal_id)
                             .where(VoteElector.user_id == me, VoteElector.voted.is_(True))
                             .order_by(VoteElector.vote_id))

@@ -3,8 +3,8 @@ about the caller, as one JSON document, and nothing about anyone else.
 
 Other people appear only as what they did to the caller's things, never as who they are: a timeline step says
 the actor's role and whether it was the caller (`by_me`), never a name, id or phone; comments of others, even on
-the caller's own proposals, are not included; of secret ballots only that the caller voted (which vote, when),
-never the choice (which is stored nowhere with the voter)."""
+the caller's own proposals, are not included; of secret ballots only that the caller voted (which vote), never
+when or the choice (which is stored nowhere with the voter)."""
 
 from __future__ import annotations
 
@@ -185,12 +185,13 @@ class ExportComment(OutputModel):
 
 
 class ExportBallot(OutputModel):
-    """That you voted, never how: secret ballots are counted without the voter."""
+    """That you voted, never how: secret ballots are counted without the voter. When is not kept either: a time
+    beside the voter could be matched with the moment an option's count moved."""
 
     vote_id: int
     proposal_id: int
     proposal_title: str
-    voted_at: datetime | None = Field(description="When you voted (null for ballots cast before this was kept).")
+    vote_closes_at: datetime
 
 
 class ExportFollow(OutputModel):

@@ -86,8 +86,8 @@ async def test_export_holds_every_domain_and_nobody_else(app, client, world):
     assert out["proposal_supports"] == []
     assert [(c["id"], c["body"]) for c in out["comments"]] == [(s.a_comment["id"], A_COMMENT)]
     ballots = out["ballots"]
-    assert len(ballots) == 1 and ballots[0]["proposal_id"] == s.proposal["id"] and ballots[0]["voted_at"]
-    assert set(ballots[0]) == {"vote_id", "proposal_id", "proposal_title", "voted_at"}
+    assert len(ballots) == 1 and ballots[0]["proposal_id"] == s.proposal["id"] and ballots[0]["vote_closes_at"]
+    assert set(ballots[0]) == {"vote_id", "proposal_id", "proposal_title", "vote_closes_at"}
 
     assert out["notifications"] and all(n["title"] and n["link"] for n in out["notifications"])
     assert {"report.accepted"} <= {n["type"] for n in out["notifications"]}
