@@ -206,3 +206,12 @@ async def test_the_erased_name_speaks_the_readers_language(app, client, world):
     # a living resident's name is never translated
     b = (await client.get("/api/v1/me", headers=world.headers("resident_b", **{"Accept-Language": "en"}))).json()
     assert b["display_name"] == world.users["resident_b"].display_name
+
+
+async def test_nobody_may_take_the_erased_name(client, world):
+    for name in (ERASED_NAME, f" {ERASED_NAME} ", "Deregistered resident"):
+        resp = await client.patch("/api/v1/me", headers=world.headers("resident_b"), json={"display_name": name})
+        assert_error(resp, 422, "validation_error")
+    resp = await client.post("/api/v1/auth/register", json={"phone": "13712345678", "password": PASSWORD,
+                                                           "display_name": ERASED_NAME, "building_id": world.b1.id})
+    assert [d["loc"] for d in assert_error(resp, 422, "validation_error")["details"]] == [["body", "display_name"]]
