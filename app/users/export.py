@@ -14,10 +14,20 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.models import KnownLoginAddress
 from app.auth.principal import Principal
 from app.bookings.models import Booking, BookingEvent, BookingService
 from app.core.errors import NotFound
-from app.deliberation.models import Proposal, ProposalComment, ProposalEvent, ProposalSupport, Vote, VoteElector
+from app.deliberation.models import (
+    MicroProject,
+    ProjectFollower,
+    Proposal,
+    ProposalComment,
+    ProposalEvent,
+    ProposalSupport,
+    Vote,
+    VoteElector,
+)
 from app.groups.models import Activity, ActivitySignup, Group, Membership
 from app.notifications.catalog import render
 from app.notifications.models import Notification
@@ -189,6 +199,20 @@ async def _ballots(db: AsyncSession, me: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows.mappings()]
 
 
+async def _project_follows(db: AsyncSession, me: int) -> list[dict[str, Any]]:
+    rows = await db.execute(select(ProjectFollower.project_id, MicroProject.title.label("project_title"),
+                                   ProjectFollower.created_at)
+                            .join(MicroProject, MicroProject.id == ProjectFollower.project_id)
+                            .where(ProjectFollower.user_id == me).order_by(ProjectFollower.project_id))
+    return [dict(r) for r in rows.mappings()]
+
+
+async def _addresses(db: AsyncSession, me: int) -> list[dict[str, Any]]:
+    rows = await db.execute(select(KnownLoginAddress.address, KnownLoginAddress.last_seen)
+                            .where(KnownLoginAddress.user_id == me).order_by(KnownLoginAddress.address))
+    return [dict(r) for r in rows.mappings()]
+
+
 async def _notifications(db: AsyncSession, me: int, english: bool) -> list[dict[str, Any]]:
     rows = await db.execute(select(Notification).where(Notification.user_id == me).order_by(Notification.id))
     out = []
@@ -216,4 +240,5 @@ async def export_me(db: AsyncSession, p: Principal, *, english: bool = False) ->
         "activity_signups": await _signups(db, me), "points": await _points(db, me),
         "proposals": await _proposals(db, me), "proposal_supports": await _supports(db, me),
         "comments": await _comments(db, me), "ballots": await _ballots(db, me),
+        "followed_projects": await _project_follows(db, me), "sign_in_addresses": await _addresses(db, me),
         "notifications": await _notifications(db, me, english), "consents": await _consents(db, me)})

@@ -199,6 +199,20 @@ class ExportFollow(OutputModel):
     created_at: datetime
 
 
+class ExportProjectFollow(OutputModel):
+    project_id: int
+    project_title: str
+    created_at: datetime
+
+
+class ExportSignInAddress(OutputModel):
+    """An address you signed in from with your password (kept so other people's failures there do not lock you
+    out)."""
+
+    address: str
+    last_seen: datetime
+
+
 class ExportNotification(OutputModel):
     id: int
     type: str
@@ -235,5 +249,7 @@ class UserExport(OutputModel):
     proposal_supports: list[ExportSupport]
     comments: list[ExportComment] = Field(description="Your comments only; other people's are theirs.")
     ballots: list[ExportBallot]
+    followed_projects: list[ExportProjectFollow]
+    sign_in_addresses: list[ExportSignInAddress]
     notifications: list[ExportNotification]
     consents: list[ExportConsent]

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
+from app.auth.models import KnownLoginAddress
 from app.bookings.timetable import CHINA
 from app.deliberation.models import VoteElector
 from app.points.models import PointEntry
@@ -81,6 +82,8 @@ async def test_erasure_end_to_end(app, client, world, settings):
         row = (await db.execute(select(User).where(User.id == a.id))).scalar_one()
         assert (row.phone, row.display_name, row.is_active, row.birth_date) == \
             (placeholder_phone(a.id), ERASED_NAME, False, None)
+        assert (await db.execute(select(func.count()).select_from(KnownLoginAddress)
+                                 .where(KnownLoginAddress.user_id == a.id))).scalar_one() == 0
         # ballots: no roll row links the account to a vote
         assert (await db.execute(select(func.count()).select_from(VoteElector)
                                  .where(VoteElector.user_id == a.id))).scalar_one() == 0

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from app.openapi import current_openapi
+from tests.factories import PASSWORD
 from tests.helpers import assert_error
 from tests.users.scenario import A_COMMENT, B_COMMENT, ERRAND_NOTE, FAMILY_MEMBER, build
 
@@ -33,6 +34,9 @@ def _keys(value: Any) -> set[str]:
 async def test_export_holds_every_domain_and_nobody_else(app, client, world):
     await client.patch("/api/v1/me", headers=world.headers("resident_b"), json={"display_name": "邻居李四"})
     s = await build(app, client, world)
+    signed_in = await client.post("/api/v1/auth/token", data={"username": world.users["resident_a"].phone,
+                                                               "password": PASSWORD})
+    assert signed_in.status_code == 200
     resp = await client.get(URL, headers=world.headers("resident_a"))
     assert resp.status_code == 200, resp.text
     out = resp.json()
@@ -89,6 +93,8 @@ async def test_export_holds_every_domain_and_nobody_else(app, client, world):
     assert len(ballots) == 1 and ballots[0]["proposal_id"] == s.proposal["id"] and ballots[0]["vote_closes_at"]
     assert set(ballots[0]) == {"vote_id", "proposal_id", "proposal_title", "vote_closes_at"}
 
+    assert out["followed_projects"] == []
+    assert [a["address"] for a in out["sign_in_addresses"]] == ["127.0.0.1"]
     assert out["notifications"] and all(n["title"] and n["link"] for n in out["notifications"])
     assert {"report.accepted"} <= {n["type"] for n in out["notifications"]}
     assert out["consents"] == []  # filled once the consent records of item 2 are merged
@@ -108,7 +114,7 @@ async def test_export_of_someone_with_nothing_is_complete_and_empty(client, worl
     empty = {k for k, v in out.items() if v == []}
     assert empty == {"reports", "ratings", "followed_reports", "uploads", "bookings", "group_memberships",
                      "activity_signups", "proposals", "proposal_supports", "comments", "ballots", "notifications",
-                     "consents"}
+                     "consents", "followed_projects", "sign_in_addresses"}
     assert out["points"] == {"accounts": [], "ledger": [], "redemptions": []}
 
 
