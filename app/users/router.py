@@ -60,8 +60,10 @@ async def export_my_data(request: Request, db: DbSession, p: CurrentPrincipal) -
                          "cancelled; points are forfeited (a ledger entry); photos of your private reports are "
                          "deleted; your name and phone are erased. Your reports, ratings, comments and proposals "
                          "stay for the community's record, shown as 已注销居民. Ballots keep counting with no link "
-                         "to you. Wrong passwords count like wrong current passwords (429 with `Retry-After`).",
-             responses=error_responses(401, 403, 413, 422, 429, 500))
+                         "to you. Wrong passwords count like wrong current passwords (429 with `Retry-After`). "
+                         "409: something of yours changed at the same moment (a booking taken by staff); nothing "
+                         "was erased, send it again.",
+             responses=error_responses(401, 403, 409, 413, 422, 429, 500))
 async def erase_my_account(request: Request, settings: AppSettings, p: ReadPrincipal,
                            body: erasure.ErasureRequest) -> None:
     # no request session: the hash check runs outside any write transaction, then one transaction erases
