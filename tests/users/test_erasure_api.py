@@ -12,9 +12,11 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEntry
 from app.auth.models import KnownLoginAddress
 from app.bookings.timetable import CHINA
+from app.core.errors import Conflict
 from app.deliberation.models import VoteElector
 from app.points.models import PointEntry
 from app.uploads.models import Upload
+from app.users import erasure
 from app.users.erasure import ERASED_NAME, placeholder_phone
 from app.users.models import User
 from tests.deliberation.helpers import close_vote, run_results
@@ -218,3 +220,23 @@ async def test_nobody_may_take_the_erased_name(client, world):
     resp = await client.post("/api/v1/auth/register", json={"phone": "13712345678", "password": PASSWORD,
                                                            "display_name": ERASED_NAME, "building_id": world.b1.id})
     assert [d["loc"] for d in assert_error(resp, 422, "validation_error")["details"]] == [["body", "display_name"]]
+
+
+async def test_an_erasure_that_fails_late_leaves_nothing_half_done(app, client, world, monkeypatch):
+    s = await build(app, client, world)
+    a = world.headers("resident_a")
+
+    async def lost_a_race(db, user_id):  # the last step of the transaction fails
+        raise Conflict("stale_version", {"current_version": 2, "state": "booked"})
+
+    monkeypatch.setattr(erasure, "_delete_private_photos", lost_a_race)
+    assert_error(await _erase(client, a), 409, "stale_version")
+    assert (await client.get("/api/v1/me", headers=a)).json()["display_name"] == world.users["resident_a"].display_name
+    assert (await _login(client, world.users["resident_a"].phone)).status_code == 200
+    booking = (await client.get(f"/api/v1/bookings/{s.booking['id']}", headers=a)).json()
+    assert (booking["status"], booking["for_family_member"]) == ("booked", FAMILY_MEMBER)
+    group = (await client.get(f"/api/v1/groups/{s.group['id']}", headers=a)).json()
+    assert group["member_count"] == 2
+    points = (await client.get("/api/v1/points/me", headers=a)).json()
+    assert points["balance"] == 40
+    assert await _storage_has(app, s.private_photo)
