@@ -335,6 +335,32 @@ async def take_errand_step(db: AsyncSession, p: Principal, booking_id: int, body
     return await queries.booking_detail(db, p, booking_id)
 
 
+
+async def cancel_on_erasure(db: AsyncSession, p: Principal, now: datetime) -> int:
+    """The resident erases their account (issue 21): every place still to come, waitlist entry and open errand
+    is cancelled, whatever the cancellation deadline, through the same steps as a cancellation: the version
+    update, an event, the place freed and the first waiter promoted; the grid workers of an errand are told.
+    Nobody tells the resident (the account is gone). Returns how many were cancelled."""
+    slot_claim = (Booking.slot_id.is_not(None) & Booking.status.in_([S.booked.value, S.waitlisted.value])
+                  & (Booking.starts_at > now))
+    errand_claim = Booking.slot_id.is_(None) & Booking.status.in_([s.value for s in errands.OPEN])
+    found = (await db.execute(select(Booking, BookingService).join(BookingService, BookingService.id ==
+                                                                   Booking.service_id)
+                              .where(Booking.resident_id == p.user_id, slot_claim | errand_claim)
+                              .order_by(Booking.id))).all()
+    for b, svc in found:
+        status = BookingStatus(b.status)
+        await _move(db, b, b.version, S.cancelled, now, cancel_reason="账号注销")
+        db.add(_event(b.id, p, "cancel", status.value, S.cancelled.value, None, now))
+        if b.slot_id is None:
+            await notices.tell(db, await notices.grid_workers(db, b.grid_id), "booking.errand_cancelled", b.id,
+                               title=svc.title)
+        elif status is S.booked:
+            await _free_place(db, b.slot_id)
+            if svc.waitlist:
+                await promote_waiting(db, b.slot_id, svc, now)
+    return len(found)
+
 # ---- the worker: reminders ------------------------------------------------------------------------------------
 
 REMIND_AHEAD = timedelta(hours=24)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "validation_error": ("请求参数有误", "The request is not valid"),
     "bad_request": ("请求有误", "Bad request"),
@@ -80,6 +85,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # export and erasure (issue 21)
+    "staff_not_erasable": ("工作人员账号不能注销，请由管理员停用",
+                           "Staff accounts are not erased; an admin deactivates them"),
 }
 
 
@@ -107,3 +115,20 @@ def wants_english(accept_language: str | None) -> bool:
 def message(code: str, english: bool, fallback: str | None = None) -> str:
     zh, en = MESSAGES.get(code, (fallback or code, fallback or code))
     return en if english else zh
+
+
+# ---- names of erased accounts (issue 21): shown in the request's language ------------------------------------
+
+ERASED_NAME = ("已注销居民", "Deregistered resident")
+# the request's language, set by RequestContextMiddleware from Accept-Language (False outside a request)
+english_var: ContextVar[bool] = ContextVar("weilinli_english", default=False)
+
+
+def shown_name(name: str) -> str:
+    """A display name as a response shows it: an erased account's (stored as 已注销居民) in English on
+    `Accept-Language: en`; every other name as it is."""
+    return ERASED_NAME[1] if name == ERASED_NAME[0] and english_var.get() else name
+
+
+# the type of every display name in a response: `display_name: PersonName`
+PersonName = Annotated[str, PlainSerializer(shown_name, return_type=str, when_used="json")]

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, create_model, model_validator
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
 from app.reports.lifecycle import Action, ActorRole, EventAction, State
@@ -78,7 +79,7 @@ class RatingRead(OutputModel):
 
 class PersonRef(OutputModel):
     id: int
-    display_name: str
+    display_name: PersonName
 
 
 class PhotoRead(OutputModel):

@@ -611,3 +611,17 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+
+# export and erasure (issue 21): always the caller's own account; staff are deactivated by admins, never erased
+RESIDENTS = frozenset({"resident_a", "resident_b", "resident_c"})
+
+
+def _export_is_own(c: Ctx, resp: httpx.Response) -> None:
+    assert resp.json()["profile"]["id"] == c.world.users[c.actor].id, f"{c.actor}: someone else's export"
+
+
+MATRIX.update({
+    ("GET", "/api/v1/me/export"): Entry(SIGNED_IN, check=_export_is_own, why="own data only"),
+    ("POST", "/api/v1/me/erase"): Entry(RESIDENTS, lambda c: Req(json={"method": "password", "password": PASSWORD}),
+                                        why="own account, residents only, with the password"),
+})
