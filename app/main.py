@@ -134,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(webhooks_router)
     app.webhooks.include_router(report_webhooks)
+    # sign-in by SMS code and WeChat (issue 18)
+    from app.auth.sms_router import router as sms_router
+
+    app.include_router(sms_router)
     return app
 
 

@@ -169,6 +169,18 @@ class Limit(BaseModel):
     limit: int
 
 
+# ---- sign-in by SMS code and WeChat (issue 18) ----
+
+
+class AttemptsLeft(BaseModel):
+    attempts_left: int
+
+
+class SmsRateLimited(BaseModel):
+    retry_after: int
+    per: str  # "phone" or "address": which limit was hit
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -209,6 +221,9 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # sign-in by SMS code and WeChat (issue 18)
+    "sms_code_invalid": AttemptsLeft, "sms_code_expired": None, "sms_code_used": None,
+    "sms_code_attempts_exceeded": None, "sms_rate_limited": SmsRateLimited,
 }
 
 

@@ -80,6 +80,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # sign-in by SMS code and WeChat (issue 18)
+    "sms_code_invalid": ("验证码错误", "The verification code is wrong (see attempts_left)"),
+    "sms_code_expired": ("验证码已过期，请重新获取", "The verification code has expired; ask for a new one"),
+    "sms_code_used": ("验证码已使用，请重新获取", "The verification code was already used; ask for a new one"),
+    "sms_code_attempts_exceeded": ("验证码错误次数过多，请重新获取",
+                                   "Too many wrong tries: the code is void; ask for a new one"),
+    "sms_rate_limited": ("获取验证码过于频繁，请稍后再试", "Codes were asked for too often; try again later"),
 }
 
 
