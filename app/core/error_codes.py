@@ -169,6 +169,13 @@ class Limit(BaseModel):
     limit: int
 
 
+# ---- registered apps (issue 18) ----
+
+
+class ScopeNeeded(BaseModel):
+    scope: str
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -209,6 +216,9 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # registered apps (issue 18)
+    "client_unknown": None, "client_secret_invalid": None, "client_suspended": None,
+    "client_scope_missing": ScopeNeeded, "client_origin_invalid": Field_,
 }
 
 
