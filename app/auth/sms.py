@@ -26,6 +26,7 @@ from app.auth.service import _issue_pair
 from app.auth.sms_models import SmsCode
 from app.auth.sms_schemas import SmsRegisterIn
 from app.auth.sms_sender import sender_for
+from app.clients.models import ApiClient
 from app.core.config import Settings
 from app.core.errors import AppError, Conflict, NotFound, ServiceUnavailable, Unauthenticated
 from app.core.security import hash_password
@@ -111,7 +112,7 @@ _USER = select(User.id, User.role, User.is_active)
 
 
 async def login(database: Database, settings: Settings, secret: str, key: str, *, phone: str, code: str,
-                address: str | None, client: object | None = None) -> TokenOut:
+                address: str | None, client: ApiClient | None = None) -> TokenOut:
     now = datetime.now(UTC)
     async with database.session(write=True) as db:
         await consume(db, key, phone=phone, purpose="login", code=code, now=now)
@@ -121,11 +122,11 @@ async def login(database: Database, settings: Settings, secret: str, key: str, *
         if not user.is_active:
             raise Unauthenticated("account_disabled")
         audit.record(db, user.id, "auth.login", "user", user.id, address=address, via="sms")
-        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now, client)
 
 
 async def register(database: Database, settings: Settings, secret: str, key: str, data: SmsRegisterIn, *,
-                   address: str | None, client: object | None = None) -> TokenOut:
+                   address: str | None, client: ApiClient | None = None) -> TokenOut:
     """A resident account for a number proved by its code, signed in at once. Without a password the account
     gets an unusable random one (sign in by code; set one through the reset). A number that has an account
     answers 409 phone_taken: only the holder of a valid code gets that far."""
@@ -143,7 +144,7 @@ async def register(database: Database, settings: Settings, secret: str, key: str
         # await record_consent(db, user.id, data.privacy_notice_version, via="sms")
         audit.record(db, user.id, "auth.register", "user", user.id, phone=mask_phone(data.phone), via="sms",
                      privacy_notice_version=data.privacy_notice_version)
-        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now, client)
 
 
 async def reset_password(database: Database, settings: Settings, key: str, *, phone: str, code: str,

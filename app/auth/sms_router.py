@@ -8,6 +8,8 @@ from app.auth import sms
 from app.auth.schemas import TokenOut
 from app.auth.sms_delivery import send_now
 from app.auth.sms_schemas import SmsCodeRequest, SmsCodeSent, SmsLoginIn, SmsRegisterIn, SmsResetIn
+from app.clients.deps import signing_in_client
+from app.clients.models import ApiClient
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.db.session import get_database
@@ -21,6 +23,16 @@ _CODE_ERRORS = ("`sms_code_invalid` (wrong code; `details.attempts_left`), `sms_
 
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+async def _app_of(request: Request) -> ApiClient | None:
+    """The registered app named by X-Client-Id (none: first party), read before the sign-in's transaction."""
+    async with get_database(request).session(write=False) as db:
+        return await signing_in_client(request, db)
+
+
+_APP = (" Through a registered app (header `X-Client-Id`) the tokens carry its client id and scopes; an unknown "
+        "id: 401 `client_unknown`, a suspended app: 403 `client_suspended`.")
 
 
 @router.post("/codes", status_code=status.HTTP_202_ACCEPTED, response_model=SmsCodeSent,
@@ -40,23 +52,26 @@ async def sms_codes_request(request: Request, settings: AppSettings, body: SmsCo
 
 
 @router.post("/login", response_model=TokenOut, summary="Log in with an SMS code",
-             responses=error_responses(401, 404, 413, 422, 500),
+             responses=error_responses(401, 403, 404, 413, 422, 500),
              description="Tokens for the number's account. " + _CODE_ERRORS + " A number without an account: "
-                         "404 (the code is spent); a disabled account: 401 `account_disabled`.")
+                         "404 (the code is spent); a disabled account: 401 `account_disabled`." + _APP)
 async def sms_login(request: Request, settings: AppSettings, body: SmsLoginIn) -> TokenOut:
+    client = await _app_of(request)
     return await sms.login(get_database(request), settings, request.app.state.jwt_secret,
                            request.app.state.jwt_secret, phone=body.phone, code=body.code,
-                           address=_address(request))
+                           address=_address(request), client=client)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=TokenOut,
-             summary="Register as a resident with an SMS code", responses=error_responses(401, 409, 413, 422, 500),
+             summary="Register as a resident with an SMS code",
+             responses=error_responses(401, 403, 409, 413, 422, 500),
              description="Creates the resident account of a number proved by a `register` code and signs it in. "
                          + _CODE_ERRORS + " A number that already has an account: 409 `phone_taken` (told only "
-                         "to the holder of a valid code). The password is optional.")
+                         "to the holder of a valid code). The password is optional." + _APP)
 async def sms_register(request: Request, settings: AppSettings, body: SmsRegisterIn) -> TokenOut:
+    client = await _app_of(request)
     return await sms.register(get_database(request), settings, request.app.state.jwt_secret,
-                              request.app.state.jwt_secret, body, address=_address(request))
+                              request.app.state.jwt_secret, body, address=_address(request), client=client)
 
 
 @router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT, summary="Reset the password with an SMS code",

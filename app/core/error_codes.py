@@ -169,6 +169,11 @@ class Limit(BaseModel):
     limit: int
 
 
+# ---- registered apps (issue 18) ----
+
+
+class ScopeNeeded(BaseModel):
+    scope: str
 # ---- sign-in by SMS code and WeChat (issue 18) ----
 
 
@@ -221,6 +226,9 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # registered apps (issue 18)
+    "client_unknown": None, "client_secret_invalid": None, "client_suspended": None,
+    "client_scope_missing": ScopeNeeded, "client_origin_invalid": Field_,
     # sign-in by SMS code and WeChat (issue 18)
     "sms_code_invalid": AttemptsLeft, "sms_code_expired": None, "sms_code_used": None,
     "sms_code_attempts_exceeded": None, "sms_rate_limited": SmsRateLimited,

@@ -80,6 +80,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # registered apps (issue 18)
+    "client_unknown": ("未知的应用（client id 不存在）", "Unknown app: no such client id"),
+    "client_secret_invalid": ("应用密钥错误", "The app's secret is wrong"),
+    "client_suspended": ("该应用已被停用", "This app is suspended"),
+    "client_scope_missing": ("该应用无权执行此操作（缺少授权范围，见 details.scope）",
+                             "The app is not granted the scope this needs (see details.scope)"),
+    "client_origin_invalid": ("来源地址无效（须为 http(s)://主机[:端口]，不含路径和通配符）",
+                              "The origin is not valid: http(s)://host[:port], no path, no wildcard"),
     # sign-in by SMS code and WeChat (issue 18)
     "sms_code_invalid": ("验证码错误", "The verification code is wrong (see attempts_left)"),
     "sms_code_expired": ("验证码已过期，请重新获取", "The verification code has expired; ask for a new one"),

@@ -315,3 +315,24 @@ async def test_the_development_sender_logs_the_code_in_its_own_line_only(client,
         assert (await client.post("/api/v1/auth/sms/login", json={"phone": phone, "code": code})).status_code == 200
     assert phone not in line and phone[:3] + "****" + phone[-4:] in line
     assert [m for m in (r.getMessage() for r in records) if code in m] == [line]
+
+
+async def test_an_sms_sign_in_through_an_app_carries_its_client_id_and_scopes(pclient, app, world, fake, settings):
+    from app.core.security import decode_token
+    from tests.clients.factories import make_client
+
+    async with app.state.db.session(write=True) as s:
+        good, _ = await make_client(s, world.c1.id, scopes=["reports:read"])
+        bad, _ = await make_client(s, world.c1.id, status="suspended")
+    phone = world.users["resident_a"].phone
+    code = await code_for(pclient, fake, phone)
+    body = {"phone": phone, "code": code}
+    assert_error(await pclient.post("/api/v1/auth/sms/login", json=body, headers={"X-Client-Id": bad.client_id}),
+                 403, "client_suspended")
+    assert_error(await pclient.post("/api/v1/auth/sms/login", json=body, headers={"X-Client-Id": "wlc_nope"}),
+                 401, "client_unknown")
+    assert await _count(app, RefreshToken) == 0  # refused before the code was used: it still works
+    resp = await pclient.post("/api/v1/auth/sms/login", json=body, headers={"X-Client-Id": good.client_id})
+    assert resp.status_code == 200, resp.text
+    claims = decode_token(settings, settings.jwt_secret, resp.json()["access_token"], expected="access")
+    assert claims.cid == good.client_id and claims.scp == ("reports:read",)

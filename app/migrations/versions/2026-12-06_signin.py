@@ -1,7 +1,7 @@
 """signin (issue 18): SMS codes, the provider outbox, WeChat bindings and subscription-message quotas
 
 Revision ID: a3d5f7b9c1e2
-Revises: a7d9f1b3c5e6
+Revises: f2c4e6a8b0d1
 Create Date: 2026-12-06 08:00:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import app.db.base
 
 revision: str = 'a3d5f7b9c1e2'
-down_revision: str | None = 'a7d9f1b3c5e6'
+down_revision: str | None = 'f2c4e6a8b0d1'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
