@@ -136,8 +136,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.webhooks.include_router(report_webhooks)
     # sign-in by SMS code and WeChat (issue 18)
     from app.auth.sms_router import router as sms_router
+    from app.auth.wechat_router import router as wechat_router
 
     app.include_router(sms_router)
+    app.include_router(wechat_router)
     return app
 
 

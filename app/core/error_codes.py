@@ -181,6 +181,11 @@ class AttemptsLeft(BaseModel):
     attempts_left: int
 
 
+class BindTicket(BaseModel):
+    bind_ticket: str
+    expires_in: int
+
+
 class SmsRateLimited(BaseModel):
     retry_after: int
     per: str  # "phone" or "address": which limit was hit
@@ -232,6 +237,8 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     # sign-in by SMS code and WeChat (issue 18)
     "sms_code_invalid": AttemptsLeft, "sms_code_expired": None, "sms_code_used": None,
     "sms_code_attempts_exceeded": None, "sms_rate_limited": SmsRateLimited,
+    "wechat_code_invalid": None, "wechat_unavailable": Reason, "wechat_not_bound": BindTicket,
+    "wechat_ticket_invalid": None,
 }
 
 

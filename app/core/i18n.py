@@ -95,6 +95,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sms_code_attempts_exceeded": ("验证码错误次数过多，请重新获取",
                                    "Too many wrong tries: the code is void; ask for a new one"),
     "sms_rate_limited": ("获取验证码过于频繁，请稍后再试", "Codes were asked for too often; try again later"),
+    "wechat_code_invalid": ("微信登录凭证无效或已使用，请重新登录",
+                            "WeChat rejected the login code; call wx.login again"),
+    "wechat_unavailable": ("微信服务暂不可用，请稍后再试", "WeChat is unavailable; try again shortly (see reason)"),
+    "wechat_not_bound": ("该微信尚未绑定手机号，请验证手机号完成绑定",
+                         "This WeChat user is not bound yet: verify a phone number to bind (see bind_ticket)"),
+    "wechat_ticket_invalid": ("绑定凭证无效或已过期，请重新登录", "The bind ticket is not valid or has expired"),
 }
 
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from app.core.config import Settings
 from app.main import create_app
-from tests.support.fake_providers import FakeProviders
-
-WX_APPID = "wx_test_app_1"
-WX_SECRET = "wx-secret-" + "q" * 22
+from tests.support.fake_providers import WX_APPID, WX_SECRET, FakeProviders, shared
 
 
 @pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeProviders]:
-    fake = FakeProviders(wx_apps={WX_APPID: WX_SECRET}).start()
-    yield fake
-    fake.stop()
+def fake_server() -> FakeProviders:
+    return shared()
 
 
 @pytest.fixture

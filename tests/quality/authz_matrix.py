@@ -76,6 +76,7 @@ class Req:
     data: dict[str, str] | None = None      # form fields
     files: dict[str, Any] | None = None     # multipart files
     params: dict[str, Any] | None = None    # query string
+    headers: dict[str, str] | None = None   # extra headers (issue 18: X-Client-Id)
 
 
 @dataclass

@@ -52,3 +52,55 @@ ENTRIES: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/auth/sms/register"): Entry(PUBLIC, _register, why="self-registration with a code"),
     ("POST", "/api/v1/auth/sms/reset-password"): Entry(PUBLIC, _reset, why="the code is the credential"),
 }
+
+
+async def _wechat_app(c: Ctx) -> str:
+    from tests.clients.factories import make_client
+    from tests.support.fake_providers import WX_APPID
+
+    async def make() -> str:
+        async with c.app.state.db.session(write=True) as s:
+            client, _ = await make_client(s, c.world.c1.id, wechat_appid=WX_APPID)
+            return client.client_id
+    return await c.once("wechat_app", make)
+
+
+async def _wechat_login(c: Ctx) -> Req:
+    """A fresh wx.login code of resident_a's WeChat identity, bound once."""
+    from app.auth.wechat_models import WechatBinding
+    from tests.support.fake_providers import WX_APPID, shared
+
+    client_id = await _wechat_app(c)
+
+    async def bind() -> bool:
+        async with c.app.state.db.session(write=True) as s:
+            s.add(WechatBinding(user_id=c.world.users["resident_a"].id, appid=WX_APPID, openid="openid-matrix",
+                                created_at=datetime.now(UTC)))
+        return True
+    await c.once("wechat_bound", bind)
+    js_code = c.unique("wxcode")
+    shared().wx_codes[js_code] = ("openid-matrix", None)
+    return Req(json={"code": js_code}, headers={"X-Client-Id": client_id})
+
+
+async def _wechat_bind(c: Ctx) -> Req:
+    """A fresh unbound WeChat identity's ticket and a fresh number with its bind code (registers a resident)."""
+    import time
+
+    from app.auth import bind_ticket
+    from tests.support.fake_providers import WX_APPID
+
+    client_id = await _wechat_app(c)
+    ticket = bind_ticket.issue(c.app.state.jwt_secret, bind_ticket.Ticket(
+        WX_APPID, c.unique("openid-"), None, int(time.time()) + 600))
+    phone = c.phone()
+    return Req(json={"bind_ticket": ticket, "phone": phone, "code": await plant(c, phone, "bind"),
+                     "display_name": "微信居民", "building_id": c.world.b1.id, "privacy_notice_version": "v1"},
+               headers={"X-Client-Id": client_id})
+
+
+ENTRIES.update({
+    ("POST", "/api/v1/auth/wechat/login"): Entry(PUBLIC, _wechat_login, why="the wx.login code is the credential"),
+    ("POST", "/api/v1/auth/wechat/bind"): Entry(PUBLIC, _wechat_bind,
+                                                why="the bind ticket and the SMS code are the credentials"),
+})

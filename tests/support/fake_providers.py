@@ -133,3 +133,17 @@ class FakeProviders:
         self.token_fetches = 0
         self.tokens.clear()
         self.down = False
+
+
+WX_APPID = "wx_test_app_1"
+WX_SECRET = "wx-secret-" + "q" * 22
+_SHARED: FakeProviders | None = None
+
+
+def shared() -> FakeProviders:
+    """The test session's one fake (started on first use; a daemon thread, gone with the process): the session's
+    settings point WECHAT_API_URL at it, so no test ever calls the real WeChat."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = FakeProviders(wx_apps={WX_APPID: WX_SECRET}).start()
+    return _SHARED
