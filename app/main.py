@@ -137,9 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # sign-in by SMS code and WeChat (issue 18)
     from app.auth.sms_router import router as sms_router
     from app.auth.wechat_router import router as wechat_router
+    from app.notifications.wechat_router import router as wechat_subscriptions_router
 
     app.include_router(sms_router)
     app.include_router(wechat_router)
+    app.include_router(wechat_subscriptions_router)
     return app
 
 

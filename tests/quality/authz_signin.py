@@ -104,3 +104,28 @@ ENTRIES.update({
     ("POST", "/api/v1/auth/wechat/bind"): Entry(PUBLIC, _wechat_bind,
                                                 why="the bind ticket and the SMS code are the credentials"),
 })
+
+
+async def _subscriptions(c: Ctx) -> Req:
+    """resident_a bound to the shared mini-program; the app named by X-Client-Id."""
+    from app.auth.wechat_models import WechatBinding
+    from tests.support.fake_providers import WX_APPID
+
+    client_id = await _wechat_app(c)
+
+    async def bind() -> bool:
+        async with c.app.state.db.session(write=True) as s:
+            s.add(WechatBinding(user_id=c.world.users["resident_a"].id, appid=WX_APPID, openid="openid-subs",
+                                created_at=datetime.now(UTC)))
+        return True
+    await c.once("wechat_bound", bind)
+    return Req(json={"accepted": [{"type": "report.accepted", "template_id": "TPL1"}]},
+               headers={"X-Client-Id": client_id})
+
+
+ENTRIES.update({
+    ("POST", "/api/v1/notifications/wechat-subscriptions"): Entry(
+        {"resident_a"}, _subscriptions, why="one's own subscriptions, in an app one is bound to"),
+    ("GET", "/api/v1/notifications/wechat-subscriptions"): Entry(
+        {"resident_a"}, _subscriptions, why="one's own subscriptions, in an app one is bound to"),
+})

@@ -31,6 +31,7 @@ class FakeProviders:
     sessions: list[dict[str, str]] = field(default_factory=list)   # code2session queries received
     subscribe: list[dict[str, Any]] = field(default_factory=list)
     subscribe_statuses: list[int] = field(default_factory=list)
+    refusing: set[str] = field(default_factory=set)               # openids that did not subscribe: errcode 43101
     tokens: dict[str, str] = field(default_factory=dict)           # access token -> appid
     token_fetches: int = 0
     down: bool = False
@@ -101,6 +102,8 @@ class FakeProviders:
                         return self._answer(status, {"error": "server error"})
                     if token not in fake.tokens:
                         return self._answer(200, {"errcode": 40001, "errmsg": "invalid credential"})
+                    if body.get("touser") in fake.refusing:
+                        return self._answer(200, {"errcode": 43101, "errmsg": "user refuse to accept the msg"})
                     fake.subscribe.append({"appid": fake.tokens[token], **body})
                     return self._answer(200, {"errcode": 0, "errmsg": "ok"})
                 return self._answer(404, {"errcode": 404})
@@ -132,6 +135,7 @@ class FakeProviders:
         self.wx_codes.clear()
         self.token_fetches = 0
         self.tokens.clear()
+        self.refusing.clear()
         self.down = False
 
 
