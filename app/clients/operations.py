@@ -83,8 +83,9 @@ RULES: dict[str, tuple[Need, Need]] = {
     "/api/v1/communities": (_any(D), _any(D)),
     # the user's own notifications (marking them read is part of reading them)
     "/api/v1/notifications": (_any(N), _any(N)),
-    # the Open311 facade (its own key, checked by app/clients/service.client_for_api_key)
-    "/open311": (_any(Scope.open311), _any(Scope.open311)),
+    # the Open311 facade: public reads; posting takes an app's api_key holding `open311`
+    # (app/clients/service.client_for_api_key)
+    "/open311": (NONE, _any(Scope.open311)),
     # staff figures and the admin trees: the first-party console only
     "/api/v1/stats": (FIRST_PARTY, FIRST_PARTY),
     "/api/v1/admin": (FIRST_PARTY, FIRST_PARTY),

@@ -135,3 +135,17 @@ async def test_suspension_elsewhere_reaches_a_cached_principal(app, client, worl
             break
         await asyncio.sleep(0.02)
     assert_error(resp, 403, "client_suspended")
+
+
+async def test_in_scope_write_works(client, world, db):
+    app_row = await _app(db, world, ["reports:write"])
+    h = await _sign_in(client, world.users["resident_a"], app_row.client_id)
+    resp = await client.post("/api/v1/reports", json=_report(world), headers=h)
+    assert resp.status_code == 201, resp.text
+    assert (await client.get(f"/api/v1/reports/{resp.json()['id']}", headers=h)).status_code == 200
+
+
+async def test_a_malformed_client_header_is_refused(client, world):
+    resp = await client.post("/api/v1/auth/token", headers={"X-Client-Id": "w" * 41},
+                             data={"username": world.users["resident_a"].phone, "password": PASSWORD})
+    assert_error(resp, 422, "validation_error")
