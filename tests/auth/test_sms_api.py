@@ -345,3 +345,16 @@ async def test_codes_a_day_past_expiry_are_removed_by_the_worker(pclient, papp, 
     assert await _count(app, SmsCode) == 1  # expired, but kept a day
     await run_once(papp.state.db, provider_settings, now=datetime.now(UTC) + timedelta(days=1, minutes=6))
     assert await _count(app, SmsCode) == 0
+
+
+async def test_the_code_is_committed_before_its_sms_leaves(pclient, app, world, fake):
+    """When the gateway receives the SMS, another connection already sees the code and its outbox row."""
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[int, int]] = []
+
+    async def committed() -> tuple[int, int]:
+        return await _count(app, SmsCode), await _count(app, ProviderMessage)
+
+    fake.on_sms = lambda body: seen.append(asyncio.run_coroutine_threadsafe(committed(), loop).result(10))
+    assert (await ask(pclient, world.users["resident_a"].phone)).status_code == 202
+    assert seen == [(1, 1)]
