@@ -76,6 +76,7 @@ class Req:
     data: dict[str, str] | None = None      # form fields
     files: dict[str, Any] | None = None     # multipart files
     params: dict[str, Any] | None = None    # query string
+    headers: dict[str, str] | None = None   # extra headers (issue 18: X-Client-Id)
 
 
 @dataclass
@@ -625,3 +626,11 @@ MATRIX.update({
     ("POST", "/api/v1/me/erase"): Entry(RESIDENTS, lambda c: Req(json={"method": "password", "password": PASSWORD}),
                                         why="own account, residents only, with the password"),
 })
+# registered apps (issue 18)
+from tests.quality.authz_clients import ENTRIES as _CLIENTS  # noqa: E402
+
+MATRIX.update(_CLIENTS)
+# sign-in by SMS code and WeChat (issue 18)
+from tests.quality.authz_signin import ENTRIES as _SIGNIN  # noqa: E402
+
+MATRIX.update(_SIGNIN)
