@@ -76,8 +76,9 @@ async def open311_app(app, world, *, scopes: list[str] | None = None, status: st
     return client, secret
 
 
-def post_form(world, api_key: str, **fields: Any) -> dict[str, str]:
-    form = {"api_key": api_key, "jurisdiction_id": str(world.street.id), "service_code": world.cat.code,
+def post_form(world, key: str, **fields: Any) -> dict[str, str]:
+    """A valid POST (the street's jurisdiction, `sanitation`, at b1); `fields` change it, a None removes one."""
+    form = {"api_key": key, "jurisdiction_id": str(world.street.id), "service_code": world.cat.code,
             "address_id": str(world.b1.id), "description": "路灯不亮\n3号路口的路灯坏了一周"}
     form.update({k: str(v) for k, v in fields.items() if v is not None})
     for k in [k for k, v in fields.items() if v is None]:
@@ -87,3 +88,29 @@ def post_form(world, api_key: str, **fields: Any) -> dict[str, str]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+async def upload(client, world, who: str = "resident_a") -> int:
+    from tests.images import PNG
+
+    resp = await client.post("/api/v1/uploads", headers=world.headers(who),
+                             files={"file": ("p.png", PNG, "image/png")})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
+
+
+async def step(app, world, who: str, report_id: int, action: str, **extra: Any):
+    """One step through the reports service, at the report's current version."""
+    from app.reports import service
+    from app.reports.schemas import ReportRead, StepIn
+    from tests.reports.factories import principal
+
+    p = await principal(app, world.users[who])
+    async with app.state.db.session(write=False) as s:
+        from app.reports.models import Report
+
+        version = (await s.get(Report, report_id)).version
+    async with app.state.db.session(write=True) as s:
+        out = await service.take_step(s, app.state.settings, p, report_id,
+                                      StepIn(action=action, expected_version=version, **extra))
+    return ReportRead.model_validate(app.state.photo_signer.sign_photos(out))
