@@ -22,7 +22,6 @@ from tests.open311.helpers import (
     open311_app,
     parse,
     post_form,
-    step,
     upload,
 )
 from tests.reports.factories import make_report
