@@ -100,7 +100,7 @@ class Public:
 def place_address(row: Mapping[str, Any]) -> str | None:
     """The report's own address, or its place from most specific to most general (building, community, street)."""
     if row["address"]:
-        return row["address"]
+        return str(row["address"])
     names = [row[k] for k in ("building_name", "community_name", "street_name") if row[k]]
     return ", ".join(names) or None
 
