@@ -189,3 +189,10 @@ async def open311_post_request(
 
 
 
+
+
+@router.api_route("/{rest:path}", methods=["GET", "POST"], include_in_schema=False)
+async def open311_no_such_resource(rest: str) -> Response:
+    """Any other path under /open311/v2: the spec's 404, in the format its extension names (XML otherwise)."""
+    fmt = Format.json if rest.endswith(".json") else Format.xml
+    return errors(fmt, 404, [f"no such resource: {rest!r}"])

@@ -344,3 +344,10 @@ async def test_post_errors_write_nothing(app, client, world, fmt):
     (desc,) = errors_of(resp, fmt, 400)
     assert await _count(app, Report) == reports
     assert await _count(app, User) == users  # not even the service account
+
+
+async def test_other_paths_under_the_facade_are_the_specs_404(app, client, world, fmt):
+    for path in (f"discovery.{fmt}", f"requests/1/comments.{fmt}", f"services/a/b.{fmt}"):
+        (desc,) = errors_of(await client.get(f"{V2}/{path}"), fmt, 404)
+        assert desc.startswith("no such resource"), desc
+    assert (await client.get(f"{V2}/services.{fmt}")).status_code == 200  # declared routes come first
