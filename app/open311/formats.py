@@ -8,6 +8,7 @@ where XML repeats an element). Booleans are `true`/`false`, a missing value is J
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -40,12 +41,17 @@ def w3(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+# Characters XML 1.0 cannot carry at all, even escaped (C0 controls but tab, newline, return; U+FFFE, U+FFFF;
+# lone surrogates): a resident's text holding one must not make the whole document unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _fill(parent: ET.Element, name: str, value: Any) -> None:
@@ -82,7 +88,7 @@ def to_xml(root: str, value: Any) -> bytes:
 def render(fmt: Format, root: str, value: Any, status: int = 200) -> Response:
     if fmt is Format.xml:
         return Response(to_xml(root, value), status_code=status, media_type=XML_TYPE)
-    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
     return Response(body, status_code=status, media_type=JSON_TYPE)
 
 

@@ -87,6 +87,9 @@ def test_formats():
     assert [(v.findtext("key"), v.findtext("name")) for v in attribute.findall("values/value")] == [("1", "一")]
     errors = ET.fromstring(to_xml("errors", [{"code": 400, "description": "<bad> & 'x'"}]))
     assert [(e.findtext("code"), e.findtext("description")) for e in errors] == [("400", "<bad> & 'x'")]
+    # text XML cannot carry (a control character a resident pasted) is replaced, the document stays readable
+    odd = ET.fromstring(to_xml("errors", [{"code": 400, "description": "a\x0bb\x1fc\td\ne"}]))
+    assert odd.findtext("error/description") == "a\ufffdb\ufffdc\td\ne"
 
 
 @pytest.mark.parametrize(("is_public", "hidden", "state", "published"), [
