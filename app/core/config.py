@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     webhook_lease_seconds: int = Field(default=300, ge=10)         # a claimed delivery is re-sent after this
     webhook_secret_overlap_hours: float = Field(default=24, ge=0, le=24 * 30)  # old secret still signs after rotation
 
+    # registered apps (issue 18): how long a process remembers the active apps' origins for CORS (a change made
+    # through this process applies at once; other processes follow within this many seconds). 0: read every time
+    client_origins_ttl_seconds: float = Field(default=2, ge=0, le=60)
+
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
     log_level: str = "INFO"

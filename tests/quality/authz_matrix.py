@@ -611,6 +611,10 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+# registered apps (issue 18)
+from tests.quality.authz_clients import ENTRIES as _CLIENTS  # noqa: E402
+
+MATRIX.update(_CLIENTS)
 
 # issue 19: the Open311 facade (public GETs; POST authenticated by the api_key field)
 from tests.open311.authz import ENTRIES as _OPEN311  # noqa: E402 - needs Entry, Req, Ctx above
