@@ -47,9 +47,9 @@ def _error_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, AppError):
         status = exc.status_code if exc.status_code in (403, 404) else 400
         return errors(fmt, status, [message(exc.code, english=True)])
-    if isinstance(exc, StarletteHTTPException) and exc.status_code < 500:
+    if isinstance(exc, StarletteHTTPException) and exc.status_code < 500 and exc.status_code != 413:
         return errors(fmt, 400, [str(exc.detail)])
-    raise exc
+    raise exc  # a 500, or a body past the limit: the middleware answers (413 in our envelope)
 
 
 class Open311Route(APIRoute):

@@ -351,3 +351,18 @@ async def test_other_paths_under_the_facade_are_the_specs_404(app, client, world
         (desc,) = errors_of(await client.get(f"{V2}/{path}"), fmt, 404)
         assert desc.startswith("no such resource"), desc
     assert (await client.get(f"{V2}/services.{fmt}")).status_code == 200  # declared routes come first
+
+
+async def test_a_streamed_body_past_the_limit_is_the_middlewares_413(app, client, world, fmt):
+    reports = await _count(app, Report)
+
+    async def body():
+        yield b"api_key=x&description="
+        for _ in range(app.state.settings.max_body_bytes // 65536 + 2):
+            yield b"a" * 65536
+
+    resp = await client.post(f"{V2}/requests.{fmt}", content=body(),
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["error"]["code"] == "payload_too_large"
+    assert await _count(app, Report) == reports
