@@ -138,6 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(webhooks_router)
     app.webhooks.include_router(report_webhooks)
+    # Open311 GeoReport v2 (issue 19): a facade over reports, in the spec's formats and errors
+    from app.open311.router import router as open311_router
+
+    app.include_router(open311_router)
     # registered apps (issue 18): the admin API, and each operation's scope in openapi.json
     from app.clients.operations import annotate
     from app.clients.router import router as clients_router

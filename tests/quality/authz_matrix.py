@@ -634,3 +634,8 @@ MATRIX.update(_CLIENTS)
 from tests.quality.authz_signin import ENTRIES as _SIGNIN  # noqa: E402
 
 MATRIX.update(_SIGNIN)
+
+# issue 19: the Open311 facade (public GETs; POST authenticated by the api_key field)
+from tests.open311.authz import ENTRIES as _OPEN311  # noqa: E402 - needs Entry, Req, Ctx above
+
+MATRIX.update(_OPEN311)
