@@ -12,7 +12,7 @@ import secrets
 DIGITS = 6
 TTL_SECONDS = 300  # five minutes (issue 18)
 MAX_ATTEMPTS = 5   # the fifth wrong try kills the code
-PURPOSES = ("login", "register", "reset_password", "bind")
+PURPOSES = ("login", "register", "reset_password", "bind", "erase")
 
 
 def new_code() -> str:

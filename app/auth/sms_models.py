@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, IdMixin, UTCDateTime
 
-PURPOSES_SQL = "('login','register','reset_password','bind')"
+PURPOSES_SQL = "('login','register','reset_password','bind','erase')"
 
 
 class SmsCode(IdMixin, Base):

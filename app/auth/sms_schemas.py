@@ -17,9 +17,10 @@ NoticeVersion = Annotated[str, StringConstraints(min_length=1, max_length=40),
 
 class SmsCodeRequest(InputModel):
     phone: Phone
-    purpose: Literal["login", "register", "reset_password", "bind"] = Field(
+    purpose: Literal["login", "register", "reset_password", "bind", "erase"] = Field(
         description="What the code will be used for; a code only works for its own purpose. `bind`: binding a "
-                    "WeChat identity to this number.")
+                    "WeChat identity to this number. `erase`: confirming the erasure of one's account "
+                    "(POST /api/v1/me/erase with `method: sms_code`).")
 
 
 class SmsCodeSent(OutputModel):

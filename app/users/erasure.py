@@ -30,7 +30,7 @@ Staff accounts are never erased (403 `staff_not_erasable`): admins deactivate th
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio
 from pydantic import Field
@@ -38,9 +38,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth import sessions, throttle
+from app.auth import sessions, sms, throttle
 from app.auth.models import KnownLoginAddress, LoginThrottle
 from app.auth.principal import Principal
+from app.auth.sms_schemas import SmsCodeValue
 from app.bookings import service as bookings_service
 from app.bookings.models import Booking
 from app.core import i18n
@@ -68,14 +69,20 @@ UNUSABLE_HASH = "!erased"  # not an argon2 hash: verify_password is False for ev
 
 
 class ErasureByPassword(InputModel):
-    """Confirm with the account's password. (An SMS-code confirmation joins as a second choice of `method`.)"""
+    """Confirm with the account's password."""
 
     method: Literal["password"] = Field(description="How the resident confirms: `password`.")
     password: str = Field(min_length=1, max_length=128)
 
 
-# The body is a choice on `method`: one member today; `sms_code` becomes a second member of a discriminated union.
-ErasureRequest = ErasureByPassword
+class ErasureBySmsCode(InputModel):
+    """Confirm with an SMS code of purpose `erase` sent to the account's own number (POST /api/v1/auth/sms/codes)."""
+
+    method: Literal["sms_code"] = Field(description="How the resident confirms: `sms_code`.")
+    code: SmsCodeValue
+
+
+ErasureRequest = Annotated[ErasureByPassword | ErasureBySmsCode, Field(discriminator="method")]
 
 
 def placeholder_phone(user_id: int) -> str:
@@ -88,9 +95,13 @@ def _pwd_key(user_id: int) -> tuple[str, str]:
 
 
 async def erase_account(database: Database, settings: Settings, storage: Storage, p: Principal,
-                        body: ErasureRequest) -> None:
+                        body: ErasureByPassword | ErasureBySmsCode, code_key: str) -> None:
+    """`code_key`: the key SMS codes are hashed with (the app's JWT secret, as in app/auth/sms_router.py)."""
     if p.role is not Role.resident:
         raise NotPermitted("staff_not_erasable")
+    if isinstance(body, ErasureBySmsCode):
+        await _erase_by_code(database, storage, p, body.code, code_key)
+        return
     keys = [_pwd_key(p.user_id)]
     now = datetime.now(UTC)
     async with database.session(write=False) as db:
@@ -105,6 +116,17 @@ async def erase_account(database: Database, settings: Settings, storage: Storage
         files = await erase(db, p, stored, datetime.now(UTC))
     for key in files:  # after the commit: a failed erasure keeps its photos; a file left here is a stray the
         await storage.delete(key)  # uploads cleanup removes
+
+
+async def _erase_by_code(database: Database, storage: Storage, p: Principal, code: str, key: str) -> None:
+    """The code proves the account's own number; it is spent and the account erased in one transaction (a wrong
+    code counts against the code's tries and stands: SmsCodeRefused keeps its writes)."""
+    async with database.session(write=True) as db:
+        row = (await db.execute(select(User.phone, User.password_hash).where(User.id == p.user_id))).one()
+        await sms.consume(db, key, phone=row.phone, purpose="erase", code=code, now=datetime.now(UTC))
+        files = await erase(db, p, row.password_hash, datetime.now(UTC))
+    for k in files:
+        await storage.delete(k)
 
 
 async def erase(db: AsyncSession, p: Principal, verified_hash: str, now: datetime) -> list[str]:

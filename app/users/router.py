@@ -55,7 +55,9 @@ async def export_my_data(request: Request, db: DbSession, p: CurrentPrincipal) -
 
 @router.post("/me/erase", tags=["me"], status_code=status.HTTP_204_NO_CONTENT, summary="Erase my account (注销)",
              description="Residents only (staff: 403 `staff_not_erasable`; admins deactivate staff accounts). "
-                         "Confirm with the password (`method: password`). At once: sign-in is impossible and every "
+                         "Confirm with the password (`method: password`) or an SMS code of purpose `erase` sent to "
+                         "your number (`method: sms_code`; wrong codes: 401 `sms_code_invalid` etc., as at SMS "
+                         "sign-in). At once: sign-in is impossible and every "
                          "token stops; future bookings, signups, group memberships and requested redemptions are "
                          "cancelled; points are forfeited (a ledger entry); photos of your private reports are "
                          "deleted; your name and phone are erased. Your reports, ratings, comments and proposals "
@@ -67,7 +69,8 @@ async def export_my_data(request: Request, db: DbSession, p: CurrentPrincipal) -
 async def erase_my_account(request: Request, settings: AppSettings, p: ReadPrincipal,
                            body: erasure.ErasureRequest) -> None:
     # no request session: the hash check runs outside any write transaction, then one transaction erases
-    await erasure.erase_account(get_database(request), settings, request.app.state.storage, p, body)
+    await erasure.erase_account(get_database(request), settings, request.app.state.storage, p, body,
+                                request.app.state.jwt_secret)
 
 
 users = APIRouter(prefix="/admin/users", tags=["admin: users"], dependencies=[AdminOnly])

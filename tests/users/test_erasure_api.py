@@ -179,7 +179,8 @@ async def test_wrong_passwords_are_throttled_like_password_changes(client, world
 async def test_the_body_is_a_choice_of_method(client, world):
     headers = world.headers("resident_b")
     assert_error(await client.post(URL, headers=headers, json={"password": PASSWORD}), 422, "validation_error")
-    assert_error(await client.post(URL, headers=headers, json={"method": "sms_code", "code": "123456"}), 422)
+    assert_error(await client.post(URL, headers=headers, json={"method": "sms_code", "code": "12345"}), 422)
+    assert_error(await client.post(URL, headers=headers, json={"method": "face", "code": "123456"}), 422)
     assert (await _login(client, world.users["resident_b"].phone)).status_code == 200
 
 

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column('used_at', UTC, nullable=True),
         sa.Column('address', sa.String(length=64), nullable=True),
         sa.Column('id', ID, autoincrement=True, nullable=False),
-        sa.CheckConstraint("purpose IN ('login','register','reset_password','bind')",
+        sa.CheckConstraint("purpose IN ('login','register','reset_password','bind','erase')",
                            name=op.f('ck_sms_codes_purpose')),
         sa.CheckConstraint('attempts >= 0', name=op.f('ck_sms_codes_attempts')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sms_codes')),
