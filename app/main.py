@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.auth.principal_cache import PrincipalCache, principal_listener
+from app.core import idempotency, ratelimit
 from app.core.config import Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await broker.stop()
+            await app.state.limiter.close()
             if listener is not None:
                 await listener.stop()
             await database.dispose()
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_max_bytes=settings.max_upload_bytes)
+    ratelimit.install(app, settings)  # issue 18: request-rate limits, and X-Forwarded-For from trusted proxies
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     from app.announcements.router import router as announcements_router
@@ -134,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(webhooks_router)
     app.webhooks.include_router(report_webhooks)
+    idempotency.install(app)  # issue 18: after every router (it wraps the routes that take Idempotency-Key)
     return app
 
 

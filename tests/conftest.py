@@ -45,6 +45,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         upload_dir=tmp_path_factory.mktemp("uploads"), log_json=True, log_level="WARNING",
         login_max_failures=5, login_lockout_seconds=900,
         webhook_allow_private=True,  # the tests' webhook receivers listen on loopback
+        rate_limits_enabled=False,  # tests fire many writes as one user; tests/core/test_ratelimit.py builds its own
     )
 
 

@@ -209,6 +209,8 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # idempotent retries (issue 18); rate limits reuse too_many_requests ({"retry_after"})
+    "idempotency_key_invalid": None, "idempotency_key_reused": None, "idempotency_in_progress": None,
 }
 
 

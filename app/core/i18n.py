@@ -80,6 +80,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # idempotent retries (issue 18)
+    "idempotency_key_invalid": ("Idempotency-Key 须为 1 到 255 个可打印 ASCII 字符",
+                                "Idempotency-Key must be 1 to 255 printable ASCII characters"),
+    "idempotency_key_reused": ("该 Idempotency-Key 已用于另一个请求",
+                               "This Idempotency-Key was used for another request"),
+    "idempotency_in_progress": ("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
+                                "A request with this Idempotency-Key is still in progress; retry shortly"),
 }
 
 

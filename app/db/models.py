@@ -4,6 +4,7 @@ from app.announcements.models import Announcement  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken  # noqa: F401
 from app.bookings.models import Booking, BookingEvent, BookingHold, BookingService, BookingSlot  # noqa: F401
+from app.core.idempotency_models import IdempotencyRecord  # noqa: F401, E402  (issue 18)
 from app.db.base import Base  # noqa: F401
 from app.deliberation.models import (  # noqa: F401
     Budget,

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings import service as bookings_service
+from app.core import idempotency
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
@@ -33,4 +34,5 @@ JOBS: dict[str, Job] = {
     "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
     "bookings_reminded": bookings_service.send_reminders,
     "points_expired": points_expiry.expire_points,
+    "idempotency_keys_purged": idempotency.purge_expired,  # issue 18
 }
