@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.auth import service
 from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
+from app.core import ratelimit
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
@@ -25,6 +26,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
                          "`Retry-After`.")
 async def register(request: Request, settings: AppSettings, body: RegisterIn) -> RegistrationAccepted:
     # no request session: the password is hashed before any write transaction opens
+    await ratelimit.check_phone(request, body.phone)  # issue 18
     await service.register_resident(get_database(request), settings, body,
                                     request.client.host if request.client else None)
     return RegistrationAccepted(status="accepted", next="login")
@@ -39,6 +41,7 @@ async def issue_token(request: Request, settings: AppSettings, form: Annotated[O
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
+    await ratelimit.check_phone(request, form.username)  # issue 18: requests per phone number, failed or not
     return await service.login(get_database(request), settings, request.app.state.jwt_secret, phone=form.username,
                                password=form.password, address=request.client.host if request.client else None)
 

@@ -1,4 +1,5 @@
-"""Request-rate limits (issue 18): fixed windows of RATE_LIMIT_WINDOW_SECONDS, counted per key.
+"""Request-rate limits (issue 18): per key, at most N requests in a window of RATE_LIMIT_WINDOW_SECONDS that starts
+at the key's first request (a fixed window, not aligned to the clock).
 
 - writes (POST, PUT, PATCH, DELETE) outside /api/v1/auth: per user (the bearer token's subject; without a valid
   token, per client address) RATE_LIMIT_USER_WRITES, and per app RATE_LIMIT_CLIENT_WRITES (the `cid` claim of a
@@ -53,25 +54,27 @@ class Backend(Protocol):
 
 
 class MemoryBackend:
-    """One process's counters: a dict of (key, window number) -> count, old windows dropped as it grows."""
+    """One process's counters: key -> (window start, count); ended windows dropped as the dict grows."""
 
     def __init__(self, max_keys: int = 100_000):
-        self.counts: dict[tuple[str, int], int] = {}
+        self.counts: dict[str, tuple[float, int]] = {}
         self.max_keys = max_keys
 
     async def hit(self, key: str, window: int, now: float) -> tuple[int, float]:
-        number = int(now // window)
-        if len(self.counts) >= self.max_keys:
-            self.counts = {k: v for k, v in self.counts.items() if k[1] >= number}
+        start, count = self.counts.get(key, (now, 0))
+        if now >= start + window:
+            start, count = now, 0
+        elif key not in self.counts and len(self.counts) >= self.max_keys:
+            self.counts = {k: v for k, v in self.counts.items() if now < v[0] + window}
             if len(self.counts) >= self.max_keys:  # all current: forget the lot rather than grow without bound
                 self.counts.clear()
-        count = self.counts.get((key, number), 0) + 1
-        self.counts[(key, number)] = count
-        return count, (number + 1) * window - now
+        self.counts[key] = (start, count + 1)
+        return count + 1, start + window - now
 
 
 class RedisBackend:
-    """Shared counters: `<prefix><key>:<window number>`, INCR and EXPIRE in one transaction."""
+    """Shared counters: `<prefix><key>` created with the window as its expiry (SET NX EX), then INCR and PTTL, all in
+    one MULTI: the window starts at the key's first request and ends when Redis expires it."""
 
     def __init__(self, url: str, prefix: str):
         from redis.asyncio import Redis
@@ -80,13 +83,13 @@ class RedisBackend:
         self.prefix = prefix
 
     async def hit(self, key: str, window: int, now: float) -> tuple[int, float]:
-        number = int(now // window)
-        name = f"{self.prefix}{key}:{number}"
+        name = self.prefix + key
         async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, ex=window, nx=True)
             pipe.incr(name)
-            pipe.expire(name, window + 1)
-            count, _ = await pipe.execute()
-        return int(count), (number + 1) * window - now
+            pipe.pttl(name)
+            _, count, pttl = await pipe.execute()
+        return int(count), max(int(pttl), 0) / 1000
 
     async def close(self) -> None:
         await self.redis.aclose()
