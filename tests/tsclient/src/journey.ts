@@ -1,0 +1,139 @@
+// A resident's journey through the typed client generated from openapi/openapi.json (openapi-typescript types,
+// openapi-fetch calls): sign in, upload a photo, submit a report with it (retried with the same Idempotency-Key: one
+// report), follow its steps while the community's staff take them, rate it. Compiled with `tsc --strict`, no `any`.
+//
+// Run by tests/tsclient/test_tsclient.py against a live server. Inputs (environment): API_URL, RESIDENT_PHONE,
+// RESIDENT_PASSWORD, CATEGORY_ID, DEPARTMENT_ID, WORKER_TOKEN and DEPARTMENT_TOKEN (the staff's side of the story).
+// Prints one JSON line: what the journey saw. Exits 1 with a message on the first surprise.
+//
+// Sign-in: phone number and password (POST /api/v1/auth/token). The SMS sign-in (issue 18, item 2) is a drop-in
+// replacement of `signIn` once its endpoints are in openapi.json.
+
+import createClient from "openapi-fetch";
+import type { components, paths } from "../build/schema.js";
+
+type Report = components["schemas"]["ReportRead"];
+type StepIn = components["schemas"]["StepIn"];
+type ErrorEnvelope = components["schemas"]["ErrorEnvelope"];
+
+// an 8×6 PNG; the server decodes and re-encodes every photo
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAGCAIAAABxZ0isAAAAFElEQVR4nGM8ISfHgA0wYRWlkwQAmxQBECiKgAAAAAAASUVORK5CYII=",
+  "base64",
+);
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function fail(what: string, error: ErrorEnvelope | undefined, status: number): never {
+  const detail = error ? `${error.error.code}: ${error.error.message}` : "no error body";
+  throw new Error(`${what}: HTTP ${status} (${detail})`);
+}
+
+const api = createClient<paths>({ baseUrl: env("API_URL") });
+const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+async function signIn(phone: string, password: string): Promise<string> {
+  const { data, error, response } = await api.POST("/api/v1/auth/token", {
+    body: { username: phone, password },
+    bodySerializer: (body) => new URLSearchParams({ username: body.username, password: body.password }).toString(),
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  });
+  if (!data) fail("sign in", error, response.status);
+  return data.access_token;
+}
+
+async function uploadPhoto(token: string): Promise<number> {
+  const { data, error, response } = await api.POST("/api/v1/uploads", {
+    params: { header: { "Idempotency-Key": crypto.randomUUID() } },
+    headers: auth(token),
+    body: { file: "photo.png" }, // the file's name; the serializer puts the bytes in
+    bodySerializer: (body) => {
+      const form = new FormData();
+      form.append("file", new Blob([PNG], { type: "image/png" }), body.file);
+      return form;
+    },
+  });
+  if (!data) fail("upload", error, response.status);
+  return data.id;
+}
+
+async function submitReport(token: string, key: string, photoId: number): Promise<{ report: Report; replayed: boolean }> {
+  const { data, error, response } = await api.POST("/api/v1/reports", {
+    params: { header: { "Idempotency-Key": key } },
+    headers: auth(token),
+    body: {
+      category_id: Number(env("CATEGORY_ID")),
+      title: "楼道堆放杂物",
+      description: "3单元楼道被纸箱堵住",
+      photo_ids: [photoId],
+      address: "1号楼3单元",
+    },
+  });
+  if (!data) fail("submit", error, response.status);
+  return { report: data, replayed: response.headers.get("Idempotent-Replayed") === "true" };
+}
+
+async function step(token: string, report: Report, body: Omit<StepIn, "expected_version">): Promise<Report> {
+  const { data, error, response } = await api.POST("/api/v1/reports/{report_id}/steps", {
+    params: { path: { report_id: report.id }, header: { "Idempotency-Key": crypto.randomUUID() } },
+    headers: auth(token),
+    body: { ...body, expected_version: report.version },
+  });
+  if (!data) fail(`step ${body.action}`, error, response.status);
+  return data;
+}
+
+async function follow(token: string, reportId: number): Promise<string[]> {
+  const { data, error, response } = await api.GET("/api/v1/reports/{report_id}/timeline", {
+    params: { path: { report_id: reportId } },
+    headers: auth(token),
+  });
+  if (!data) fail("timeline", error, response.status);
+  return data.map((event) => event.to_state ?? event.action);
+}
+
+async function main(): Promise<void> {
+  const token = await signIn(env("RESIDENT_PHONE"), env("RESIDENT_PASSWORD"));
+  const photoId = await uploadPhoto(token);
+
+  // a flaky network: the same submission sent twice with one key is one report, and both answers are the same
+  const key = crypto.randomUUID();
+  const [first, retry] = await Promise.all([submitReport(token, key, photoId), submitReport(token, key, photoId)]);
+  if (first.report.id !== retry.report.id) throw new Error("the retried submission created a second report");
+  let report = first.report;
+
+  // the community's side: accept, dispatch to a department, which starts and resolves it
+  const worker = env("WORKER_TOKEN");
+  const department = env("DEPARTMENT_TOKEN");
+  report = await step(worker, report, { action: "accept", note: "已受理，将尽快处理" });
+  report = await step(worker, report, { action: "dispatch", department_id: Number(env("DEPARTMENT_ID")) });
+  report = await step(department, report, { action: "start" });
+  report = await step(department, report, { action: "resolve", note: "杂物已清理" });
+
+  // the resident follows the steps, then rates
+  const timeline = await follow(token, report.id);
+  const mine = await api.GET("/api/v1/reports/{report_id}", {
+    params: { path: { report_id: report.id } },
+    headers: auth(token),
+  });
+  if (!mine.data) fail("read the report", mine.error, mine.response.status);
+  const rated = await step(token, mine.data, { action: "rate", stars: 5, note: "谢谢" });
+
+  console.log(JSON.stringify({
+    report_id: rated.id,
+    replayed: [first.replayed, retry.replayed],
+    photo_ids: report.photos.map((photo) => photo.id),
+    timeline,
+    state: rated.state,
+    rating: rated.rating,
+  }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
