@@ -137,6 +137,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(webhooks_router)
     app.webhooks.include_router(report_webhooks)
+    # sign-in by SMS code and WeChat (issue 18)
+    from app.auth.sms_router import router as sms_router
+    from app.auth.wechat_router import router as wechat_router
+    from app.notifications.wechat_router import router as wechat_subscriptions_router
+
+    app.include_router(sms_router)
+    app.include_router(wechat_router)
+    app.include_router(wechat_subscriptions_router)
     idempotency.install(app)  # issue 18: after every router (it wraps the routes that take Idempotency-Key)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -79,7 +80,10 @@ async def principal_for(cache: PrincipalCache, claims: TokenClaims, rows: Rows) 
         generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
         found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": claims.sid})
         cache.put(user_id, found, generation, claims.sid)
-    return principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+    principal = principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+    if principal is not None and claims.cid is not None:
+        principal = replace(principal, client_id=claims.cid, scopes=frozenset(claims.scp or ()))
+    return principal
 
 
 async def _principal(request: Request, token: str | None, rows: Rows) -> Principal:

@@ -87,6 +87,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "This Idempotency-Key was used for another request"),
     "idempotency_in_progress": ("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
                                 "A request with this Idempotency-Key is still in progress; retry shortly"),
+    # registered apps (issue 18)
+    "client_unknown": ("未知的应用（client id 不存在）", "Unknown app: no such client id"),
+    "client_secret_invalid": ("应用密钥错误", "The app's secret is wrong"),
+    "client_suspended": ("该应用已被停用", "This app is suspended"),
+    "client_scope_missing": ("该应用无权执行此操作（缺少授权范围，见 details.scope）",
+                             "The app is not granted the scope this needs (see details.scope)"),
+    "client_origin_invalid": ("来源地址无效（须为 http(s)://主机[:端口]，不含路径和通配符）",
+                              "The origin is not valid: http(s)://host[:port], no path, no wildcard"),
+    # sign-in by SMS code and WeChat (issue 18)
+    "sms_code_invalid": ("验证码错误", "The verification code is wrong (see attempts_left)"),
+    "sms_code_expired": ("验证码已过期，请重新获取", "The verification code has expired; ask for a new one"),
+    "sms_code_used": ("验证码已使用，请重新获取", "The verification code was already used; ask for a new one"),
+    "sms_code_attempts_exceeded": ("验证码错误次数过多，请重新获取",
+                                   "Too many wrong tries: the code is void; ask for a new one"),
+    "sms_rate_limited": ("获取验证码过于频繁，请稍后再试", "Codes were asked for too often; try again later"),
+    "wechat_code_invalid": ("微信登录凭证无效或已使用，请重新登录",
+                            "WeChat rejected the login code; call wx.login again"),
+    "wechat_unavailable": ("微信服务暂不可用，请稍后再试", "WeChat is unavailable; try again shortly (see reason)"),
+    "wechat_not_bound": ("该微信尚未绑定手机号，请验证手机号完成绑定",
+                         "This WeChat user is not bound yet: verify a phone number to bind (see bind_ticket)"),
+    "wechat_ticket_invalid": ("绑定凭证无效或已过期，请重新登录", "The bind ticket is not valid or has expired"),
 }
 
 

@@ -88,3 +88,6 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # issue 18: httpx logs every request's URL at INFO, and WeChat's API takes the app secret, access tokens and
+    # login codes in the query string: only its warnings pass
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -76,6 +76,7 @@ class Req:
     data: dict[str, str] | None = None      # form fields
     files: dict[str, Any] | None = None     # multipart files
     params: dict[str, Any] | None = None    # query string
+    headers: dict[str, str] | None = None   # extra headers (issue 18: X-Client-Id)
 
 
 @dataclass
@@ -611,3 +612,7 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+# sign-in by SMS code and WeChat (issue 18)
+from tests.quality.authz_signin import ENTRIES as _SIGNIN  # noqa: E402
+
+MATRIX.update(_SIGNIN)

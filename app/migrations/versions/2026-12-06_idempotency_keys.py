@@ -1,7 +1,7 @@
 """idempotency keys
 
 Revision ID: b4e6a8c0d2f3
-Revises: a7d9f1b3c5e6
+Revises: a3d5f7b9c1e2
 Create Date: 2026-12-06 08:30:00
 
 Issue 18: the first response to each (caller, Idempotency-Key), kept 24 hours (app/core/idempotency.py).
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import app.db.base
 
 revision: str = 'b4e6a8c0d2f3'
-down_revision: str | None = 'a7d9f1b3c5e6'
+down_revision: str | None = 'a3d5f7b9c1e2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
