@@ -3,7 +3,8 @@
 
 Conventions of the guide's examples (its introduction explains them to readers too):
 - a request block: request line, headers, blank line, body; `{{name}}` is replaced by a value known before (given
-  below, or captured from an earlier answer); a body line `<photo.png bytes>` stands for a small PNG;
+  below, or captured from an earlier answer; `{{sms_code}}` is the last code the SMS gateway on loopback received
+  for the resident); a body line `<photo.png bytes>` stands for a small PNG;
 - a response block starts with `HTTP/1.1 <status>`; its headers must be present with these values; its JSON body
   is a pattern: objects must have the keys shown (a key "..." means "and more"), lists are checked on their first
   item, "..." matches anything, "{{name}}" captures the answer's value (or, if known, must equal it), and every
@@ -17,11 +18,15 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.request import urlopen
 
+import httpx
 import pytest
 
+from app.main import create_app
 from tests.factories import PASSWORD
 from tests.images import image_bytes
+from tests.support.sms_inbox import sms_gateway
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "integrating.md"
 _BLOCK = re.compile(r"^```http\n(.*?)^```", re.S | re.M)
@@ -42,10 +47,25 @@ def blocks() -> list[tuple[str, str | None]]:
     return pairs
 
 
+class Known(dict[str, Any]):
+    """Values by name; `sms_code` is read from the SMS gateway's inbox when it is used."""
+
+    def __init__(self, values: dict[str, Any], inbox: str | None = None):
+        super().__init__(values)
+        self.inbox = inbox
+
+    def lookup(self, name: str) -> Any:
+        if name == "sms_code" and self.inbox:
+            codes = json.loads(urlopen(f"{self.inbox}?phone={self['resident_phone']}", timeout=5).read())
+            assert codes, "the SMS gateway received no code"
+            return codes[0]
+        assert name in self, f"{{{{{name}}}}} is used before it is known"
+        return self[name]
+
+
 def _fill(text: str, known: dict[str, Any]) -> str:
     def value(m: re.Match[str]) -> str:
-        assert m.group(1) in known, f"{{{{{m.group(1)}}}}} is used before it is known"
-        v = known[m.group(1)]
+        v = known.lookup(m.group(1)) if isinstance(known, Known) else known[m.group(1)]
         return v if isinstance(v, str) else json.dumps(v)
     return _VAR.sub(value, text)
 
@@ -122,18 +142,26 @@ def test_the_guide_has_examples_in_both_languages():
         assert heading in text, heading
 
 
-async def test_every_example_of_the_guide_runs_as_shown(client, world):
-    known: dict[str, Any] = {
-        "resident_phone": world.users["resident_a"].phone, "password": PASSWORD,
-        "category_id": world.cat.id, "department_id": world.d1.id,
-        "worker_token": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
-        "department_token": world.headers("dept_in")["Authorization"].split(" ", 1)[1],
-    }
-    for i, (request, response) in enumerate(blocks()):
-        where = f"example {i + 1}: {request.splitlines()[0]}"
-        resp = await _send(client, request, known)
-        assert response is not None
-        _check(response, resp, known, where)
+async def test_every_example_of_the_guide_runs_as_shown(settings, world):
+    with sms_gateway() as gateway:
+        application = create_app(settings.model_copy(update={"sms_provider_url": gateway + "/sms/send",
+                                                             "sms_sender": "http"}))
+        known = Known({
+            "resident_phone": world.users["resident_a"].phone, "password": PASSWORD,
+            "category_id": world.cat.id, "department_id": world.d1.id,
+            "worker_token": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
+            "department_token": world.headers("dept_in")["Authorization"].split(" ", 1)[1],
+        }, inbox=gateway + "/inbox")
+        try:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                         base_url="http://test") as client:
+                for i, (request, response) in enumerate(blocks()):
+                    where = f"example {i + 1}: {request.splitlines()[0]}"
+                    resp = await _send(client, request, known)
+                    assert response is not None
+                    _check(response, resp, known, where)
+        finally:
+            await application.state.db.dispose()
 
 
 @pytest.mark.parametrize("bad", ['{"a": "{{x}}"}'])

@@ -1,9 +1,10 @@
 """A typed TypeScript client generated from the committed openapi/openapi.json completes a resident's journey against a
-live server (issue 18, item 6).
+live server (issue 18, item 6), signing in with an SMS code.
 
 openapi-typescript generates the types, `tsc --strict` compiles tests/tsclient/src/journey.ts (no `any`, in the
-journey or in the generated types), and Node runs it against a uvicorn process on the test database: sign in, photo,
-report (sent twice at once with one Idempotency-Key), the staff's steps, the timeline, the rating.
+journey or in the generated types), and Node runs it against a uvicorn process on the test database: SMS sign-in
+(through an SMS gateway served on loopback by this test, whose inbox the journey reads), photo, report (sent twice at
+once with one Idempotency-Key), the staff's steps, the timeline, the rating.
 
 The npm packages come from the committed package-lock.json, installed once with `npm ci` into a cache directory
 (WEILINLI_TSCLIENT_CACHE, default ~/.cache/weilinli-tsclient/<hash of the lock file>). Node and npm are required: the
@@ -25,8 +26,8 @@ from sqlalchemy import func, select
 
 from app.reports.models import Report
 from tests.conftest import JWT_SECRET
-from tests.factories import PASSWORD
 from tests.support.server import Server, server_env
+from tests.support.sms_inbox import sms_gateway
 
 HERE = Path(__file__).resolve().parent
 OPENAPI = HERE.parents[1] / "openapi" / "openapi.json"
@@ -83,16 +84,22 @@ def test_the_journey_and_the_generated_types_have_no_any(built: Path):
     assert (built / "build" / "js" / "src" / "journey.js").exists()
 
 
+def _journey(built: Path, api_url: str, inbox_url: str, world) -> str:
+    return _run([_tool("node"), str(built / "build" / "js" / "src" / "journey.js")], cwd=built, timeout=120, env={
+        **os.environ, "API_URL": api_url, "SMS_INBOX_URL": inbox_url,
+        "RESIDENT_PHONE": world.users["resident_a"].phone,
+        "CATEGORY_ID": str(world.cat.id), "DEPARTMENT_ID": str(world.d1.id),
+        "WORKER_TOKEN": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
+        "DEPARTMENT_TOKEN": world.headers("dept_in")["Authorization"].split(" ", 1)[1],
+    })
+
+
 async def test_a_resident_journey_through_the_typed_client(built: Path, app, world, settings, tmp_path: Path):
-    env = server_env(settings.database_url, JWT_SECRET, tmp_path / "uploads")
-    with Server(env, module="app.main:app", log_path=tmp_path / "server.log") as server:
-        out = _run([_tool("node"), str(built / "build" / "js" / "src" / "journey.js")], cwd=built, timeout=120, env={
-            **os.environ, "API_URL": server.base_url,
-            "RESIDENT_PHONE": world.users["resident_a"].phone, "RESIDENT_PASSWORD": PASSWORD,
-            "CATEGORY_ID": str(world.cat.id), "DEPARTMENT_ID": str(world.d1.id),
-            "WORKER_TOKEN": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
-            "DEPARTMENT_TOKEN": world.headers("dept_in")["Authorization"].split(" ", 1)[1],
-        })
+    with sms_gateway() as gateway:
+        env = server_env(settings.database_url, JWT_SECRET, tmp_path / "uploads",
+                         extra={"SMS_PROVIDER_URL": gateway + "/sms/send", "SMS_SENDER": "http"})
+        with Server(env, module="app.main:app", log_path=tmp_path / "server.log") as server:
+            out = _journey(built, server.base_url, gateway + "/inbox", world)
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["state"] == "closed" and seen["rating"] == 5
     assert sorted(seen["replayed"]) == [False, True]  # the retry answered the first's response

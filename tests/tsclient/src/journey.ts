@@ -3,11 +3,11 @@
 // report), follow its steps while the community's staff take them, rate it. Compiled with `tsc --strict`, no `any`.
 //
 // Run by tests/tsclient/test_tsclient.py against a live server. Inputs (environment): API_URL, RESIDENT_PHONE,
-// RESIDENT_PASSWORD, CATEGORY_ID, DEPARTMENT_ID, WORKER_TOKEN and DEPARTMENT_TOKEN (the staff's side of the story).
+// SMS_INBOX_URL (where the test's SMS gateway shows the codes it was asked to send: the resident's phone),
+// CATEGORY_ID, DEPARTMENT_ID, WORKER_TOKEN and DEPARTMENT_TOKEN (the staff's side of the story).
 // Prints one JSON line: what the journey saw. Exits 1 with a message on the first surprise.
 //
-// Sign-in: phone number and password (POST /api/v1/auth/token). The SMS sign-in (issue 18, item 2) is a drop-in
-// replacement of `signIn` once its endpoints are in openapi.json.
+// Sign-in: an SMS code (POST /api/v1/auth/sms/codes, then /api/v1/auth/sms/login).
 
 import createClient from "openapi-fetch";
 import type { components, paths } from "../build/schema.js";
@@ -36,12 +36,22 @@ function fail(what: string, error: ErrorEnvelope | undefined, status: number): n
 const api = createClient<paths>({ baseUrl: env("API_URL") });
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
-async function signIn(phone: string, password: string): Promise<string> {
-  const { data, error, response } = await api.POST("/api/v1/auth/token", {
-    body: { username: phone, password },
-    bodySerializer: (body) => new URLSearchParams({ username: body.username, password: body.password }).toString(),
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-  });
+async function readSms(phone: string): Promise<string> {
+  // the resident reads the code off their phone; here: the test's gateway, until the SMS arrives
+  for (let i = 0; i < 100; i++) {
+    const inbox = await fetch(`${env("SMS_INBOX_URL")}?phone=${encodeURIComponent(phone)}`);
+    const codes: unknown = await inbox.json();
+    if (Array.isArray(codes) && typeof codes[0] === "string") return codes[0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("no SMS arrived");
+}
+
+async function signIn(phone: string): Promise<string> {
+  const asked = await api.POST("/api/v1/auth/sms/codes", { body: { phone, purpose: "login" } });
+  if (!asked.data) fail("ask for a code", asked.error, asked.response.status);
+  const code = await readSms(phone);
+  const { data, error, response } = await api.POST("/api/v1/auth/sms/login", { body: { phone, code } });
   if (!data) fail("sign in", error, response.status);
   return data.access_token;
 }
@@ -97,7 +107,7 @@ async function follow(token: string, reportId: number): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const token = await signIn(env("RESIDENT_PHONE"), env("RESIDENT_PASSWORD"));
+  const token = await signIn(env("RESIDENT_PHONE"));
   const photoId = await uploadPhoto(token);
 
   // a flaky network: the same submission sent twice with one key is one report, and both answers are the same
