@@ -145,7 +145,7 @@ def keys_for(scope: Scope, settings: Settings, jwt_secret: str) -> list[tuple[st
     if token:
         try:
             claims = decode_token(settings, jwt_secret, token, expected="access")
-            user, client_id = claims.sub, getattr(claims, "cid", None)
+            user, client_id = claims.sub, claims.cid
         except InvalidToken:
             pass
     client_id = client_id or _header(scope, b"x-client-id")

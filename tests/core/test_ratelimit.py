@@ -11,6 +11,7 @@ import httpx
 
 from app.core.config import Settings
 from app.core.ratelimit import Limiter, MemoryBackend, keys_for
+from app.core.security import issue_token
 from app.main import create_app
 from tests.conftest import JWT_SECRET
 from tests.helpers import assert_error
@@ -64,6 +65,12 @@ def test_which_keys_a_request_counts_against(settings, world):
     assert keys_for(_scope("POST", "/api/v1/reports", token), s, JWT_SECRET) == [(f"user:{uid}", 7)]
     assert keys_for(_scope("DELETE", "/api/v1/reports/1/follow", {**token, "X-Client-Id": "wlc_app"}), s,
                     JWT_SECRET) == [(f"user:{uid}", 7), ("client:wlc_app", 70)]
+    # a token issued through an app counts against its app, whatever the header says
+    through_app = issue_token(settings, JWT_SECRET, user_id=uid, role="resident", typ="access", client_id="wlc_tok",
+                              scopes=("reports:write",)).token
+    assert keys_for(_scope("POST", "/api/v1/reports", {"Authorization": f"Bearer {through_app}",
+                                                         "X-Client-Id": "wlc_other"}), s, JWT_SECRET) == [
+        (f"user:{uid}", 7), ("client:wlc_tok", 70)]
     # no valid token: the address stands for the user
     assert keys_for(_scope("PATCH", "/api/v1/me", {"Authorization": "Bearer forged"}), s, JWT_SECRET) == [
         ("addr:203.0.113.5", 7)]
