@@ -207,3 +207,26 @@ async def test_keys_expire_and_the_worker_purges_them(client, app, world, settin
     async with app.state.db.session(write=True) as s:
         assert await purge_expired(s, settings, utcnow()) == 1
     assert [r.key for r in await _records(app)] == ["old"]
+
+
+def test_a_multipart_body_hashes_the_same_under_any_boundary_and_chunking():
+    from app.core.idempotency import _BodyHasher, _boundary
+
+    def form(boundary: str) -> bytes:
+        return (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+                f"Content-Type: image/png\r\n\r\n").encode() + b"\x89PNG--x--" * 50 + f"\r\n--{boundary}--\r\n".encode()
+
+    def digest(boundary: str, size: int) -> str:
+        body = form(boundary)
+        hasher = _BodyHasher(b"POST /x?\n", _boundary(f"multipart/form-data; boundary={boundary}"))
+        chunks = [body[i:i + size] for i in range(0, len(body), size)]
+        for n, chunk in enumerate(chunks):
+            hasher.feed(chunk, n == len(chunks) - 1)
+        return hasher.hexdigest()
+
+    first = digest("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 10_000)
+    assert {digest("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", n) for n in (1, 3, 7, 31, 64)} == {first}
+    assert digest("b" * 40, 5) == first  # re-encoded with another boundary: the same request
+    other = _BodyHasher(b"POST /x?\n", None)
+    other.feed(form("a" * 32), True)
+    assert other.hexdigest() != first  # without the normalisation the bytes differ

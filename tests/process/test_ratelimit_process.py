@@ -34,8 +34,8 @@ async def test_two_processes_share_an_apps_limit_through_redis(app, world, setti
     _redis_or_fail()
     prefix = f"weilinli-test:{uuid.uuid4().hex}:"
     env = server_env(settings.database_url, JWT_SECRET, tmp_path / "uploads", extra={
-        "REDIS_URL": REDIS_URL, "RATE_LIMIT_KEY_PREFIX": prefix, "RATE_LIMIT_CLIENT_WRITES": str(LIMIT),
-        "RATE_LIMIT_WINDOW_SECONDS": "3600"})
+        "REDIS_URL": REDIS_URL, "RATE_LIMITS_ENABLED": "true", "RATE_LIMIT_KEY_PREFIX": prefix,
+        "RATE_LIMIT_CLIENT_WRITES": str(LIMIT), "RATE_LIMIT_WINDOW_SECONDS": "600"})
     servers = [Server(env, module="app.main:app", log_path=tmp_path / f"server-{i}.log") for i in range(2)]
     users = ["resident_a", "resident_b", "resident_c", "worker_in", "admin_c1", "admin_c2"]
     with servers[0], servers[1]:
