@@ -104,6 +104,7 @@ CLEARABLE = {("GridUpdate", "code"), ("DepartmentUpdate", "phone"), ("CategoryUp
              # bookings: a service's place, minimum age and eligible grids are cleared with null
              ("ServiceUpdate", "place"), ("ServiceUpdate", "min_age"), ("ServiceUpdate", "eligible_grid_ids")}
 CLEARABLE |= {("GroupUpdate", "member_cap"), ("RewardUpdate", "per_resident_limit")}  # null: no cap, no limit
+CLEARABLE |= {("ApiClientUpdate", "wechat_appid")}  # issue 18: null removes an app's WeChat appid
 
 
 def test_patch_bodies_declare_null_only_where_null_is_accepted(doc):

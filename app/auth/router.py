@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.auth import service
 from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
-from app.clients.deps import signing_in_client
+from app.clients.deps import ClientIdHeader, signing_in_client
 from app.core import ratelimit
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
@@ -39,7 +39,8 @@ async def register(request: Request, settings: AppSettings, body: RegisterIn) ->
                          "client address) for a while: 429 with `Retry-After`. A registered app names itself "
                          "with the header `X-Client-Id`: the tokens then carry its client id and scopes (an "
                          "unknown id: 401 `client_unknown`; a suspended app: 403 `client_suspended`).")
-async def issue_token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+async def issue_token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+                      x_client_id: ClientIdHeader = None):
     # no request session: the login opens a read and then a short write transaction around the password hash
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",

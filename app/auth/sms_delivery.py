@@ -12,10 +12,12 @@ import asyncio
 import logging
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.sms_models import SmsCode
 from app.auth.sms_sender import SmsSender, sender_for
 from app.core.config import Settings
 from app.db.session import Database, begin_write
@@ -43,6 +45,9 @@ async def deliver_sms(db: AsyncSession, settings: Settings, now: datetime,
     sender = sender_for(settings)
     schedule = settings.sms_retry_schedule
     expired = await provider_outbox.expire(db, "sms", now, schedule)
+    # codes a day past their expiry are of no use to anyone: gone (the rate-limit counters live elsewhere)
+    await db.execute(delete(SmsCode).where(SmsCode.expires_at < now - timedelta(days=1))
+                     .execution_options(synchronize_session=False))
     claimed = [] if sender is None else await provider_outbox.claim(
         db, "sms", now, schedule, lease_seconds=_lease(settings), limit=BATCH, ids=ids)
     await db.commit()  # the leases are ours: no transaction is held while the gateway answers

@@ -55,14 +55,14 @@ class WechatApi:
         self.secrets = settings.wechat_app_secrets
         self.timeout = httpx.Timeout(settings.wechat_timeout_seconds)
 
-    def _secret(self, appid: str) -> str:
+    def secret_for(self, appid: str) -> str:
         secret = self.secrets.get(appid)
         if not secret:
             log.error("no WECHAT_APP_SECRETS entry for appid %s", appid)
             raise WechatUnavailable("misconfigured")
         return secret
 
-    async def _call(self, method: str, path: str, params: dict[str, str], body: Any = None) -> dict[str, Any]:
+    async def call(self, method: str, path: str, params: dict[str, str], body: Any = None) -> dict[str, Any]:
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
                 resp = await client.request(method, self.base + path, params=params, json=body)
@@ -79,8 +79,8 @@ class WechatApi:
         return data if isinstance(data, dict) else {}
 
     async def code2session(self, appid: str, js_code: str) -> WechatSession:
-        data = await self._call("GET", "/sns/jscode2session", {
-            "appid": appid, "secret": self._secret(appid), "js_code": js_code,
+        data = await self.call("GET", "/sns/jscode2session", {
+            "appid": appid, "secret": self.secret_for(appid), "js_code": js_code,
             "grant_type": "authorization_code"})
         errcode = int(data.get("errcode") or 0)
         if errcode in INVALID_CODE:
@@ -107,8 +107,8 @@ class AccessTokens:
         cached = self._tokens.get(appid)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        data = await api._call("GET", "/cgi-bin/token", {
-            "grant_type": "client_credential", "appid": appid, "secret": api._secret(appid)})
+        data = await api.call("GET", "/cgi-bin/token", {
+            "grant_type": "client_credential", "appid": appid, "secret": api.secret_for(appid)})
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
             log.warning("WeChat token errcode %s", data.get("errcode"))
@@ -136,7 +136,7 @@ async def send_subscription_message(api: WechatApi, appid: str, message: dict[st
     """One subscription message; an access token WeChat calls invalid is fetched again once."""
     for _ in range(2):
         token = await TOKENS.get(api, appid)
-        data = await api._call("POST", "/cgi-bin/message/subscribe/send", {"access_token": token}, message)
+        data = await api.call("POST", "/cgi-bin/message/subscribe/send", {"access_token": token}, message)
         errcode = int(data.get("errcode") or 0)
         if errcode == 0:
             return SendResult(ok=True)

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     rate_limit_auth_per_address: int = Field(default=120, ge=1)   # writes to /api/v1/auth/* per client address
     rate_limit_auth_per_phone: int = Field(default=10, ge=1)      # sign-in and code requests per phone number
     rate_limit_key_prefix: str = "weilinli:rl:"                   # Redis key prefix (REDIS_URL set)
+    # registered apps (issue 18): how long a process remembers the active apps' origins for CORS (a change made
+    # through this process applies at once; other processes follow within this many seconds). 0: read every time
+    client_origins_ttl_seconds: float = Field(default=2, ge=0, le=60)
     # sign-in by SMS code and WeChat (issue 18)
     sms_provider_url: str | None = None  # POST target of the SMS gateway
     # http: SMS_PROVIDER_URL; log (development): codes written to the log, refused in production; auto: http when

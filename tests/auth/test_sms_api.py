@@ -336,3 +336,25 @@ async def test_an_sms_sign_in_through_an_app_carries_its_client_id_and_scopes(pc
     assert resp.status_code == 200, resp.text
     claims = decode_token(settings, settings.jwt_secret, resp.json()["access_token"], expected="access")
     assert claims.cid == good.client_id and claims.scp == ("reports:read",)
+
+
+async def test_codes_a_day_past_expiry_are_removed_by_the_worker(pclient, papp, app, world, fake, provider_settings):
+    await code_for(pclient, fake, world.users["resident_a"].phone)
+    assert await _count(app, SmsCode) == 1
+    await run_once(papp.state.db, provider_settings, now=datetime.now(UTC) + timedelta(hours=2))
+    assert await _count(app, SmsCode) == 1  # expired, but kept a day
+    await run_once(papp.state.db, provider_settings, now=datetime.now(UTC) + timedelta(days=1, minutes=6))
+    assert await _count(app, SmsCode) == 0
+
+
+async def test_the_code_is_committed_before_its_sms_leaves(pclient, app, world, fake):
+    """When the gateway receives the SMS, another connection already sees the code and its outbox row."""
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[int, int]] = []
+
+    async def committed() -> tuple[int, int]:
+        return await _count(app, SmsCode), await _count(app, ProviderMessage)
+
+    fake.on_sms = lambda body: seen.append(asyncio.run_coroutine_threadsafe(committed(), loop).result(10))
+    assert (await ask(pclient, world.users["resident_a"].phone)).status_code == 202
+    assert seen == [(1, 1)]

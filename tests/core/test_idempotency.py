@@ -27,6 +27,8 @@ EXEMPT = {
     "change_password": "no body to replay (204); repeating it is harmless and it answers per current password",
     "create_webhook": "its answer holds the signing secret, shown once: it is never stored",
     "rotate_webhook_secret": "its answer holds the new signing secret, shown once: it is never stored",
+    "register_api_client": "its answer holds the app's secret, shown once: it is never stored",
+    "rotate_api_client_secret": "its answer holds the app's new secret, shown once: it is never stored",
 }
 
 

@@ -148,3 +148,17 @@ async def test_one_acceptance_is_spent_once_under_concurrent_notifications(clien
                                             StepIn(action="accept", expected_version=r.version))
     await asyncio.gather(*(accept(r) for r in reports))
     assert len(await _messages(app)) == 1
+
+
+async def test_a_token_issued_through_the_mini_program_names_its_app(client, app, world, fake):
+    async with app.state.db.session(write=True) as s:
+        mini, _ = await make_client(s, world.c1.id, wechat_appid=WX_APPID, scopes=["notifications:read"])
+        s.add(WechatBinding(user_id=world.users["resident_a"].id, appid=WX_APPID, openid="openid-a",
+                            created_at=datetime.now(UTC)))
+    fake.wx_codes["wx-sub"] = ("openid-a", None)
+    tokens = (await client.post("/api/v1/auth/wechat/login", json={"code": "wx-sub"},
+                                headers={"X-Client-Id": mini.client_id})).json()
+    resp = await client.post(SUBS, headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                             json={"accepted": [{"type": "report.resolved", "template_id": "TPL_R"}]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json() == [{"type": "report.resolved", "template_id": "TPL_R", "remaining": 1}]

@@ -612,6 +612,10 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+# registered apps (issue 18)
+from tests.quality.authz_clients import ENTRIES as _CLIENTS  # noqa: E402
+
+MATRIX.update(_CLIENTS)
 # sign-in by SMS code and WeChat (issue 18)
 from tests.quality.authz_signin import ENTRIES as _SIGNIN  # noqa: E402
 

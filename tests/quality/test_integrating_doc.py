@@ -148,7 +148,8 @@ async def test_every_example_of_the_guide_runs_as_shown(settings, world):
                                                              "sms_sender": "http"}))
         known = Known({
             "resident_phone": world.users["resident_a"].phone, "password": PASSWORD,
-            "category_id": world.cat.id, "department_id": world.d1.id,
+            "category_id": world.cat.id, "department_id": world.d1.id, "community_id": world.c1.id,
+            "admin_token": world.headers("admin_c1")["Authorization"].split(" ", 1)[1],
             "worker_token": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
             "department_token": world.headers("dept_in")["Authorization"].split(" ", 1)[1],
         }, inbox=gateway + "/inbox")

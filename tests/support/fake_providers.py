@@ -35,6 +35,7 @@ class FakeProviders:
     tokens: dict[str, str] = field(default_factory=dict)           # access token -> appid
     token_fetches: int = 0
     down: bool = False
+    on_sms: Any = None  # called with each SMS body before the gateway answers (in the server's thread)
     port: int = 0
 
     def start(self) -> FakeProviders:
@@ -91,7 +92,10 @@ class FakeProviders:
                     return
                 url = urlparse(self.path)
                 if url.path == "/sms/send":
-                    fake.sms.append({"body": self._body(), "authorization": self.headers.get("authorization")})
+                    body = self._body()
+                    if fake.on_sms is not None:
+                        fake.on_sms(body)
+                    fake.sms.append({"body": body, "authorization": self.headers.get("authorization")})
                     status = fake.sms_statuses.pop(0) if fake.sms_statuses else 200
                     return self._answer(status, {"ok": status == 200})
                 if url.path == "/wx/cgi-bin/message/subscribe/send":
@@ -136,6 +140,7 @@ class FakeProviders:
         self.token_fetches = 0
         self.tokens.clear()
         self.refusing.clear()
+        self.on_sms = None
         self.down = False
 
 

@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.reports.models import Report
+from tests.clients.factories import make_client
 from tests.conftest import JWT_SECRET
 from tests.support.server import Server, server_env
 from tests.support.sms_inbox import sms_gateway
@@ -84,9 +85,9 @@ def test_the_journey_and_the_generated_types_have_no_any(built: Path):
     assert (built / "build" / "js" / "src" / "journey.js").exists()
 
 
-def _journey(built: Path, api_url: str, inbox_url: str, world) -> str:
+def _journey(built: Path, api_url: str, inbox_url: str, world, client_id: str) -> str:
     return _run([_tool("node"), str(built / "build" / "js" / "src" / "journey.js")], cwd=built, timeout=120, env={
-        **os.environ, "API_URL": api_url, "SMS_INBOX_URL": inbox_url,
+        **os.environ, "API_URL": api_url, "SMS_INBOX_URL": inbox_url, "CLIENT_ID": client_id,
         "RESIDENT_PHONE": world.users["resident_a"].phone,
         "CATEGORY_ID": str(world.cat.id), "DEPARTMENT_ID": str(world.d1.id),
         "WORKER_TOKEN": world.headers("worker_in")["Authorization"].split(" ", 1)[1],
@@ -95,11 +96,13 @@ def _journey(built: Path, api_url: str, inbox_url: str, world) -> str:
 
 
 async def test_a_resident_journey_through_the_typed_client(built: Path, app, world, settings, tmp_path: Path):
+    async with app.state.db.session(write=True) as s:  # the mini-program, registered by the community
+        mini_program, _ = await make_client(s, world.c1.id, scopes=["reports:read", "reports:write"])
     with sms_gateway() as gateway:
         env = server_env(settings.database_url, JWT_SECRET, tmp_path / "uploads",
                          extra={"SMS_PROVIDER_URL": gateway + "/sms/send", "SMS_SENDER": "http"})
         with Server(env, module="app.main:app", log_path=tmp_path / "server.log") as server:
-            out = _journey(built, server.base_url, gateway + "/inbox", world)
+            out = _journey(built, server.base_url, gateway + "/inbox", world, mini_program.client_id)
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["state"] == "closed" and seen["rating"] == 5
     assert sorted(seen["replayed"]) == [False, True]  # the retry answered the first's response

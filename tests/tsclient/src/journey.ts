@@ -4,6 +4,7 @@
 //
 // Run by tests/tsclient/test_tsclient.py against a live server. Inputs (environment): API_URL, RESIDENT_PHONE,
 // SMS_INBOX_URL (where the test's SMS gateway shows the codes it was asked to send: the resident's phone),
+// CLIENT_ID (the registered app the resident signs in through: every resident request names it in X-Client-Id),
 // CATEGORY_ID, DEPARTMENT_ID, WORKER_TOKEN and DEPARTMENT_TOKEN (the staff's side of the story).
 // Prints one JSON line: what the journey saw. Exits 1 with a message on the first surprise.
 //
@@ -33,7 +34,10 @@ function fail(what: string, error: ErrorEnvelope | undefined, status: number): n
   throw new Error(`${what}: HTTP ${status} (${detail})`);
 }
 
-const api = createClient<paths>({ baseUrl: env("API_URL") });
+// the resident's app (its tokens carry the app's scopes) and, for the staff's side, a first-party client
+const api = createClient<paths>({ baseUrl: env("API_URL"), headers: { "X-Client-Id": env("CLIENT_ID") } });
+const staffApi = createClient<paths>({ baseUrl: env("API_URL") });
+type Api = typeof api;
 const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 async function readSms(phone: string): Promise<string> {
@@ -87,8 +91,8 @@ async function submitReport(token: string, key: string, photoId: number): Promis
   return { report: data, replayed: response.headers.get("Idempotent-Replayed") === "true" };
 }
 
-async function step(token: string, report: Report, body: Omit<StepIn, "expected_version">): Promise<Report> {
-  const { data, error, response } = await api.POST("/api/v1/reports/{report_id}/steps", {
+async function step(client: Api, token: string, report: Report, body: Omit<StepIn, "expected_version">): Promise<Report> {
+  const { data, error, response } = await client.POST("/api/v1/reports/{report_id}/steps", {
     params: { path: { report_id: report.id }, header: { "Idempotency-Key": crypto.randomUUID() } },
     headers: auth(token),
     body: { ...body, expected_version: report.version },
@@ -119,10 +123,10 @@ async function main(): Promise<void> {
   // the community's side: accept, dispatch to a department, which starts and resolves it
   const worker = env("WORKER_TOKEN");
   const department = env("DEPARTMENT_TOKEN");
-  report = await step(worker, report, { action: "accept", note: "已受理，将尽快处理" });
-  report = await step(worker, report, { action: "dispatch", department_id: Number(env("DEPARTMENT_ID")) });
-  report = await step(department, report, { action: "start" });
-  report = await step(department, report, { action: "resolve", note: "杂物已清理" });
+  report = await step(staffApi, worker, report, { action: "accept", note: "已受理，将尽快处理" });
+  report = await step(staffApi, worker, report, { action: "dispatch", department_id: Number(env("DEPARTMENT_ID")) });
+  report = await step(staffApi, department, report, { action: "start" });
+  report = await step(staffApi, department, report, { action: "resolve", note: "杂物已清理" });
 
   // the resident follows the steps, then rates
   const timeline = await follow(token, report.id);
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
     headers: auth(token),
   });
   if (!mine.data) fail("read the report", mine.error, mine.response.status);
-  const rated = await step(token, mine.data, { action: "rate", stars: 5, note: "谢谢" });
+  const rated = await step(api, token, mine.data, { action: "rate", stars: 5, note: "谢谢" });
 
   console.log(JSON.stringify({
     report_id: rated.id,
