@@ -193,3 +193,19 @@ async def test_concurrent_suspensions_one_wins(client, world, app):
 
     answers = sorted(r.status_code for r in await asyncio.gather(one(), one()))
     assert answers == [200, 409]
+
+
+async def test_concurrent_registrations_of_one_wechat_appid_one_wins(client, world, app, db):
+    """The unique constraint decides: one 201, one 409 conflict, one row (both databases)."""
+    import httpx
+
+    async def one(name):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await c.post(BASE, json=_body(world, name=name), headers=world.headers("admin_c1"))
+
+    answers = await asyncio.gather(one("甲"), one("乙"))
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    assert [r.json()["error"]["details"] for r in answers if r.status_code == 409] == [{"reason": "wechat_appid_taken"}]
+    async with db.session(write=False) as s:
+        assert len((await s.execute(select(ApiClient.id))).all()) == 1

@@ -149,3 +149,25 @@ async def test_a_malformed_client_header_is_refused(client, world):
     resp = await client.post("/api/v1/auth/token", headers={"X-Client-Id": "w" * 41},
                              data={"username": world.users["resident_a"].phone, "password": PASSWORD})
     assert_error(resp, 422, "validation_error")
+
+
+@pytest.mark.parametrize("change", ["suspended", "scope withdrawn"])
+async def test_a_live_stream_of_an_app_token_ends(app, client, world, db, change):
+    from tests.support.asgi_stream import AsgiStream
+
+    app_row = await _app(db, world, ["notifications:read", "reports:read"])
+    h = await _sign_in(client, world.users["resident_a"], app_row.client_id)
+    before = app.state.settings
+    app.state.settings = before.model_copy(update={"stream_heartbeat_seconds": 0.2})
+    try:
+        async with AsgiStream(app, "/api/v1/notifications/stream", h) as stream:
+            assert stream.status == 200
+            await stream.read_until(b"retry: ")
+            values = {"status": "suspended"} if change == "suspended" else {"scopes": ["reports:read"]}
+            async with db.session(write=True) as s:
+                await s.execute(update(ApiClient).where(ApiClient.id == app_row.id).values(**values))
+            app.state.principals.forget("*")  # what the PostgreSQL listener does on that commit
+            rest = await stream.rest(within=3)
+    finally:
+        app.state.settings = before
+    assert b"event: end" in rest
