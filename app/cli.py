@@ -13,11 +13,10 @@ from app.core.config import get_settings
 
 
 def proxy_options(settings) -> dict:
-    """X-Forwarded-For is read only behind a proxy (BEHIND_PROXY), and only from FORWARDED_ALLOW_IPS; otherwise
-    the client address is the peer's (login throttling and the access log use it)."""
-    if not settings.behind_proxy:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
+    """uvicorn's own X-Forwarded-For handling stays off: the app applies it (BEHIND_PROXY, from FORWARDED_ALLOW_IPS
+    only; app/core/ratelimit.install), so the rule holds however it is served. Without it the client address is the
+    peer's (rate limits, login throttling and the access log use it)."""
+    return {"proxy_headers": False}
 
 
 def _serve(host: str, port: int, workers: int | None) -> None:

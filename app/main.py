@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from app.auth.principal_cache import PrincipalCache, principal_listener
 from app.clients.cors import ClientCorsMiddleware, OriginRegistry, active_app_origins
+from app.core import idempotency, ratelimit
 from app.core.config import Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await broker.stop()
+            await app.state.limiter.close()
             if listener is not None:
                 await listener.stop()
             await database.dispose()
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_max_bytes=settings.max_upload_bytes)
+    ratelimit.install(app, settings)  # issue 18: request-rate limits, and X-Forwarded-For from trusted proxies
     app.add_middleware(ClientCorsMiddleware, registry=origins)  # outside the limits: their errors carry CORS too
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
@@ -163,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sms_router)
     app.include_router(wechat_router)
     app.include_router(wechat_subscriptions_router)
+    idempotency.install(app)  # issue 18: after every router (it wraps the routes that take Idempotency-Key)
     return app
 
 

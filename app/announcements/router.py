@@ -6,18 +6,20 @@ from app.announcements import service
 from app.announcements.schemas import AnnouncementCreate, AnnouncementRead
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath
 from app.db.session import DbSession
 
-router = APIRouter(prefix="/api/v1/announcements", tags=["announcements"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/announcements", tags=["announcements"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Publish an announcement (公告)",
              response_model=AnnouncementRead, responses=error_responses(401, 403, 422, 500),
              description="Admins publish to a node of their scope (street, community, grid or building); its "
-                         "residents are told in their inbox.")
+                         "residents are told in their inbox.",
+             dependencies=[Idempotent])
 async def publish_announcement(db: DbSession, p: CurrentPrincipal, body: AnnouncementCreate):
     return await service.publish(db, p, body)
 
@@ -37,6 +39,7 @@ async def get_announcement(db: DbSession, p: CurrentPrincipal, announcement_id: 
 
 
 @router.post("/{announcement_id}/withdraw", summary="Withdraw an announcement", response_model=AnnouncementRead,
-             responses=error_responses(401, 403, 404, 422, 500))
+             responses=error_responses(401, 403, 404, 422, 500),
+             dependencies=[Idempotent])
 async def withdraw_announcement(db: DbSession, p: CurrentPrincipal, announcement_id: IdPath):
     return await service.withdraw(db, p, announcement_id)

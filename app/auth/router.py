@@ -9,6 +9,7 @@ from app.auth import service
 from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
 from app.clients.deps import ClientIdHeader, signing_in_client
+from app.core import ratelimit
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
                          "`Retry-After`.")
 async def register(request: Request, settings: AppSettings, body: RegisterIn) -> RegistrationAccepted:
     # no request session: the password is hashed before any write transaction opens
+    await ratelimit.check_phone(request, body.phone)  # issue 18
     await service.register_resident(get_database(request), settings, body,
                                     request.client.host if request.client else None)
     return RegistrationAccepted(status="accepted", next="login")
@@ -43,6 +45,7 @@ async def issue_token(request: Request, settings: AppSettings, form: Annotated[O
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
+    await ratelimit.check_phone(request, form.username)  # issue 18: requests per phone number, failed or not
     database = get_database(request)
     async with database.session(write=False) as db:
         client = await signing_in_client(request, db)

@@ -31,15 +31,16 @@ from app.bookings.schemas import (
 )
 from app.bookings.states import BookingStatus, When
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession, ReadRows
 
-services = APIRouter(prefix="/api/v1/services", tags=["services"])
-slots = APIRouter(prefix="/api/v1/slots", tags=["services"])
-bookings = APIRouter(prefix="/api/v1/bookings", tags=["bookings"])
-errands = APIRouter(prefix="/api/v1/errands", tags=["bookings"])
+services = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/services", tags=["services"])
+slots = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/slots", tags=["services"])
+bookings = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/bookings", tags=["bookings"])
+errands = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/errands", tags=["bookings"])
 
 LIST = error_responses(400, 401, 403, 404, 422, 500)
 READ = error_responses(401, 404, 422, 500)
@@ -61,7 +62,8 @@ async def list_booking_services(db: DbSession, p: CurrentPrincipal, community_id
 
 
 @services.post("", status_code=status.HTTP_201_CREATED, summary="Add a service to a community (admins)",
-               response_model=ServiceRead, responses=WRITE)
+               response_model=ServiceRead, responses=WRITE,
+               dependencies=[Idempotent])
 async def create_booking_service(db: DbSession, p: CurrentPrincipal, body: ServiceCreate):
     return await catalog.create_service(db, p, body)
 
@@ -90,13 +92,15 @@ async def list_service_slots(rows: ReadRows, p: ReadPrincipal, service_id: IdPat
 
 
 @services.post("/{service_id}/slots", status_code=status.HTTP_201_CREATED, summary="Add one slot (admins)",
-               response_model=SlotRead, responses=WRITE)
+               response_model=SlotRead, responses=WRITE,
+               dependencies=[Idempotent])
 async def create_service_slot(db: DbSession, p: CurrentPrincipal, service_id: IdPath, body: SlotCreate):
     return await catalog.create_slot(db, p, service_id, body)
 
 
 @services.post("/{service_id}/timetable", summary="Add weekly slots over a date range (admins)",
-               response_model=TimetableResult, responses=WRITE)
+               response_model=TimetableResult, responses=WRITE,
+               dependencies=[Idempotent])
 async def apply_service_timetable(db: DbSession, p: CurrentPrincipal, service_id: IdPath, body: TimetableIn):
     return await catalog.apply_timetable(db, p, service_id, body)
 
@@ -111,7 +115,8 @@ async def list_service_bookings(db: DbSession, p: CurrentPrincipal, service_id: 
 
 
 @slots.post("/{slot_id}/cancel", summary="Cancel a slot; its residents are told why (admins)",
-            response_model=SlotRead, responses=WRITE)
+            response_model=SlotRead, responses=WRITE,
+            dependencies=[Idempotent])
 async def cancel_service_slot(db: DbSession, p: CurrentPrincipal, slot_id: IdPath, body: SlotCancel):
     return await catalog.cancel_slot(db, p, slot_id, body)
 
@@ -124,7 +129,8 @@ async def cancel_service_slot(db: DbSession, p: CurrentPrincipal, slot_id: IdPat
                description="Refusals: 409 `slot_full`, `already_booked`, `booking_window_closed`, "
                            "`booking_limit_reached`, `booking_blocked` (until), `service_paused`, `slot_cancelled`; "
                            "403 `not_eligible`. A full slot of a service with a waitlist answers 201 with status "
-                           "`waitlisted`.")
+                           "`waitlisted`.",
+               dependencies=[Idempotent])
 async def book_service(db: DbSession, p: CurrentPrincipal, body: BookingCreate):
     return await service.book(db, p, body)
 
@@ -157,26 +163,30 @@ async def list_booking_events(db: DbSession, p: CurrentPrincipal, booking_id: Id
 
 @bookings.post("/{booking_id}/cancel", summary="Cancel my booking (before the deadline)", response_model=BookingRead,
                responses=WRITE, description="409 `cancel_deadline_passed` after the deadline. A freed place goes to "
-                                            "the first waiting resident, who is told.")
+                                            "the first waiting resident, who is told.",
+               dependencies=[Idempotent])
 async def cancel_my_booking(db: DbSession, p: CurrentPrincipal, booking_id: IdPath, body: CancelIn):
     return await service.cancel_booking(db, p, booking_id, body)
 
 
 @bookings.post("/{booking_id}/attendance", summary="Mark attended or no-show (the service's staff)",
-               response_model=BookingRead, responses=WRITE)
+               response_model=BookingRead, responses=WRITE,
+               dependencies=[Idempotent])
 async def mark_booking_attendance(db: DbSession, p: CurrentPrincipal, booking_id: IdPath, body: AttendanceIn):
     return await service.mark_attendance(db, p, booking_id, body)
 
 
 @bookings.post("/{booking_id}/rating", summary="Rate an attended booking or a done errand, once",
-               response_model=BookingRead, responses=WRITE)
+               response_model=BookingRead, responses=WRITE,
+               dependencies=[Idempotent])
 async def rate_my_booking(db: DbSession, p: CurrentPrincipal, booking_id: IdPath, body: RatingIn):
     return await service.rate_booking(db, p, booking_id, body)
 
 
 @bookings.post("/{booking_id}/errand-steps", summary="Take an errand step: receive, start, finish, decline, note",
                response_model=BookingRead, responses=WRITE,
-               description="The grid workers of the resident's grid only; anyone else gets 404.")
+               description="The grid workers of the resident's grid only; anyone else gets 404.",
+               dependencies=[Idempotent])
 async def take_errand_step(db: DbSession, p: CurrentPrincipal, booking_id: IdPath, body: ErrandStepIn):
     return await service.take_errand_step(db, p, booking_id, body)
 

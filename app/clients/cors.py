@@ -25,7 +25,7 @@ from app.db.reader import Rows
 
 ACTIVE_ORIGINS = select(ApiClient.origins).where(ApiClient.status == "active")
 ALLOW_METHODS = b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
-EXPOSE_HEADERS = b"X-Request-ID, Retry-After"
+EXPOSE_HEADERS = b"X-Request-ID, Retry-After, Idempotent-Replayed"  # the last: issue 18 idempotent retries
 PREFLIGHT_MAX_AGE = b"600"
 
 

@@ -19,13 +19,15 @@ from app.clients.schemas import (
     StatusChange,
 )
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
 
-router = APIRouter(prefix="/api/v1/admin/clients", tags=["admin: apps"], dependencies=[AdminOnly])
+router = APIRouter(prefix="/api/v1/admin/clients", tags=["admin: apps"], dependencies=[AdminOnly],
+                   route_class=IdempotentRoute)
 
 
 @router.get("", summary="List the registered apps in your scope", response_model=Page[ApiClientRead],
@@ -68,12 +70,13 @@ async def rotate_api_client_secret(db: DbSession, p: CurrentPrincipal, api_clien
 @router.post("/{api_client_id}/suspend", summary="Suspend an app (takes effect at once)",
              response_model=ApiClientRead, responses=ADMIN_WRITE,
              description="Sign-ins and refreshes through the app answer 403 `client_suspended`, and so do its users' "
-                         "access tokens on their next request; its secret is refused; its origins leave CORS.")
+                         "access tokens on their next request; its secret is refused; its origins leave CORS.",
+             dependencies=[Idempotent])
 async def suspend_api_client(db: DbSession, p: CurrentPrincipal, api_client_id: IdPath, body: StatusChange):
     return await manage.set_status(db, p, api_client_id, body.expected_version, ClientStatus.suspended)
 
 
 @router.post("/{api_client_id}/reactivate", summary="Reactivate a suspended app", response_model=ApiClientRead,
-             responses=ADMIN_WRITE)
+             responses=ADMIN_WRITE, dependencies=[Idempotent])
 async def reactivate_api_client(db: DbSession, p: CurrentPrincipal, api_client_id: IdPath, body: StatusChange):
     return await manage.set_status(db, p, api_client_id, body.expected_version, ClientStatus.active)

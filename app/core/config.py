@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     webhook_lease_seconds: int = Field(default=300, ge=10)         # a claimed delivery is re-sent after this
     webhook_secret_overlap_hours: float = Field(default=24, ge=0, le=24 * 30)  # old secret still signs after rotation
 
+    # idempotent retries and request-rate limits (issue 18; app/core/idempotency.py, app/core/ratelimit.py)
+    idempotency_ttl_hours: float = Field(default=24, gt=0, le=24 * 7)  # a key's first response is replayed this long
+    idempotency_wait_seconds: float = Field(default=10, gt=0, le=60)   # a retry waits this long for a running first
+    rate_limits_enabled: bool = True
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)  # fixed windows; each limit is per window
+    rate_limit_user_writes: int = Field(default=120, ge=1)        # POST/PUT/PATCH/DELETE per user (or address)
+    rate_limit_client_writes: int = Field(default=6000, ge=1)     # writes per registered app, all its users
+    rate_limit_auth_per_address: int = Field(default=120, ge=1)   # writes to /api/v1/auth/* per client address
+    rate_limit_auth_per_phone: int = Field(default=10, ge=1)      # sign-in and code requests per phone number
+    rate_limit_key_prefix: str = "weilinli:rl:"                   # Redis key prefix (REDIS_URL set)
     # registered apps (issue 18): how long a process remembers the active apps' origins for CORS (a change made
     # through this process applies at once; other processes follow within this many seconds). 0: read every time
     client_origins_ttl_seconds: float = Field(default=2, ge=0, le=60)

@@ -233,6 +233,8 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
     # export and erasure (issue 21)
     "staff_not_erasable": None,
+    # idempotent retries (issue 18); rate limits reuse too_many_requests ({"retry_after"})
+    "idempotency_key_invalid": None, "idempotency_key_reused": None, "idempotency_in_progress": None,
     # registered apps (issue 18)
     "client_unknown": None, "client_secret_invalid": None, "client_suspended": None,
     "client_scope_missing": ScopeNeeded, "client_origin_invalid": Field_,

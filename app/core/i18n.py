@@ -88,6 +88,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # export and erasure (issue 21)
     "staff_not_erasable": ("工作人员账号不能注销，请由管理员停用",
                            "Staff accounts are not erased; an admin deactivates them"),
+    # idempotent retries (issue 18)
+    "idempotency_key_invalid": ("Idempotency-Key 须为 1 到 255 个可打印 ASCII 字符",
+                                "Idempotency-Key must be 1 to 255 printable ASCII characters"),
+    "idempotency_key_reused": ("该 Idempotency-Key 已用于另一个请求",
+                               "This Idempotency-Key was used for another request"),
+    "idempotency_in_progress": ("使用该 Idempotency-Key 的请求仍在处理中，请稍后重试",
+                                "A request with this Idempotency-Key is still in progress; retry shortly"),
     # registered apps (issue 18)
     "client_unknown": ("未知的应用（client id 不存在）", "Unknown app: no such client id"),
     "client_secret_invalid": ("应用密钥错误", "The app's secret is wrong"),

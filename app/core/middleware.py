@@ -160,10 +160,12 @@ def _started(scope: Scope) -> bool:
     return bool(scope.get("state", {}).get("_response_started"))
 
 
-async def _send_error(scope: Scope, send: Send, status: int, code: str, details: object = None) -> None:
+async def _send_error(scope: Scope, send: Send, status: int, code: str, details: object = None,
+                      headers: dict[str, str] | None = None) -> None:
     english = wants_english(_header(scope, b"accept-language"))
     body = json.dumps({"error": {"code": code, "message": message(code, english), "details": details}},
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items())]})
     await send({"type": "http.response.body", "body": body})

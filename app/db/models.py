@@ -7,6 +7,7 @@ from app.auth.sms_models import SmsCode  # noqa: F401 - issue 18
 from app.auth.wechat_models import WechatBinding, WechatSubscription  # noqa: F401 - issue 18
 from app.bookings.models import Booking, BookingEvent, BookingHold, BookingService, BookingSlot  # noqa: F401
 from app.clients.models import ApiClient  # noqa: F401
+from app.core.idempotency_models import IdempotencyRecord  # noqa: F401, E402  (issue 18)
 from app.db.base import Base  # noqa: F401
 from app.deliberation.models import (  # noqa: F401
     Budget,

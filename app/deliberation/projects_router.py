@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath
@@ -14,7 +15,7 @@ from app.deliberation import projects
 from app.deliberation.project_schemas import MilestoneCreate, ProjectFollowRead, ProjectRead, ProjectSummary
 from app.uploads.router import Signer
 
-router = APIRouter(prefix="/api/v1/projects", tags=["projects"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/projects", tags=["projects"])
 
 
 @router.get("", summary="民生微实事 projects of my community (or my scope), newest first",
@@ -31,14 +32,16 @@ async def get_project(db: DbSession, p: CurrentPrincipal, signer: Signer, projec
 
 @router.post("/{project_id}/milestones", status_code=status.HTTP_201_CREATED, summary="Record progress (进展)",
              response_model=ProjectRead, responses=error_responses(401, 403, 404, 409, 422, 500),
-             description="Admins over the community; `completes` ends the project. Followers are told.")
+             description="Admins over the community; `completes` ends the project. Followers are told.",
+             dependencies=[Idempotent])
 async def add_project_milestone(db: DbSession, p: CurrentPrincipal, signer: Signer, project_id: IdPath,
                                 body: MilestoneCreate):
     return await projects.add_milestone(db, p, project_id, body, signer.url)
 
 
 @router.post("/{project_id}/follow", summary="Follow a project", response_model=ProjectFollowRead,
-             responses=error_responses(401, 403, 404, 422, 500))
+             responses=error_responses(401, 403, 404, 422, 500),
+             dependencies=[Idempotent])
 async def follow_project(db: DbSession, p: CurrentPrincipal, project_id: IdPath):
     return await projects.follow(db, p, project_id, on=True)
 

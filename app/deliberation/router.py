@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
@@ -29,8 +30,8 @@ from app.deliberation.schemas import (
 from app.deliberation.vote_schemas import BallotIn, BallotRead, VoteRead
 from app.uploads.router import Signer
 
-router = APIRouter(prefix="/api/v1/proposals", tags=["deliberation"])
-comments_router = APIRouter(prefix="/api/v1/proposal-comments", tags=["deliberation"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/proposals", tags=["deliberation"])
+comments_router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/proposal-comments", tags=["deliberation"])
 
 READ_ERRORS = error_responses(401, 404, 422, 500)
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)
@@ -39,7 +40,8 @@ WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Raise a proposal (提议题)",
              response_model=ProposalRead, responses=error_responses(401, 403, 409, 422, 500),
              description="Residents raise proposals in their own community. Others support it (附议); at the "
-                         "community's threshold it goes on the agenda by itself.")
+                         "community's threshold it goes on the agenda by itself.",
+             dependencies=[Idempotent])
 async def raise_proposal(db: DbSession, p: CurrentPrincipal, signer: Signer, body: ProposalCreate):
     return await service.create_proposal(db, p, body, signer.url)
 
@@ -69,7 +71,8 @@ async def get_proposal_timeline(db: DbSession, p: CurrentPrincipal, proposal_id:
              description="One door for the council's and the proposer's steps. Send the `version` you saw as "
                          "`expected_version` (409 `stale_version` if someone acted first). A step not allowed in the "
                          "current state is 409 `invalid_transition` with the state. Opening a vote reserves the "
-                         "plan's cost from the year's budget (409 `budget_exceeded` with what is left).")
+                         "plan's cost from the year's budget (409 `budget_exceeded` with what is left).",
+             dependencies=[Idempotent])
 async def take_proposal_step(db: DbSession, p: CurrentPrincipal, signer: Signer, proposal_id: IdPath,
                              body: ProposalStepIn):
     return await service.take_step(db, p, proposal_id, body, signer.url)
@@ -77,7 +80,8 @@ async def take_proposal_step(db: DbSession, p: CurrentPrincipal, signer: Signer,
 
 @router.post("/{proposal_id}/support", summary="Support a proposal (附议), once", response_model=SupportRead,
              responses=WRITE_ERRORS,
-             description="Residents of the community, once each (409 `already_supported`).")
+             description="Residents of the community, once each (409 `already_supported`).",
+             dependencies=[Idempotent])
 async def support_proposal(db: DbSession, p: CurrentPrincipal, proposal_id: IdPath):
     return await service.support(db, p, proposal_id)
 
@@ -91,13 +95,15 @@ async def list_proposal_comments(db: DbSession, p: CurrentPrincipal, proposal_id
 
 
 @router.post("/{proposal_id}/comments", status_code=status.HTTP_201_CREATED, summary="Comment on a proposal",
-             response_model=CommentRead, responses=WRITE_ERRORS)
+             response_model=CommentRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def add_proposal_comment(db: DbSession, p: CurrentPrincipal, proposal_id: IdPath, body: CommentCreate):
     return await comments.add_comment(db, p, proposal_id, body)
 
 
 @comments_router.post("/{comment_id}/hide", summary="Hide a comment, with a reason its author sees",
-                      response_model=CommentRead, responses=WRITE_ERRORS)
+                      response_model=CommentRead, responses=WRITE_ERRORS,
+                      dependencies=[Idempotent])
 async def hide_proposal_comment(db: DbSession, p: CurrentPrincipal, comment_id: IdPath, body: HideIn):
     return await comments.hide_comment(db, p, comment_id, body.reason)
 
@@ -113,6 +119,7 @@ async def get_proposal_vote(db: DbSession, p: CurrentPrincipal, proposal_id: IdP
 @router.post("/{proposal_id}/vote/ballots", status_code=status.HTTP_201_CREATED, summary="Cast my ballot, once",
              response_model=BallotRead, responses=WRITE_ERRORS,
              description="403 `not_eligible` (with the reason) outside the electorate; 409 `already_voted`, "
-                         "`voting_not_open`, `voting_closed`. The answer does not repeat your choice.")
+                         "`voting_not_open`, `voting_closed`. The answer does not repeat your choice.",
+             dependencies=[Idempotent])
 async def cast_ballot(db: DbSession, p: CurrentPrincipal, proposal_id: IdPath, body: BallotIn):
     return await votes.cast_ballot(db, p, proposal_id, body, datetime.now(UTC))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
@@ -16,14 +17,15 @@ from app.groups import activities, queries
 from app.groups.enums import SignupStatus
 from app.groups.schemas import ActivityCancel, ActivityCreate, ActivityRead, HoursConfirmed, HoursIn, SignupRead
 
-router = APIRouter(prefix="/api/v1/activities", tags=["activities"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/activities", tags=["activities"])
 
 LIST_ERRORS = error_responses(400, 401, 403, 404, 422, 500)
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an activity (group leaders, admins)",
-             response_model=ActivityRead, responses=WRITE_ERRORS)
+             response_model=ActivityRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def create_activity(db: DbSession, p: CurrentPrincipal, body: ActivityCreate):
     return await activities.create_activity(db, p, body)
 
@@ -43,14 +45,16 @@ async def get_activity(db: DbSession, p: CurrentPrincipal, activity_id: IdPath):
 
 
 @router.post("/{activity_id}/cancel", summary="Cancel an activity; everyone signed up is told",
-             response_model=ActivityRead, responses=WRITE_ERRORS)
+             response_model=ActivityRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def cancel_activity(db: DbSession, p: CurrentPrincipal, activity_id: IdPath, body: ActivityCancel):
     return await activities.cancel_activity(db, p, activity_id, body)
 
 
 @router.post("/{activity_id}/signup", summary="Sign up (报名)", response_model=ActivityRead, responses=WRITE_ERRORS,
              description="409 `activity_full` at capacity, `signup_closed` after the deadline; 403 `not_eligible` "
-                         "for a members-only activity of a group you are not a member of.")
+                         "for a members-only activity of a group you are not a member of.",
+             dependencies=[Idempotent])
 async def sign_up_for_activity(db: DbSession, p: CurrentPrincipal, activity_id: IdPath):
     return await activities.sign_up(db, p, activity_id)
 
@@ -70,7 +74,8 @@ async def list_activity_signups(db: DbSession, p: CurrentPrincipal, activity_id:
 
 
 @router.post("/{activity_id}/signups/{user_id}/check-in", summary="Check a participant in (签到, organisers)",
-             response_model=SignupRead, responses=WRITE_ERRORS)
+             response_model=SignupRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def check_in_participant(db: DbSession, p: CurrentPrincipal, activity_id: IdPath, user_id: IdPath):
     return await activities.check_in(db, p, activity_id, user_id)
 
@@ -78,7 +83,8 @@ async def check_in_participant(db: DbSession, p: CurrentPrincipal, activity_id: 
 @router.post("/{activity_id}/signups/{user_id}/hours", summary="Confirm volunteer hours (organisers)",
              response_model=HoursConfirmed, responses=WRITE_ERRORS,
              description="Credits points at the community's rate, exactly once per participant and activity: "
-                         "sending the same hours again answers the same with `points_credited` 0.")
+                         "sending the same hours again answers the same with `points_credited` 0.",
+             dependencies=[Idempotent])
 async def confirm_volunteer_hours(db: DbSession, p: CurrentPrincipal, activity_id: IdPath, user_id: IdPath,
                                   body: HoursIn):
     return await activities.confirm_hours(db, p, activity_id, user_id, body.hours)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
@@ -28,7 +29,7 @@ from app.groups.schemas import (
     RemoveIn,
 )
 
-router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/groups", tags=["groups"])
 
 LIST_ERRORS = error_responses(400, 401, 403, 404, 422, 500)
 READ_ERRORS = error_responses(401, 404, 422, 500)
@@ -38,7 +39,8 @@ WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a group (admins) or propose one (residents)",
              response_model=GroupRead, responses=WRITE_ERRORS,
              description="Admins create an active group in a community of their scope, optionally with leaders. "
-                         "A resident proposes one in their own community; an admin approves or declines it.")
+                         "A resident proposes one in their own community; an admin approves or declines it.",
+             dependencies=[Idempotent])
 async def create_group(db: DbSession, p: CurrentPrincipal, body: GroupCreate):
     return await service.create_group(db, p, body)
 
@@ -68,7 +70,8 @@ async def update_group(db: DbSession, p: CurrentPrincipal, group_id: IdPath, bod
 
 
 @router.post("/{group_id}/steps", summary="Approve or decline a proposal, archive a group (admins)",
-             response_model=GroupRead, responses=WRITE_ERRORS)
+             response_model=GroupRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def take_group_step(db: DbSession, p: CurrentPrincipal, group_id: IdPath, body: GroupStepIn):
     return await service.take_group_step(db, p, group_id, body)
 
@@ -77,13 +80,15 @@ async def take_group_step(db: DbSession, p: CurrentPrincipal, group_id: IdPath, 
              responses=WRITE_ERRORS,
              description="Open groups: a member at once (409 `group_full` at the cap). Approval groups: an "
                          "application the leaders decide. Invite-only groups: accepts your invitation, else 403 "
-                         "`invite_only`.")
+                         "`invite_only`.",
+             dependencies=[Idempotent])
 async def join_group(db: DbSession, p: CurrentPrincipal, group_id: IdPath):
     return await membership.join_group(db, p, group_id)
 
 
 @router.post("/{group_id}/leave", summary="Leave, withdraw an application or decline an invitation",
-             response_model=MembershipRead, responses=WRITE_ERRORS)
+             response_model=MembershipRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def leave_group(db: DbSession, p: CurrentPrincipal, group_id: IdPath):
     return await membership.leave_group(db, p, group_id)
 
@@ -98,20 +103,23 @@ async def list_group_members(db: DbSession, p: CurrentPrincipal, group_id: IdPat
 
 
 @router.post("/{group_id}/applications/{user_id}", summary="Approve or decline an application (leaders)",
-             response_model=MembershipRead, responses=WRITE_ERRORS)
+             response_model=MembershipRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def decide_application(db: DbSession, p: CurrentPrincipal, group_id: IdPath, user_id: IdPath,
                              body: ApplicationDecision):
     return await membership.decide_application(db, p, group_id, user_id, approve=body.approve, reason=body.reason)
 
 
 @router.post("/{group_id}/invitations", summary="Invite a resident of the community (leaders)",
-             response_model=MembershipRead, responses=WRITE_ERRORS)
+             response_model=MembershipRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def invite_to_group(db: DbSession, p: CurrentPrincipal, group_id: IdPath, body: InviteIn):
     return await membership.invite(db, p, group_id, body.user_id)
 
 
 @router.post("/{group_id}/members/{user_id}/remove", summary="Remove a member, with a reason (leaders)",
-             response_model=MembershipRead, responses=WRITE_ERRORS)
+             response_model=MembershipRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def remove_group_member(db: DbSession, p: CurrentPrincipal, group_id: IdPath, user_id: IdPath,
                               body: RemoveIn):
     return await membership.remove_member(db, p, group_id, user_id, body.reason)
@@ -130,7 +138,8 @@ async def dismiss_group_leader(db: DbSession, p: CurrentPrincipal, group_id: IdP
 
 
 @router.post("/{group_id}/notices", status_code=status.HTTP_201_CREATED, summary="Post a notice to the group "
-             "(leaders)", response_model=NoticeRead, responses=WRITE_ERRORS)
+             "(leaders)", response_model=NoticeRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def post_group_notice(db: DbSession, p: CurrentPrincipal, group_id: IdPath, body: NoticeCreate):
     return await notices.post_notice(db, p, group_id, body)
 

@@ -12,6 +12,7 @@ from app.auth.deps import CurrentPrincipal, ReadPrincipal, principal_for
 from app.clients import operations
 from app.core.errors import TooManyRequests, error_responses
 from app.core.i18n import wants_english
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath
@@ -20,7 +21,7 @@ from app.notifications import queries
 from app.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
 from app.notifications.stream import EndReason, StreamSpec, events
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/notifications", tags=["notifications"])
 STREAM_PATH = "/api/v1/notifications/stream"  # its scope rule (app/clients/operations) is checked on each heartbeat
 
 EventId = Annotated[int, Query(ge=0, le=2**53)]
@@ -96,12 +97,14 @@ async def count_unread_notifications(db: DbSession, p: CurrentPrincipal):
 
 
 @router.post("/{notification_id}/read", summary="Mark one of my notifications read", response_model=MarkedRead,
-             responses=error_responses(401, 404, 422, 500))
+             responses=error_responses(401, 404, 422, 500),
+             dependencies=[Idempotent])
 async def mark_notification_read(db: DbSession, p: CurrentPrincipal, notification_id: IdPath):
     return {"marked": await queries.mark_read(db, p, notification_id, datetime.now(UTC))}
 
 
 @router.post("/read-all", summary="Mark all my notifications read", response_model=MarkedRead,
-             responses=error_responses(401, 422, 500))
+             responses=error_responses(401, 422, 500),
+             dependencies=[Idempotent])
 async def mark_all_notifications_read(db: DbSession, p: CurrentPrincipal):
     return {"marked": await queries.mark_all_read(db, p, datetime.now(UTC))}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE
 from app.core.schemas import Page
@@ -26,7 +27,8 @@ from app.notifications.webhooks_schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[AdminOnly])
+router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[AdminOnly],
+                   route_class=IdempotentRoute)
 LIST = error_responses(400, 401, 403, 404, 422, 500)
 
 
@@ -87,6 +89,7 @@ async def get_webhook_delivery(db: DbSession, p: CurrentPrincipal, subscription_
 
 @router.post("/{subscription_id}/deliveries/{delivery_id}/redeliver",
              summary="Send a delivery again now (same webhook-id)", response_model=DeliveryRead,
-             responses=error_responses(401, 403, 404, 409, 422, 500))
+             responses=error_responses(401, 403, 404, 409, 422, 500),
+             dependencies=[Idempotent])
 async def redeliver_webhook(db: DbSession, p: CurrentPrincipal, subscription_id: IdPath, delivery_id: IdPath):
     return await service.redeliver(db, p, subscription_id, delivery_id)

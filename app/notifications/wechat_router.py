@@ -9,11 +9,13 @@ from fastapi import APIRouter, Header
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.db.session import DbSession
 from app.notifications import wechat_messages
 from app.notifications.wechat_schemas import SubscriptionRead, SubscriptionsAccepted
 
-router = APIRouter(prefix="/api/v1/notifications/wechat-subscriptions", tags=["notifications"])
+router = APIRouter(prefix="/api/v1/notifications/wechat-subscriptions", tags=["notifications"],
+                   route_class=IdempotentRoute)
 
 ClientIdHeader = Annotated[str | None, Header(alias="X-Client-Id", max_length=64, description=(
     "The mini-program, for a first-party token; a token issued through an app names its app itself."))]
@@ -29,7 +31,8 @@ def _read(rows: list[tuple[str, str, int]]) -> list[SubscriptionRead]:
              responses=error_responses(401, 403, 413, 422, 500),
              description="Each accepted template allows ONE subscription message of its notification type, as "
                          "WeChat counts them: notifications of that type go out through WeChat until the "
-                         "acceptances are spent. " + _WHO)
+                         "acceptances are spent. " + _WHO,
+             dependencies=[Idempotent])  # issue 18: a retried POST must not count the acceptances twice
 async def wechat_subscriptions_accept(db: DbSession, p: CurrentPrincipal, body: SubscriptionsAccepted,
                                       x_client_id: ClientIdHeader = None) -> list[SubscriptionRead]:
     appid = await wechat_messages.bound_appid(db, p.user_id, p.client_id or x_client_id)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE
 from app.core.schemas import Page
@@ -26,7 +27,7 @@ from app.org.schemas import (
     PlaceRead,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1")
 Q = Annotated[str | None, Query(max_length=100, description="Substring of the name.")]
 IncludeRetired = Annotated[bool, Query(description="Include retired objects.")]
 
@@ -56,7 +57,7 @@ async def usable_departments(db: DbSession, p: CurrentPrincipal):
 
 # ---- grids --------------------------------------------------------------------------------------------------
 
-grids = APIRouter(prefix="/admin/grids", tags=["admin: grids"], dependencies=[AdminOnly])
+grids = APIRouter(route_class=IdempotentRoute, prefix="/admin/grids", tags=["admin: grids"], dependencies=[AdminOnly])
 
 
 @grids.get("", summary="List grid nodes in your scope", response_model=Page[GridRead],
@@ -70,7 +71,8 @@ async def list_grids(db: DbSession, p: CurrentPrincipal, parent_id: IdQuery = No
 
 
 @grids.post("", status_code=status.HTTP_201_CREATED, summary="Add a node under one in your scope",
-            response_model=GridRead, responses=ADMIN_WRITE)
+            response_model=GridRead, responses=ADMIN_WRITE,
+            dependencies=[Idempotent])
 async def create_grid(db: DbSession, p: CurrentPrincipal, body: GridCreate):
     return await service.create_grid(db, p, body)
 
@@ -86,14 +88,16 @@ async def update_grid(db: DbSession, p: CurrentPrincipal, grid_id: IdPath, body:
 
 
 @grids.post("/{grid_id}/retire", summary="Retire a node (no active children)", response_model=GridRead,
-            responses=ADMIN_WRITE)
+            responses=ADMIN_WRITE,
+            dependencies=[Idempotent])
 async def retire_grid(db: DbSession, p: CurrentPrincipal, grid_id: IdPath):
     return await service.retire_grid(db, p, grid_id)
 
 
 # ---- departments --------------------------------------------------------------------------------------------
 
-departments = APIRouter(prefix="/admin/departments", tags=["admin: departments"], dependencies=[AdminOnly])
+departments = APIRouter(prefix="/admin/departments", tags=["admin: departments"], dependencies=[AdminOnly],
+                        route_class=IdempotentRoute)
 
 
 @departments.get("", summary="List departments in your scope", response_model=Page[DepartmentRead],
@@ -106,7 +110,8 @@ async def list_departments(db: DbSession, p: CurrentPrincipal, q: Q = None, incl
 
 
 @departments.post("", status_code=status.HTTP_201_CREATED, summary="Create a department",
-                  response_model=DepartmentRead, responses=ADMIN_WRITE)
+                  response_model=DepartmentRead, responses=ADMIN_WRITE,
+                  dependencies=[Idempotent])
 async def create_department(db: DbSession, p: CurrentPrincipal, body: DepartmentCreate):
     return await service.create_department(db, p, body)
 
@@ -124,14 +129,16 @@ async def update_department(db: DbSession, p: CurrentPrincipal, department_id: I
 
 
 @departments.post("/{department_id}/retire", summary="Retire a department", response_model=DepartmentRead,
-                  responses=ADMIN_WRITE)
+                  responses=ADMIN_WRITE,
+                  dependencies=[Idempotent])
 async def retire_department(db: DbSession, p: CurrentPrincipal, department_id: IdPath):
     return await service.retire_department(db, p, department_id)
 
 
 # ---- categories ---------------------------------------------------------------------------------------------
 
-categories = APIRouter(prefix="/admin/categories", tags=["admin: categories"], dependencies=[AdminOnly])
+categories = APIRouter(prefix="/admin/categories", tags=["admin: categories"], dependencies=[AdminOnly],
+                       route_class=IdempotentRoute)
 
 
 @categories.get("", summary="List report categories in your scope", response_model=Page[CategoryRead],
@@ -144,7 +151,8 @@ async def list_categories(db: DbSession, p: CurrentPrincipal, q: Q = None, inclu
 
 
 @categories.post("", status_code=status.HTTP_201_CREATED, summary="Create a report category",
-                 response_model=CategoryRead, responses=ADMIN_WRITE)
+                 response_model=CategoryRead, responses=ADMIN_WRITE,
+                 dependencies=[Idempotent])
 async def create_category(db: DbSession, p: CurrentPrincipal, body: CategoryCreate):
     return await service.create_category(db, p, body)
 
@@ -162,7 +170,8 @@ async def update_category(db: DbSession, p: CurrentPrincipal, category_id: IdPat
 
 
 @categories.post("/{category_id}/retire", summary="Retire a report category", response_model=CategoryRead,
-                 responses=ADMIN_WRITE)
+                 responses=ADMIN_WRITE,
+                 dependencies=[Idempotent])
 async def retire_category(db: DbSession, p: CurrentPrincipal, category_id: IdPath):
     return await service.retire_category(db, p, category_id)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
@@ -34,7 +35,7 @@ from app.points.schemas import (
     RulesRead,
 )
 
-router = APIRouter(prefix="/api/v1/points", tags=["points"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/points", tags=["points"])
 
 LIST_ERRORS = error_responses(400, 401, 403, 404, 422, 500)
 READ_ERRORS = error_responses(401, 403, 404, 422, 500)
@@ -82,7 +83,8 @@ async def set_point_rules(db: DbSession, p: CurrentPrincipal, body: RulesIn):
 
 
 @router.post("/pact-items", status_code=status.HTTP_201_CREATED, summary="Add a pact item (admins)",
-             response_model=PactItemRead, responses=WRITE_ERRORS)
+             response_model=PactItemRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def create_pact_item(db: DbSession, p: CurrentPrincipal, body: PactItemCreate):
     return await service.create_pact_item(db, p, body)
 
@@ -94,20 +96,23 @@ async def update_pact_item(db: DbSession, p: CurrentPrincipal, pact_item_id: IdP
 
 
 @router.post("/pact-awards", status_code=status.HTTP_201_CREATED, summary="Award a pact item to a resident (admins)",
-             response_model=PostedRead, responses=WRITE_ERRORS)
+             response_model=PostedRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def award_pact_item(db: DbSession, p: CurrentPrincipal, body: PactAwardIn):
     return await earning.award_pact_item(db, p, pact_item_id=body.pact_item_id, user_id=body.user_id, note=body.note)
 
 
 @router.post("/adjustments", status_code=status.HTTP_201_CREATED, summary="Adjust a resident's points (admins)",
              response_model=PostedRead, responses=WRITE_ERRORS,
-             description="A signed amount with a reason; 409 `insufficient_points` if it would go below zero.")
+             description="A signed amount with a reason; 409 `insufficient_points` if it would go below zero.",
+             dependencies=[Idempotent])
 async def adjust_points(db: DbSession, p: CurrentPrincipal, body: AdjustmentIn):
     return await service.adjust(db, p, body)
 
 
 @router.post("/rewards", status_code=status.HTTP_201_CREATED, summary="Publish a reward (admins)",
-             response_model=RewardRead, responses=WRITE_ERRORS)
+             response_model=RewardRead, responses=WRITE_ERRORS,
+             dependencies=[Idempotent])
 async def create_reward(db: DbSession, p: CurrentPrincipal, body: RewardCreate):
     return await rewards.create_reward(db, p, body)
 
@@ -132,7 +137,8 @@ async def update_reward(db: DbSession, p: CurrentPrincipal, reward_id: IdPath, b
 @router.post("/rewards/{reward_id}/redeem", status_code=status.HTTP_201_CREATED, summary="Redeem a reward (积分兑换)",
              response_model=RedemptionRead, responses=WRITE_ERRORS,
              description="409 `insufficient_points`, `out_of_stock` or `reward_limit_reached`; nothing is written "
-                         "then.")
+                         "then.",
+             dependencies=[Idempotent])
 async def redeem_reward(db: DbSession, p: CurrentPrincipal, reward_id: IdPath):
     return await rewards.redeem(db, p, reward_id)
 
@@ -147,6 +153,7 @@ async def list_redemptions(db: DbSession, p: CurrentPrincipal,
 
 @router.post("/redemptions/{redemption_id}/steps", summary="Fulfil (admins) or cancel a redemption",
              response_model=RedemptionRead, responses=WRITE_ERRORS,
-             description="Cancelling refunds the points and returns the stock.")
+             description="Cancelling refunds the points and returns the stock.",
+             dependencies=[Idempotent])
 async def take_redemption_step(db: DbSession, p: CurrentPrincipal, redemption_id: IdPath, body: RedemptionStepIn):
     return await rewards.take_redemption_step(db, p, redemption_id, body)

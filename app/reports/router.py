@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from app.auth.deps import CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery, ObjectId
@@ -20,7 +21,7 @@ from app.reports.schemas import EventRead, FollowRead, ReportCreate, ReportRead,
 from app.uploads import service as uploads_service
 from app.uploads.router import IMAGE_RESPONSES, Signer
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/reports", tags=["reports"])
 
 LIST_ERRORS = error_responses(400, 401, 422, 500)
 READ_ERRORS = error_responses(401, 404, 422, 500)
@@ -54,7 +55,8 @@ async def queue_filters(
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Submit a report (报事)", response_model=ReportRead,
              responses=error_responses(401, 403, 409, 413, 422, 500),
              description="Residents report in their own community; grid workers file on patrol or for a resident "
-                         "(hotline). Answers with the report, its number (e.g. BS20261122-0001) and deadlines.")
+                         "(hotline). Answers with the report, its number (e.g. BS20261122-0001) and deadlines.",
+             dependencies=[Idempotent])
 async def submit_report(db: DbSession, p: CurrentPrincipal, signer: Signer, body: ReportCreate):
     return signer.sign_photos(await service.submit_report(db, p, body))
 
@@ -101,14 +103,16 @@ async def get_timeline(rows: ReadRows, p: ReadPrincipal, report_id: IdPath):
              response_model=ReportRead, responses=STEP_ERRORS,
              description="One door for every step of the lifecycle. Send the `version` you saw as "
                          "`expected_version`; if someone acted first you get 409 `stale_version`. A step not allowed "
-                         "in the report's state is 409 `invalid_transition`; one you may not take is 403.")
+                         "in the report's state is 409 `invalid_transition`; one you may not take is 403.",
+             dependencies=[Idempotent])
 async def take_step(db: DbSession, settings: AppSettings, p: CurrentPrincipal, signer: Signer, report_id: IdPath,
                     body: StepIn):
     return signer.sign_photos(await service.take_step(db, settings, p, report_id, body))
 
 
 @router.post("/{report_id}/follow", summary="Follow a public report (关注, me too)", response_model=FollowRead,
-             responses=error_responses(401, 403, 404, 409, 422, 500))
+             responses=error_responses(401, 403, 404, 409, 422, 500),
+             dependencies=[Idempotent])
 async def follow_report(db: DbSession, p: CurrentPrincipal, report_id: IdPath):
     return await service.follow(db, p, report_id, on=True)
 

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from app.auth.deps import CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import NotFound, error_responses
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.validators import IdPath
 from app.db.session import DbSession
 from app.uploads import service
@@ -15,8 +16,8 @@ from app.uploads.schemas import UploadRead
 from app.uploads.signing import PhotoSigner
 from app.uploads.sniff import IMAGE_TYPES
 
-router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
-photos = APIRouter(prefix="/api/v1/photos", tags=["uploads"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/uploads", tags=["uploads"])
+photos = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/photos", tags=["uploads"])
 
 
 def get_photo_signer(request: Request) -> PhotoSigner:
@@ -34,7 +35,8 @@ IMAGE_RESPONSES = {200: {"content": {"image/jpeg": {}, "image/png": {}, "image/w
              description="The type is read from the bytes, not the file name; the photo is decoded and encoded again "
                          "(EXIF and anything but pixels is dropped; at most MAX_PHOTO_PIXELS pixels, else 413 "
                          "`image_too_large`). Attach the returned id to a report "
-                         "(`photo_ids`) or a step. Size limit: MAX_PHOTO_BYTES.")
+                         "(`photo_ids`) or a step. Size limit: MAX_PHOTO_BYTES.",
+             dependencies=[Idempotent])
 async def upload_photo(request: Request, db: DbSession, settings: AppSettings, p: CurrentPrincipal,
                        file: UploadFile = File(...)):
     return await service.create_upload(db, settings, request.app.state.storage, p, file)

@@ -9,6 +9,7 @@ from app.auth.deps import AdminOnly, CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.i18n import wants_english
+from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
 from app.core.routing import ADMIN_READ, ADMIN_WRITE, AUTHED
 from app.core.schemas import Page
@@ -19,7 +20,7 @@ from app.users.export_schemas import UserExport
 from app.users.models import Role
 from app.users.schemas import MeUpdate, PasswordChange, UserCreate, UserRead, UserUpdate
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1")
 
 
 @router.get("/me", tags=["me"], summary="My profile", response_model=UserRead, responses=AUTHED)
@@ -73,7 +74,7 @@ async def erase_my_account(request: Request, settings: AppSettings, p: ReadPrinc
                                 request.app.state.jwt_secret)
 
 
-users = APIRouter(prefix="/admin/users", tags=["admin: users"], dependencies=[AdminOnly])
+users = APIRouter(route_class=IdempotentRoute, prefix="/admin/users", tags=["admin: users"], dependencies=[AdminOnly])
 
 
 @users.get("", summary="List accounts in your scope", response_model=Page[UserRead],
@@ -87,7 +88,8 @@ async def list_users(db: DbSession, p: CurrentPrincipal, role: Role | None = Non
 
 
 @users.post("", status_code=status.HTTP_201_CREATED, summary="Create an account (staff, or a resident offline)",
-            response_model=UserRead, responses=ADMIN_WRITE)
+            response_model=UserRead, responses=ADMIN_WRITE,
+            dependencies=[Idempotent])
 async def create_user(db: DbSession, settings: AppSettings, p: CurrentPrincipal, body: UserCreate):
     return await service.admin_create_user(db, settings, p, body)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import sms_delivery
 from app.bookings import service as bookings_service
+from app.core import idempotency
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
@@ -35,6 +36,7 @@ JOBS: dict[str, Job] = {
     "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
     "bookings_reminded": bookings_service.send_reminders,
     "points_expired": points_expiry.expire_points,
+    "idempotency_keys_purged": idempotency.purge_expired,  # issue 18
     "sms_sent": sms_delivery.deliver_sms,  # issue 18; commits its claims itself like the webhooks
     "wechat_messages_sent": wechat_messages.deliver,  # issue 18; likewise
 }
