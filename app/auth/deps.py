@@ -20,6 +20,7 @@ from app.core.security import InvalidToken, TokenClaims, decode_token
 from app.db.reader import Row, Rows, SessionRows
 from app.db.session import DbSession, ReadRows
 from app.org.models import Grid
+from app.privacy.consent import ensure_consent
 from app.users.models import Role, User, UserGrid
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -30,7 +31,8 @@ _SESSION_LIVE = exists().where(RefreshToken.family == bindparam("sid", type_=Ref
                                RefreshToken.revoked_at.is_(None)).label("session_live")
 _PRINCIPAL_ROWS = (
     select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
-           User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id, _SESSION_LIVE)
+           User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id, _SESSION_LIVE,
+           User.privacy_version)
     .outerjoin(Grid, Grid.id == User.scope_grid_id)
     .outerjoin(UserGrid, UserGrid.user_id == User.id)
     .where(User.id == bindparam("user_id"))
@@ -70,16 +72,21 @@ def principal_of(rows: Sequence[Row], *, role: str | None, issued_at: datetime |
                      scope_level=row["level"] if admin else None)
 
 
-async def principal_for(cache: PrincipalCache, claims: TokenClaims, rows: Rows) -> Principal | None:
-    """The principal an access token's claims stand for right now (None: no longer valid). Live streams call it
-    again on each heartbeat, since their token was checked only when they opened."""
+async def _principal_rows(cache: PrincipalCache, claims: TokenClaims, rows: Rows) -> Sequence[Row]:
     user_id = int(claims.sub)
     found = cache.get(user_id, claims.sid)
     if found is None:
         generation = cache.generation  # before the read: a change noticed meanwhile keeps these rows out
         found = await rows.all(_PRINCIPAL_ROWS, {"user_id": user_id, "sid": claims.sid})
         cache.put(user_id, found, generation, claims.sid)
-    return principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
+    return found
+
+
+async def principal_for(cache: PrincipalCache, claims: TokenClaims, rows: Rows) -> Principal | None:
+    """The principal an access token's claims stand for right now (None: no longer valid). Live streams call it
+    again on each heartbeat, since their token was checked only when they opened."""
+    return principal_of(await _principal_rows(cache, claims, rows), role=claims.role, issued_at=claims.iat,
+                        sid=claims.sid)
 
 
 async def _principal(request: Request, token: str | None, rows: Rows) -> Principal:
@@ -90,12 +97,15 @@ async def _principal(request: Request, token: str | None, rows: Rows) -> Princip
         claims = decode_token(state.settings, state.jwt_secret, token, expected="access")
     except InvalidToken as exc:
         raise Unauthenticated() from exc
-    principal = await principal_for(state.principals, claims, rows)
+    found = await _principal_rows(state.principals, claims, rows)
+    principal = principal_of(found, role=claims.role, issued_at=claims.iat, sid=claims.sid)
     request.state.session_id = claims.sid
     request.state.token_claims = claims
     if principal is None:
         raise Unauthenticated()
     request.state.user_id = principal.user_id
+    # the privacy notice (issue 21): read with the principal's row, so no statement of its own
+    ensure_consent(state.settings, principal.role, found[0]["privacy_version"], request.method, request.url.path)
     return principal
 
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     webhook_lease_seconds: int = Field(default=300, ge=10)         # a claimed delivery is re-sent after this
     webhook_secret_overlap_hours: float = Field(default=24, ge=0, le=24 * 30)  # old secret still signs after rotation
 
+    # privacy (issue 21): the privacy notice residents must have accepted (app/privacy/notice.py holds its text;
+    # change both together), and how long what is personal is kept after it served its purpose
+    privacy_notice_version: str = Field(default="2026-12-06", min_length=1, max_length=20)
+    report_photo_retention_days: int = Field(default=3 * 365, ge=1)  # photos of reports finished this long ago go
+    access_log_retention_days: int = Field(default=180, ge=1)  # login throttles, known addresses, webhook attempts
+
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
     log_level: str = "INFO"

@@ -169,6 +169,11 @@ class Limit(BaseModel):
     limit: int
 
 
+class ConsentVersions(BaseModel):
+    required_version: str
+    accepted_version: str | None = None
+
+
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
 DETAILS: dict[str, type[BaseModel] | str | None] = {
     "validation_error": "issues",
@@ -209,6 +214,8 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # privacy (issue 21): the current notice version, and the one accepted (or sent)
+    "privacy_consent_required": ConsentVersions, "privacy_notice_outdated": ConsentVersions,
 }
 
 

@@ -353,7 +353,9 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
     # auth: public; a refresh token is itself the credential, whoever presents it
     ("POST", "/api/v1/auth/register"): Entry(
         PUBLIC, lambda c: Req(json={"phone": c.phone(), "password": "a-good-pass-1", "display_name": "新居民",
-                                    "building_id": c.world.b1.id}), why="self-registration of residents"),
+                                    "building_id": c.world.b1.id,
+                                    "privacy_notice_version": c.world.settings.privacy_notice_version}),
+        why="self-registration of residents"),
     ("POST", "/api/v1/auth/token"): Entry(
         PUBLIC, lambda c: Req(data={"username": c.world.users["resident_a"].phone, "password": PASSWORD}),
         why="login: the password is the credential"),
