@@ -138,7 +138,8 @@ _DETAIL_SELECT = select(*Report.__table__.c, User.display_name.label("reporter_n
 _PHOTO_COLUMNS = (ReportPhoto.upload_id.label("photo_id"), ReportPhoto.event_id.label("photo_event_id"),
                   ReportPhoto.hidden_at.label("photo_hidden_at"),
                   ReportPhoto.hidden_reason.label("photo_hidden_reason"),
-                  ReportEvent.is_public.label("photo_event_public"), Upload.storage_key.label("photo_key"))
+                  ReportEvent.is_public.label("photo_event_public"), Upload.storage_key.label("photo_key"),
+                  Upload.purged_at.label("photo_purged_at"))
 _DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handler_user_id", "escalated_to_grid_id",
                 "merged_into_id", "accepted_at", "dispatched_at", "resolved_at", "closed_at", "responded_at", "rating",
                 "auto_closed", "updated_at")
@@ -175,7 +176,7 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
                "hidden": ph["photo_hidden_at"] is not None,
                "hidden_reason": ph["photo_hidden_reason"] if privileged else None, "event_id": ph["photo_event_id"],
                "storage_key": ph["photo_key"]}
-              for ph in found if ph["photo_id"] is not None
+              for ph in found if ph["photo_id"] is not None and ph["photo_purged_at"] is None  # retention
               if (staff or ph["photo_event_public"] is not False) and (privileged or ph["photo_hidden_at"] is None)]
     out = summary_of(p, r, datetime.now(UTC))
     out.update(zip(_DETAIL_KEYS, _detail_values(r), strict=True))

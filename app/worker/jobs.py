@@ -20,6 +20,7 @@ from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
 from app.points import expiry as points_expiry
+from app.privacy import retention as privacy_retention
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
 
@@ -33,4 +34,7 @@ JOBS: dict[str, Job] = {
     "webhooks_delivered": webhook_delivery.deliver_webhooks,  # commits its claims itself: see its docstring
     "bookings_reminded": bookings_service.send_reminders,
     "points_expired": points_expiry.expire_points,
+    # issue 21: retention of what is personal
+    "report_photos_purged": privacy_retention.purge_report_photos,
+    "access_logs_purged": privacy_retention.purge_access_logs,
 }

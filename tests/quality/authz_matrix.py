@@ -613,3 +613,12 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+
+# privacy (issue 21): the notice is public; each signed-in person accepts it and reads their own consents
+MATRIX.update({
+    ("GET", "/api/v1/privacy/notice"): Entry(PUBLIC, why="the privacy notice is public"),
+    ("POST", "/api/v1/privacy/consents"): Entry(
+        SIGNED_IN, lambda c: Req(json={"version": c.world.settings.privacy_notice_version}),
+        why="one's own acceptance"),
+    ("GET", "/api/v1/privacy/consents"): Entry(SIGNED_IN, why="one's own acceptances"),
+})
