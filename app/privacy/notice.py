@@ -11,7 +11,7 @@ NOTICE_ZH = (
     "\n"
     "用途：处理您的报事与预约，社区治理统计。其他居民只能看到您的显示名，看不到您的手机号；您选择匿名报事"
     "时，其他居民看到的是“匿名居民”。只有办理您事项的工作人员（网格员、承办部门、服务组织者）能看到您的"
-    "完整手机号，其他工作人员只看到掩码号码（如 138****1234），工作人员查看您的完整资料会被记"
+    "完整手机号，其他工作人员只看到掩码号码（仅前三位和后四位），工作人员查看您的完整资料会被记"
     "录。\n"
     "\n"
     "保存期限：已办结报事的照片在办结满规定期限后删除，处理记录保留；访问记录定期清理。\n"
@@ -29,7 +29,8 @@ ratings, bookings, group and deliberation records you create.
 What for: handling your reports and bookings, and community statistics. Other residents see your display name,
 never your phone number; when you report anonymously they see "Anonymous resident". Only staff handling your
 matter (the grid worker, the department it is dispatched to, the service's organiser) see your full number;
-other staff see it masked (e.g. 138****1234), and staff reads of your full profile are recorded.
+other staff see it masked (first three and last four digits only), and staff reads of your full
+profile are recorded.
 
 How long: photos of finished reports are deleted after the retention period, their records kept; access logs
 are purged regularly.
