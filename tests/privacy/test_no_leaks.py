@@ -18,6 +18,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 from app.core.logging import JsonFormatter
@@ -163,21 +164,26 @@ async def test_no_resident_facing_answer_and_no_log_line_leaks(app, client, worl
             assert secret not in text, (record.name, secret[:12], text[:300])
 
 
+@cache
+def _spec() -> dict:
+    return current_openapi()  # built anew on each call: a second or so
+
+
 def _enum_values(schema: dict, components: dict) -> list[Any]:
     """The values an enum parameter takes (through $ref, anyOf and array items), else []."""
     if "$ref" in schema:
         return _enum_values(components[schema["$ref"].rsplit("/", 1)[1]], components)
     if "enum" in schema:
         return list(schema["enum"])
-    if schema.get("type") == "array":
-        return _enum_values(schema.get("items", {}), components)
+    if schema.get("type") == "array":  # filters (several states ...) narrow a list; the single choices (view,
+        return []                       # when, role ...) open other lists, and those are walked
     return [v for sub in schema.get("anyOf", []) for v in _enum_values(sub, components)]
 
 
 def _variants(path: str, req_path: dict, req_params: dict | None, scenario: dict[str, list[int]]) -> list[tuple]:
     """The matrix's request, the same with each enum value of each query parameter (views, states ...), and
     with each path parameter the scenario knows ids for (the anonymous reporter's reports ...) put in."""
-    spec = current_openapi()
+    spec = _spec()
     components = spec["components"]["schemas"]
     out = [(req_path, req_params)]
     for param in spec["paths"][path]["get"].get("parameters", []):
