@@ -69,7 +69,7 @@ def sees_reporter(p: Principal, reporter_id: int, hide_reporter: bool) -> bool:
     return not hide_reporter or p.role is not Role.resident or p.user_id == reporter_id
 
 
-def reporter_ref(p: Principal, reporter_id: int, display_name: str, hide_reporter: bool) -> dict:
+def reporter_ref(p: Principal, reporter_id: int, display_name: str, hide_reporter: bool) -> dict[str, int | str | None]:
     """The reporter as p sees them: {id, display_name}, or the anonymous resident with no id."""
     if sees_reporter(p, reporter_id, hide_reporter):
         return {"id": reporter_id, "display_name": display_name}

@@ -16,8 +16,9 @@ item is claimed by a conditional statement, so two workers never both handle one
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import KnownLoginAddress, LoginThrottle, RefreshToken
@@ -54,21 +55,24 @@ async def purge_report_photos(db: AsyncSession, settings: Settings, now: datetim
     return done
 
 
+def _count(result: Any) -> int:
+    """Rows a DELETE removed (a CursorResult's rowcount; -1 or None when the driver cannot tell: 0)."""
+    return max(int(cast(CursorResult, result).rowcount or 0), 0)
+
+
 async def purge_access_logs(db: AsyncSession, settings: Settings, now: datetime, batch: int = 500) -> int:
     """Delete access-log rows older than ACCESS_LOG_RETENTION_DAYS, up to `batch` of each table a call."""
     cutoff = now - timedelta(days=settings.access_log_retention_days)
-    done = 0
     throttles = select(LoginThrottle.key).where(
         LoginThrottle.window_start < cutoff,
         or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)).limit(batch)
-    done += (await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(throttles),
-                                                          LoginThrottle.window_start < cutoff))).rowcount or 0
     users = select(KnownLoginAddress.user_id).where(KnownLoginAddress.last_seen < cutoff).limit(batch)
-    done += (await db.execute(delete(KnownLoginAddress).where(KnownLoginAddress.user_id.in_(users),
-                                                              KnownLoginAddress.last_seen < cutoff))).rowcount or 0
     tokens = select(RefreshToken.jti).where(RefreshToken.expires_at < cutoff).limit(batch)
-    done += (await db.execute(delete(RefreshToken).where(RefreshToken.jti.in_(tokens),
-                                                         RefreshToken.expires_at < cutoff))).rowcount or 0
     attempts = select(WebhookAttempt.id).where(WebhookAttempt.started_at < cutoff).limit(batch)
-    done += (await db.execute(delete(WebhookAttempt).where(WebhookAttempt.id.in_(attempts)))).rowcount or 0
-    return done
+    statements = [
+        delete(LoginThrottle).where(LoginThrottle.key.in_(throttles), LoginThrottle.window_start < cutoff),
+        delete(KnownLoginAddress).where(KnownLoginAddress.user_id.in_(users), KnownLoginAddress.last_seen < cutoff),
+        delete(RefreshToken).where(RefreshToken.jti.in_(tokens), RefreshToken.expires_at < cutoff),
+        delete(WebhookAttempt).where(WebhookAttempt.id.in_(attempts)),
+    ]
+    return sum([_count(await db.execute(stmt)) for stmt in statements])
