@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from sqlalchemy import func, select
 
+from app.auth.principal_cache import principal_listener
 from app.privacy.models import PrivacyConsent
 from app.users.models import User
 from tests.helpers import assert_error, has_cjk
@@ -104,3 +108,30 @@ async def test_resident_created_by_staff_accepts_on_first_use(app, client, world
     assert (await client.post("/api/v1/privacy/consents", headers=h, json={"version": version})).status_code == 201
     assert (await client.get("/api/v1/reports", headers=h)).status_code == 200
     assert await _consents(app, resp.json()["id"]) == [(version, "api")]
+
+
+async def test_an_acceptance_reaches_the_principal_cache_at_once(app, client, world, settings, monkeypatch):
+    """PostgreSQL: the principal (with the accepted version) is cached per process; the trigger on
+    users.privacy_version makes every process forget it at commit, so an acceptance is honoured on the next request."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("NOTIFY is PostgreSQL's; on SQLite the principal is read on every request")
+    listener = principal_listener(settings, app.state.principals)
+    assert listener is not None
+    listener.retry = listener.ping = 0.1
+    await listener.start()
+    try:
+        await asyncio.wait_for(listener.listening.wait(), 5)
+        monkeypatch.setattr(app.state.settings, "privacy_notice_version", "2099-01-01")
+        h = world.headers("resident_a")
+        user_id = world.users["resident_a"].id
+        assert_error(await client.get("/api/v1/reports", headers=h), 403, "privacy_consent_required")
+        assert app.state.principals.get(user_id) is not None  # cached, with the old version
+        assert (await client.post("/api/v1/privacy/consents", headers=h,
+                                  json={"version": "2099-01-01"})).status_code == 201
+        for _ in range(250):  # the notice arrives at commit, asynchronously
+            if app.state.principals.get(user_id) is None:
+                break
+            await asyncio.sleep(0.02)
+        assert (await client.get("/api/v1/reports", headers=h)).status_code == 200
+    finally:
+        await listener.stop()
