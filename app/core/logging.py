@@ -93,3 +93,11 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+    # uvicorn runs with log_config=None: its loggers go through the same scrubbing handler (issue 21), not the
+    # unformatted last-resort handler. Its access log is left quiet: the app writes its own (weilinli.access,
+    # the path without the query string, which may hold a phone number searched for).
+    server = logging.getLogger("uvicorn")
+    server.handlers[:] = [handler]
+    server.setLevel(level.upper())
+    server.propagate = False
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
