@@ -18,14 +18,15 @@ from app.privacy.models import VIA, PrivacyConsent
 from app.users.models import Role, User
 
 # What a resident may still do before accepting the current notice: read it, accept it, read their own profile,
-# log out. (The export and erasure of issue 21 belong here too: a resident who refuses the new notice may still
-# take their data and leave.)
+# log out, export their data and erase their account.
 CONSENT_FREE: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/api/v1/privacy/notice"),
     ("GET", "/api/v1/privacy/consents"),
     ("POST", "/api/v1/privacy/consents"),
     ("GET", "/api/v1/me"),
     ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/me/export"),   # issue 21, items 4 and 5: a resident who refuses the new notice may still
+    ("POST", "/api/v1/me/erase"),   # take their data and leave
 })
 
 
