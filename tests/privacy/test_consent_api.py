@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.auth.principal_cache import principal_listener
 from app.privacy.models import PrivacyConsent
 from app.users.models import User
+from tests.factories import PASSWORD
 from tests.helpers import assert_error, has_cjk
 
 
@@ -135,3 +136,14 @@ async def test_an_acceptance_reaches_the_principal_cache_at_once(app, client, wo
         assert (await client.get("/api/v1/reports", headers=h)).status_code == 200
     finally:
         await listener.stop()
+
+
+async def test_a_resident_who_has_not_accepted_can_still_log_out(app, client, world, monkeypatch):
+    phone = world.users["resident_a"].phone
+    tokens = (await client.post("/api/v1/auth/token", data={"username": phone, "password": PASSWORD})).json()
+    monkeypatch.setattr(app.state.settings, "privacy_notice_version", "2099-01-01")
+    h = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert_error(await client.get("/api/v1/notifications", headers=h), 403, "privacy_consent_required")
+    resp = await client.post("/api/v1/auth/logout", headers=h, json={"refresh_token": tokens["refresh_token"]})
+    assert resp.status_code == 204, resp.text
+    assert_error(await client.get("/api/v1/me", headers=h), 401)  # the session ended
