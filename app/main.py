@@ -6,10 +6,10 @@ import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from app.auth.principal_cache import PrincipalCache, principal_listener
+from app.clients.cors import ClientCorsMiddleware, OriginRegistry, active_app_origins
 from app.core.config import Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -51,6 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     principals = PrincipalCache(settings.principal_cache_size)
     broker = make_broker(settings.redis_url)
     publish_on_commit(database, broker)
+    # CORS: CORS_ORIGINS plus the origins of active registered apps (issue 18; app/clients/cors.py)
+    origins = OriginRegistry(settings.cors_origins, settings.client_origins_ttl_seconds,
+                             lambda: active_app_origins(database.reader))
+    database.on_commit.append(origins.on_commit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -88,13 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.photo_signer = PhotoSigner(app.state.jwt_secret, settings.photo_url_ttl_seconds)
     app.state.metrics = Metrics()
 
+    app.state.origins = origins
+
     install_error_handlers(app)
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_max_bytes=settings.max_upload_bytes)
+    app.add_middleware(ClientCorsMiddleware, registry=origins)  # outside the limits: their errors carry CORS too
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     from app.announcements.router import router as announcements_router
@@ -136,6 +140,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(webhooks_router)
     app.webhooks.include_router(report_webhooks)
+    # Open311 GeoReport v2 (issue 19): a facade over reports, in the spec's formats and errors
+    from app.open311.router import router as open311_router
+
+    app.include_router(open311_router)
+    # registered apps (issue 18): the admin API, and each operation's scope in openapi.json
+    from app.clients.operations import annotate
+    from app.clients.router import router as clients_router
+
+    app.include_router(clients_router)
+    plain_openapi = app.openapi
+
+    def openapi_with_scopes() -> dict:
+        if app.openapi_schema is None:
+            annotate(plain_openapi())
+        return app.openapi_schema or plain_openapi()
+
+    app.openapi = openapi_with_scopes  # type: ignore[method-assign]
+    # sign-in by SMS code and WeChat (issue 18)
+    from app.auth.sms_router import router as sms_router
+    from app.auth.wechat_router import router as wechat_router
+    from app.notifications.wechat_router import router as wechat_subscriptions_router
+
+    app.include_router(sms_router)
+    app.include_router(wechat_router)
+    app.include_router(wechat_subscriptions_router)
     return app
 
 

@@ -1,8 +1,9 @@
 """The flash crowd (issue 15): a popular service opens its week and everyone books at once.
 
 2,000 distinct residents of one community each try to book one place of 200 (20 slots of capacity 10), all at
-once over 64 connections (an httpx driver: wrk's fixed request list cannot give each connection its own resident and
-count the outcomes per status). Reported: bookings/s, p50/p99, the number of 201s (must be exactly 200), 409s and
+once over 64 connections (bench/rawhttp.py: each request sent exactly once with its own resident's token, each
+latency and status kept; wrk cannot do that, and httpx's pool was the bottleneck, see that module). Reported:
+bookings/s, p50/p99, the number of 201s (must be exactly 200), 409s and
 errors (must be 0), and what the database holds afterwards. In the same run, the same driver measures listing a
 service's slots (with remaining places) against the report detail endpoint, at the same concurrency.
 
@@ -17,17 +18,17 @@ import secrets
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.config import Settings
 from bench import db as dbs
+from bench.rawhttp import Outcome, drive, encode
 from bench.scenarios import make_settings
 from tests.support.server import Server, server_env
 
@@ -45,18 +46,6 @@ class Prepared:
     residents: list[int]
     created_residents: int
     detail: list[tuple[int, int]]  # (report, its reporter)
-
-
-@dataclass
-class Outcome:
-    seconds: float
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    errors: int = 0  # transport errors and 5xx
-
-    def pct(self, p: float) -> float:
-        xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, max(0, int(len(xs) * p / 100 + 0.999) - 1))] * 1000 if xs else 0.0
 
 
 async def prepare(url: str, n_residents: int, n_slots: int, capacity: int, rng: random.Random) -> Prepared:
@@ -113,44 +102,6 @@ async def prepare(url: str, n_residents: int, n_slots: int, capacity: int, rng: 
         await engine.dispose()
 
 
-async def drive(base_url: str, reqs: list[tuple[str, str, str, dict | None]], connections: int,
-                seconds: float | None = None) -> Outcome:
-    """Send (method, path, token, json) requests over `connections` concurrent connections: each once (seconds
-    None), or cycling until `seconds` have passed."""
-    out = Outcome(0.0)
-    queue_i = 0
-    deadline: float | None = None
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal queue_i
-        while True:
-            if seconds is None:
-                if queue_i >= len(reqs):
-                    return
-            elif time.perf_counter() >= (deadline or 0):
-                return
-            method, path, token, body = reqs[queue_i % len(reqs)]
-            queue_i += 1
-            t = time.perf_counter()
-            try:
-                resp = await client.request(method, path, headers={"Authorization": f"Bearer {token}"}, json=body)
-                out.latencies.append(time.perf_counter() - t)
-                out.statuses[resp.status_code] = out.statuses.get(resp.status_code, 0) + 1
-                if resp.status_code >= 500:
-                    out.errors += 1
-            except httpx.HTTPError:
-                out.errors += 1
-
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-        await client.get("/healthz")
-        started = time.perf_counter()
-        deadline = started + (seconds or 0)
-        await asyncio.gather(*(worker(client) for _ in range(connections)))
-        out.seconds = time.perf_counter() - started
-    return out
-
-
 async def held(url: str, slot_ids: list[int]) -> tuple[int, int, int]:
     """(sum of booked counters, booked rows, slots over capacity) after the burst."""
     engine = create_async_engine(url)
@@ -181,11 +132,12 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
 
     rng = random.Random(scale)
     prep = asyncio.run(prepare(target.url, residents, n_slots, capacity, rng))
-    burst_reqs = [("POST", "/api/v1/bookings", token(u), {"slot_id": prep.slot_ids[i % n_slots]})
+    host = "127.0.0.1"
+    burst_reqs = [encode(host, "POST", "/api/v1/bookings", token(u), {"slot_id": prep.slot_ids[i % n_slots]})
                   for i, u in enumerate(prep.residents)]
-    list_reqs = [("GET", f"/api/v1/services/{prep.service_id}/slots?limit=20", token(u), None)
+    list_reqs = [encode(host, "GET", f"/api/v1/services/{prep.service_id}/slots?limit=20", token(u))
                  for u in prep.residents[:400]]
-    detail_reqs = [("GET", f"/api/v1/reports/{rid}", token(uid), None) for rid, uid in prep.detail]
+    detail_reqs = [encode(host, "GET", f"/api/v1/reports/{rid}", token(uid)) for rid, uid in prep.detail]
     with Server(server_env(target.url, secret, uploads), workers=1, log_path=uploads / "server.log") as srv:
         burst = asyncio.run(drive(srv.base_url, burst_reqs, connections))
         booked, rows, over = asyncio.run(held(target.url, prep.slot_ids))
@@ -211,7 +163,8 @@ def write(out_dir: Path, db: str, target: Any, meta: dict, seeded_now: bool, pre
     lines = [
         f"# Flash crowd: service booking on {db} ({datetime.now(UTC).date()})", "",
         f"Database `{target.name}`: {target.label} reports seeded ({rows_seeded:,} rows"
-        f"{', seeded for this run' if seeded_now else ', reused'}). One uvicorn worker; driver: httpx, "
+        f"{', seeded for this run' if seeded_now else ', reused'}). One uvicorn worker; "
+        f"driver: bench/rawhttp.py (asyncio streams), "
         f"{connections} connections, on the same machine (2 cores shared with the server and PostgreSQL).", "",
         f"{len(prep.residents):,} distinct residents of one community ({prep.created_residents:,} added for the run) "
         f"each POST /api/v1/bookings once, all at once: {len(prep.slot_ids)} slots × {capacity} places = {places}.",

@@ -20,6 +20,7 @@ from app.db import migrate
 from app.db.models import Base
 from app.main import create_app
 from tests.factories import World, build_world
+from tests.support import fake_providers
 
 JWT_SECRET = "test-secret-" + "s" * 40
 
@@ -45,6 +46,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         upload_dir=tmp_path_factory.mktemp("uploads"), log_json=True, log_level="WARNING",
         login_max_failures=5, login_lockout_seconds=900,
         webhook_allow_private=True,  # the tests' webhook receivers listen on loopback
+        # issue 18: WeChat is the fake on loopback (tests/support/fake_providers.py), never the real one
+        wechat_api_url=fake_providers.shared().base + "/wx",
+        wechat_app_secrets={fake_providers.WX_APPID: fake_providers.WX_SECRET},
     )
 
 

@@ -18,6 +18,8 @@ class Principal:
     scope_grid_id: int | None = None
     scope_path: str | None = None  # admin: materialised path of the scope node, e.g. '/1/4/'
     scope_level: str | None = None  # admin: level of the scope node (street, community, grid, building)
+    client_id: str | None = None  # the registered app the token was issued through (None: first party)
+    scopes: frozenset[str] | None = None  # that app's scopes (None: a first-party token, no scope restriction)
 
     @property
     def is_admin(self) -> bool:

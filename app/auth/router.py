@@ -8,6 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.auth import service
 from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
+from app.clients.deps import ClientIdHeader, signing_in_client
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
 from app.core.validators import PHONE_RE
@@ -32,22 +33,30 @@ async def register(request: Request, settings: AppSettings, body: RegisterIn) ->
 
 
 @router.post("/token", summary="Log in with phone and password (OAuth2 password form)", response_model=TokenOut,
-             responses=error_responses(401, 413, 422, 429, 500),
+             responses=error_responses(401, 403, 413, 422, 429, 500),
              description="`username` is the phone number. Repeated failures lock the phone number (and the "
-                         "client address) for a while: 429 with `Retry-After`.")
-async def issue_token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+                         "client address) for a while: 429 with `Retry-After`. A registered app names itself "
+                         "with the header `X-Client-Id`: the tokens then carry its client id and scopes (an "
+                         "unknown id: 401 `client_unknown`; a suspended app: 403 `client_suspended`).")
+async def issue_token(request: Request, settings: AppSettings, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+                      x_client_id: ClientIdHeader = None):
     # no request session: the login opens a read and then a short write transaction around the password hash
     if not PHONE_RE.fullmatch(form.username) or not 1 <= len(form.password) <= 128:
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
-    return await service.login(get_database(request), settings, request.app.state.jwt_secret, phone=form.username,
-                               password=form.password, address=request.client.host if request.client else None)
+    database = get_database(request)
+    async with database.session(write=False) as db:
+        client = await signing_in_client(request, db)
+    return await service.login(database, settings, request.app.state.jwt_secret, phone=form.username,
+                               password=form.password, address=request.client.host if request.client else None,
+                               client=client)
 
 
 @router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)", response_model=TokenOut,
-             responses=error_responses(401, 413, 422, 500),
+             responses=error_responses(401, 403, 413, 422, 500),
              description="The refresh token is single-use. Presenting one that was already used revokes every "
-                         "token of that login (reuse detection).")
+                         "token of that login (reuse detection). A sign-in through a registered app gets its "
+                         "current scopes, and 403 `client_suspended` while the app is suspended.")
 async def refresh_token(request: Request, db: DbSession, settings: AppSettings, body: RefreshIn):
     return await service.refresh(db, settings, request.app.state.jwt_secret, body.refresh_token)
 

@@ -13,6 +13,8 @@ from app.audit import service as audit
 from app.auth import sessions, throttle
 from app.auth.models import RefreshToken
 from app.auth.schemas import RegisterIn, TokenOut
+from app.clients.models import ApiClient
+from app.clients.service import active_client
 from app.core.config import Settings
 from app.core.errors import InvalidInput, NotFound, Unauthenticated
 from app.core.security import (
@@ -66,10 +68,15 @@ async def register_resident(database: Database, settings: Settings, data: Regist
 
 
 async def _issue_pair(db: AsyncSession, settings: Settings, secret: str, user: User | Row, family: str,
-                      now: datetime) -> TokenOut:
-    """`user`: the account or a row of it with id and role."""
-    access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", family=family, now=now)
-    refresh = issue_token(settings, secret, user_id=user.id, role=user.role, typ="refresh", family=family, now=now)
+                      now: datetime, client: ApiClient | None = None) -> TokenOut:
+    """`user`: the account or a row of it with id and role. `client`: the registered app the sign-in came
+    through; both tokens then carry its client id and scopes (claims `cid`, `scp`)."""
+    cid = client.client_id if client is not None else None
+    scp = tuple(client.scopes) if client is not None else None
+    access = issue_token(settings, secret, user_id=user.id, role=user.role, typ="access", family=family, now=now,
+                         client_id=cid, scopes=scp)
+    refresh = issue_token(settings, secret, user_id=user.id, role=user.role, typ="refresh", family=family, now=now,
+                          client_id=cid, scopes=scp)
     db.add(RefreshToken(jti=refresh.claims.jti, user_id=user.id, family=family, issued_at=refresh.claims.iat,
                         expires_at=refresh.claims.exp))
     await db.flush()
@@ -81,7 +88,7 @@ _LOGIN_ROW = select(User.id, User.role, User.is_active, User.password_hash)
 
 
 async def login(database: Database, settings: Settings, secret: str, *, phone: str, password: str,
-                address: str | None) -> TokenOut:
+                address: str | None, client: ApiClient | None = None) -> TokenOut:
     """Check the password outside any write transaction, then record the outcome in a short one.
 
     argon2id takes ~30 ms of CPU. Inside a write transaction it would hold SQLite's single write lock for all
@@ -115,7 +122,7 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
         await throttle.clear(db, phone)
         await throttle.remember(db, user.id, address, now)
         audit.record(db, user.id, "auth.login", "user", user.id, address=address)
-        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now)
+        return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now, client)
 
 
 async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str) -> TokenOut:
@@ -138,7 +145,9 @@ async def refresh(db: AsyncSession, settings: Settings, secret: str, token: str)
     user = await db.get(User, won.user_id)
     if user is None or not user.is_active or user.role != claims.role:
         raise Unauthenticated("invalid_refresh_token")
-    return await _issue_pair(db, settings, secret, user, won.family, now)
+    # a sign-in through an app stays with it: refused while it is suspended, and given its scopes of now
+    client = await active_client(db, claims.cid) if claims.cid else None
+    return await _issue_pair(db, settings, secret, user, won.family, now, client)
 
 
 async def logout(db: AsyncSession, settings: Settings, secret: str, token: str, *, user_id: int,

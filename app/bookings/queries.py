@@ -163,6 +163,11 @@ async def load_booking(db: AsyncSession, p: Principal, booking_id: int) -> tuple
 
 async def booking_detail(db: AsyncSession, p: Principal, booking_id: int) -> dict[str, Any]:
     await load_booking(db, p, booking_id)
+    return await own_booking_detail(db, p, booking_id)
+
+
+async def own_booking_detail(db: AsyncSession, p: Principal, booking_id: int) -> dict[str, Any]:
+    """The detail of a booking the caller may see (checked by the caller: e.g. the one they just made)."""
     row = (await db.execute(_booking_select().where(Booking.id == booking_id))).mappings().one()
     return booking_dict(row, p)
 

@@ -146,8 +146,17 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     if await _holds_place(db, slot.id, p.user_id):
         raise AlreadyBooked(details={"slot_id": slot.id})
     await _check_limit(db, svc, p, now)
-    status = S.booked
-    if not await _take_place(db, slot.id):
+    # The slot's row is locked from the UPDATE that takes the place to COMMIT, and every booking of the slot queues
+    # on that lock: so the place is taken last, after the booking's INSERT and the read of its answer. Under the lock
+    # remain the event's and the notification's INSERTs and the COMMIT (a flash crowd: bench/flash.py).
+    status = S.booked  # until the UPDATE below says otherwise
+    booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
+                      grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
+                      status=status.value, version=1, created_at=now, updated_at=now)
+    db.add(booking)
+    await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
+    detail = await queries.own_booking_detail(db, p, booking.id)
+    if not await _take_place(db, slot.id):  # full (when read, with a waitlist), or the last places went meanwhile
         state = (await db.execute(select(BookingSlot.status, BookingSlot.cancel_reason)
                                   .where(BookingSlot.id == slot.id))).one()
         if state.status == SlotStatus.cancelled:
@@ -155,15 +164,13 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
         if not svc.waitlist:
             raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
         status = S.waitlisted
-    booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
-                      grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
-                      status=status.value, version=1, created_at=now, updated_at=now)
-    db.add(booking)
-    await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
+        await db.execute(update(Booking).where(Booking.id == booking.id).values(status=status.value)
+                         .execution_options(synchronize_session=False))
+        detail["status"] = status.value
     db.add(_event(booking.id, p, "book", None, status.value, None, now))
     await notices.tell(db, [p.user_id], "booking.confirmed" if status is S.booked else "booking.waitlisted",
                        booking.id, title=svc.title, starts_at=notices.local(slot.starts_at))
-    return await queries.booking_detail(db, p, booking.id)
+    return detail
 
 
 async def ask_errand(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime) -> dict:
@@ -327,6 +334,32 @@ async def take_errand_step(db: AsyncSession, p: Principal, booking_id: int, body
     db.expire(b)
     return await queries.booking_detail(db, p, booking_id)
 
+
+
+async def cancel_on_erasure(db: AsyncSession, p: Principal, now: datetime) -> int:
+    """The resident erases their account (issue 21): every place still to come, waitlist entry and open errand
+    is cancelled, whatever the cancellation deadline, through the same steps as a cancellation: the version
+    update, an event, the place freed and the first waiter promoted; the grid workers of an errand are told.
+    Nobody tells the resident (the account is gone). Returns how many were cancelled."""
+    slot_claim = (Booking.slot_id.is_not(None) & Booking.status.in_([S.booked.value, S.waitlisted.value])
+                  & (Booking.starts_at > now))
+    errand_claim = Booking.slot_id.is_(None) & Booking.status.in_([s.value for s in errands.OPEN])
+    found = (await db.execute(select(Booking, BookingService).join(BookingService, BookingService.id ==
+                                                                   Booking.service_id)
+                              .where(Booking.resident_id == p.user_id, slot_claim | errand_claim)
+                              .order_by(Booking.id))).all()
+    for b, svc in found:
+        status = BookingStatus(b.status)
+        await _move(db, b, b.version, S.cancelled, now, cancel_reason="账号注销")
+        db.add(_event(b.id, p, "cancel", status.value, S.cancelled.value, None, now))
+        if b.slot_id is None:
+            await notices.tell(db, await notices.grid_workers(db, b.grid_id), "booking.errand_cancelled", b.id,
+                               title=svc.title)
+        elif status is S.booked:
+            await _free_place(db, b.slot_id)
+            if svc.waitlist:
+                await promote_waiting(db, b.slot_id, svc, now)
+    return len(found)
 
 # ---- the worker: reminders ------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from pydantic import Field, field_validator, model_validator
@@ -104,6 +104,26 @@ class Settings(BaseSettings):
     privacy_notice_version: str = Field(default="2026-12-06", min_length=1, max_length=20)
     report_photo_retention_days: int = Field(default=3 * 365, ge=1)  # photos of reports finished this long ago go
     access_log_retention_days: int = Field(default=180, ge=1)  # login throttles, known addresses, webhook attempts
+    # registered apps (issue 18): how long a process remembers the active apps' origins for CORS (a change made
+    # through this process applies at once; other processes follow within this many seconds). 0: read every time
+    client_origins_ttl_seconds: float = Field(default=2, ge=0, le=60)
+    # sign-in by SMS code and WeChat (issue 18)
+    sms_provider_url: str | None = None  # POST target of the SMS gateway
+    # http: SMS_PROVIDER_URL; log (development): codes written to the log, refused in production; auto: http when
+    # SMS_PROVIDER_URL is set, else log outside production and no SMS at all in production (codes answer 503)
+    sms_sender: Literal["auto", "http", "log"] = "auto"
+    sms_provider_token: str | None = None  # sent as `Authorization: Bearer` to SMS_PROVIDER_URL when set
+    sms_timeout_seconds: float = Field(default=5, gt=0, le=30)  # one attempt to the SMS gateway
+    sms_retry_schedule: Annotated[tuple[int, ...], NoDecode] = (5, 15, 45, 90)  # within a code's 5 minutes
+    sms_resend_seconds: int = Field(default=60, ge=1, le=3600)  # one code per number per this many seconds
+    sms_max_per_phone: int = Field(default=5, ge=1)  # codes per number per SMS_WINDOW_SECONDS
+    sms_max_per_address: int = Field(default=30, ge=1)  # codes per client address per SMS_WINDOW_SECONDS
+    sms_window_seconds: int = Field(default=3600, ge=60)
+    wechat_api_url: str = "https://api.weixin.qq.com"  # code2session, access tokens, subscription messages
+    # NoDecode: "appid=secret,appid2=secret2"; the app secrets never go through our API
+    wechat_app_secrets: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    wechat_timeout_seconds: float = Field(default=5, gt=0, le=30)
+    wechat_bind_ticket_seconds: int = Field(default=600, ge=60, le=3600)  # an unknown openid's time to bind
 
     web_concurrency: int = Field(default=1, ge=1, le=64)
     log_json: bool = True
@@ -126,6 +146,28 @@ class Settings(BaseSettings):
             v = [int(x) for x in v.replace("[", "").replace("]", "").split(",") if x.strip()]
         if isinstance(v, list | tuple) and not (len(v) <= 20 and all(1 <= int(x) <= 7 * 86400 for x in v)):
             raise ValueError("WEBHOOK_RETRY_SCHEDULE: up to 20 delays of 1 s to 7 days")
+        return v
+
+    @field_validator("sms_retry_schedule", mode="before")
+    @classmethod
+    def _split_sms_schedule(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = [int(x) for x in v.replace("[", "").replace("]", "").split(",") if x.strip()]
+        if isinstance(v, list | tuple) and not (len(v) <= 10 and all(1 <= int(x) <= 300 for x in v)):
+            raise ValueError("SMS_RETRY_SCHEDULE: up to 10 delays of 1 to 300 s")
+        return v
+
+    @field_validator("wechat_app_secrets", mode="before")
+    @classmethod
+    def _split_wechat_secrets(cls, v: object) -> object:
+        """"appid=secret" pairs, comma-separated (or a JSON object)."""
+        if isinstance(v, str):
+            if v.strip().startswith("{"):
+                return json.loads(v)
+            pairs = [p.strip().split("=", 1) for p in v.split(",") if p.strip()]
+            if any(len(p) != 2 or not p[0].strip() or not p[1].strip() for p in pairs):
+                raise ValueError("WECHAT_APP_SECRETS: comma-separated appid=secret pairs")
+            return {a.strip(): b.strip() for a, b in pairs}
         return v
 
     @model_validator(mode="after")
@@ -160,6 +202,8 @@ class Settings(BaseSettings):
             out.append("CORS_ORIGINS must not contain '*' in production")
         if self.behind_proxy and not self.forwarded_allow_ips:
             out.append("FORWARDED_ALLOW_IPS must name the proxy addresses when BEHIND_PROXY is set")
+        if self.sms_sender == "log":  # issue 18: the development sender writes codes to the log
+            out.append("SMS_SENDER=log is refused in production: codes are never logged there")
         if self.password_time_cost < 2 or self.password_memory_kib < 19456:
             out.append("PASSWORD_TIME_COST/PASSWORD_MEMORY_KIB are below the OWASP argon2id minimum")
         return out

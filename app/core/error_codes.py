@@ -172,6 +172,26 @@ class Limit(BaseModel):
 class ConsentVersions(BaseModel):
     required_version: str
     accepted_version: str | None = None
+# ---- registered apps (issue 18) ----
+
+
+class ScopeNeeded(BaseModel):
+    scope: str
+# ---- sign-in by SMS code and WeChat (issue 18) ----
+
+
+class AttemptsLeft(BaseModel):
+    attempts_left: int
+
+
+class BindTicket(BaseModel):
+    bind_ticket: str
+    expires_in: int
+
+
+class SmsRateLimited(BaseModel):
+    retry_after: int
+    per: str  # "phone" or "address": which limit was hit
 
 
 # code -> the model of its details; None: details is always null; "issues": a list of Issue
@@ -216,6 +236,16 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
     # privacy (issue 21): the current notice version, and the one accepted (or sent)
     "privacy_consent_required": ConsentVersions, "privacy_notice_outdated": ConsentVersions,
+    # export and erasure (issue 21)
+    "staff_not_erasable": None,
+    # registered apps (issue 18)
+    "client_unknown": None, "client_secret_invalid": None, "client_suspended": None,
+    "client_scope_missing": ScopeNeeded, "client_origin_invalid": Field_,
+    # sign-in by SMS code and WeChat (issue 18)
+    "sms_code_invalid": AttemptsLeft, "sms_code_expired": None, "sms_code_used": None,
+    "sms_code_attempts_exceeded": None, "sms_rate_limited": SmsRateLimited,
+    "wechat_code_invalid": None, "wechat_unavailable": Reason, "wechat_not_bound": BindTicket,
+    "wechat_ticket_invalid": None,
 }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from typing import Annotated
+
+from pydantic import PlainSerializer
+
 MESSAGES: dict[str, tuple[str, str]] = {
     "validation_error": ("请求参数有误", "The request is not valid"),
     "bad_request": ("请求有误", "Bad request"),
@@ -85,6 +90,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "The privacy notice has changed: read and accept it to go on"),
     "privacy_notice_outdated": ("隐私政策版本已更新，请阅读最新版本后同意",
                                 "That is not the current privacy notice: read the current one and accept it"),
+    # export and erasure (issue 21)
+    "staff_not_erasable": ("工作人员账号不能注销，请由管理员停用",
+                           "Staff accounts are not erased; an admin deactivates them"),
+    # registered apps (issue 18)
+    "client_unknown": ("未知的应用（client id 不存在）", "Unknown app: no such client id"),
+    "client_secret_invalid": ("应用密钥错误", "The app's secret is wrong"),
+    "client_suspended": ("该应用已被停用", "This app is suspended"),
+    "client_scope_missing": ("该应用无权执行此操作（缺少授权范围，见 details.scope）",
+                             "The app is not granted the scope this needs (see details.scope)"),
+    "client_origin_invalid": ("来源地址无效（须为 http(s)://主机[:端口]，不含路径和通配符）",
+                              "The origin is not valid: http(s)://host[:port], no path, no wildcard"),
+    # sign-in by SMS code and WeChat (issue 18)
+    "sms_code_invalid": ("验证码错误", "The verification code is wrong (see attempts_left)"),
+    "sms_code_expired": ("验证码已过期，请重新获取", "The verification code has expired; ask for a new one"),
+    "sms_code_used": ("验证码已使用，请重新获取", "The verification code was already used; ask for a new one"),
+    "sms_code_attempts_exceeded": ("验证码错误次数过多，请重新获取",
+                                   "Too many wrong tries: the code is void; ask for a new one"),
+    "sms_rate_limited": ("获取验证码过于频繁，请稍后再试", "Codes were asked for too often; try again later"),
+    "wechat_code_invalid": ("微信登录凭证无效或已使用，请重新登录",
+                            "WeChat rejected the login code; call wx.login again"),
+    "wechat_unavailable": ("微信服务暂不可用，请稍后再试", "WeChat is unavailable; try again shortly (see reason)"),
+    "wechat_not_bound": ("该微信尚未绑定手机号，请验证手机号完成绑定",
+                         "This WeChat user is not bound yet: verify a phone number to bind (see bind_ticket)"),
+    "wechat_ticket_invalid": ("绑定凭证无效或已过期，请重新登录", "The bind ticket is not valid or has expired"),
 }
 
 
@@ -112,3 +141,20 @@ def wants_english(accept_language: str | None) -> bool:
 def message(code: str, english: bool, fallback: str | None = None) -> str:
     zh, en = MESSAGES.get(code, (fallback or code, fallback or code))
     return en if english else zh
+
+
+# ---- names of erased accounts (issue 21): shown in the request's language ------------------------------------
+
+ERASED_NAME = ("已注销居民", "Deregistered resident")
+# the request's language, set by RequestContextMiddleware from Accept-Language (False outside a request)
+english_var: ContextVar[bool] = ContextVar("weilinli_english", default=False)
+
+
+def shown_name(name: str) -> str:
+    """A display name as a response shows it: an erased account's (stored as 已注销居民) in English on
+    `Accept-Language: en`; every other name as it is."""
+    return ERASED_NAME[1] if name == ERASED_NAME[0] and english_var.get() else name
+
+
+# the type of every display name in a response: `display_name: PersonName`
+PersonName = Annotated[str, PlainSerializer(shown_name, return_type=str, when_used="json")]

@@ -101,3 +101,6 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     server.setLevel(level.upper())
     server.propagate = False
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # issue 18: httpx logs every request's URL at INFO, and WeChat's API takes the app secret, access tokens and
+    # login codes in the query string: only its warnings pass
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics as metrics_mod
-from app.core.i18n import message, wants_english
+from app.core.i18n import english_var, message, wants_english
 from app.core.logging import request_id_var
 
 access_log = logging.getLogger("weilinli.access")
@@ -42,6 +42,7 @@ class RequestContextMiddleware:
         incoming = _header(scope, b"x-request-id")
         rid = incoming if incoming and _RID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        english_token = english_var.set(wants_english(_header(scope, b"accept-language")))
         metrics_token = metrics_mod.bind(self.metrics)
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
@@ -78,6 +79,7 @@ class RequestContextMiddleware:
             self.metrics.observe_request(method, route, status, elapsed)
             metrics_mod.unbind(metrics_token)
             request_id_var.reset(token)
+            english_var.reset(english_token)
 
 
 class RejectNulMiddleware:

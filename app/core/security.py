@@ -51,6 +51,8 @@ class TokenClaims:
     exp: datetime
     family: str | None = None  # refresh tokens: their rotation family (one sign-in)
     sid: str | None = None     # access tokens: the sign-in session (the refresh family) they belong to
+    cid: str | None = None     # tokens issued through a registered app: its client id (None: first party)
+    scp: tuple[str, ...] | None = None  # ... and the scopes it held then (None: first party, unrestricted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +62,15 @@ class IssuedToken:
 
 
 def issue_token(settings: Settings, secret: str, *, user_id: int, role: str, typ: TokenType,
-                family: str | None = None, now: datetime | None = None) -> IssuedToken:
+                family: str | None = None, now: datetime | None = None, client_id: str | None = None,
+                scopes: tuple[str, ...] | None = None) -> IssuedToken:
+    """client_id/scopes: a token issued through a registered app carries claims `cid` and `scp`."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     ttl = settings.access_token_ttl_seconds if typ == "access" else settings.refresh_token_ttl_seconds
     claims = TokenClaims(sub=str(user_id), role=role, typ=typ, jti=uuid.uuid4().hex, iat=now,
                          exp=now + timedelta(seconds=ttl), family=family if typ == "refresh" else None,
-                         sid=family if typ == "access" else None)
+                         sid=family if typ == "access" else None, cid=client_id,
+                         scp=tuple(sorted(scopes or ())) if client_id else None)
     payload = {
         "sub": claims.sub, "role": role, "typ": typ, "jti": claims.jti,
         "iat": int(now.timestamp()), "exp": int(claims.exp.timestamp()),
@@ -73,6 +78,9 @@ def issue_token(settings: Settings, secret: str, *, user_id: int, role: str, typ
     }
     if family:
         payload["fam" if typ == "refresh" else "sid"] = family
+    if client_id:
+        payload["cid"] = client_id
+        payload["scp"] = list(claims.scp or ())
     return IssuedToken(jwt.encode(payload, secret, algorithm=settings.jwt_algorithm), claims)
 
 
@@ -111,8 +119,13 @@ def _verified(token: str, secret: str, algorithm: str, audience: str, issuer: st
         int(data["sub"])
     except (TypeError, ValueError) as exc:
         raise InvalidToken("sub") from exc
+    cid, scp = data.get("cid"), data.get("scp")
+    if cid is not None and (not isinstance(cid, str) or not isinstance(scp, list)
+                            or not all(isinstance(x, str) for x in scp)):
+        raise InvalidToken("client")
     return TokenClaims(
         sub=data["sub"], role=data["role"], typ=expected, jti=str(data["jti"]),
         iat=datetime.fromtimestamp(data["iat"], UTC), exp=datetime.fromtimestamp(data["exp"], UTC),
         family=data.get("fam"), sid=data.get("sid") if isinstance(data.get("sid"), str) else None,
+        cid=cid, scp=tuple(scp) if cid is not None and isinstance(scp, list) else None,
     )

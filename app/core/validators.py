@@ -6,7 +6,9 @@ import re
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+
+from app.core.i18n import ERASED_NAME
 
 # Mainland China mobile number: 11 digits, 1 then 3-9.
 PHONE_RE = re.compile(r"1[3-9]\d{9}")
@@ -14,7 +16,17 @@ Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9]\d{9}$"),
                   Field(examples=["13800138000"], description="Mainland China mobile number, 11 digits.")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128),
                      Field(description="8–128 characters.")]
-DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+
+
+def _not_reserved(name: str) -> str:
+    """已注销居民 marks erased accounts (issue 21): nobody may take it as a name."""
+    if name in ERASED_NAME:
+        raise ValueError("this name is reserved for erased accounts")
+    return name
+
+
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True),
+                        AfterValidator(_not_reserved)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_\-]{1,40}$"),
                  Field(description="Letters, digits, '_' or '-', up to 40.")]

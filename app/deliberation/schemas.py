@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
 from app.deliberation.lifecycle import ActorRole, EventAction, Outcome, State
@@ -123,7 +124,7 @@ class ProposalStepIn(InputModel):
 
 class PersonRef(OutputModel):
     id: int
-    display_name: str
+    display_name: PersonName
 
 
 class SignedPhoto(OutputModel):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel, if_sent
 from app.core.validators import ObjectId
 from app.groups.enums import (
@@ -83,7 +84,7 @@ class MemberRead(OutputModel):
     """A member as others see them: display name only, never a phone number."""
 
     user_id: int
-    display_name: str
+    display_name: PersonName
     role: MemberRole
     status: MemberStatus
     reason: str | None = None
@@ -120,7 +121,7 @@ class NoticeCreate(InputModel):
 class NoticeRead(OutputModel):
     id: int
     group_id: int
-    author_name: str
+    author_name: PersonName
     title: str
     body: str
     created_at: datetime
@@ -183,7 +184,7 @@ class ActivityRead(OutputModel):
 class SignupRead(OutputModel):
     activity_id: int
     user_id: int
-    display_name: str
+    display_name: PersonName
     status: SignupStatus
     checked_in_at: datetime | None
     volunteer_hours: float | None

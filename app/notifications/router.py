@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentPrincipal, ReadPrincipal, principal_for
+from app.clients import operations
 from app.core.errors import TooManyRequests, error_responses
 from app.core.i18n import wants_english
 from app.core.pagination import Cursor, Limit
@@ -20,6 +21,7 @@ from app.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
 from app.notifications.stream import EndReason, StreamSpec, events
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+STREAM_PATH = "/api/v1/notifications/stream"  # its scope rule (app/clients/operations) is checked on each heartbeat
 
 EventId = Annotated[int, Query(ge=0, le=2**53)]
 STREAM_EVENT = {
@@ -74,8 +76,9 @@ async def stream_notifications(request: Request, p: ReadPrincipal,
         raise TooManyRequests(retry_after=int(state.settings.stream_heartbeat_seconds) + 1)
     claims = request.state.token_claims
 
-    async def still_allowed() -> bool:
-        return await principal_for(state.principals, claims, state.db.reader) is not None
+    async def still_allowed() -> bool:  # the user, the session and (a token of an app) the app and its scopes
+        now = await principal_for(state.principals, claims, state.db.reader)
+        return now is not None and operations.allowed("GET", STREAM_PATH, now.scopes)[0]
 
     spec = StreamSpec(user_id=p.user_id, english=wants_english(request.headers.get("accept-language")),
                       last_id=last_event_id_header if last_event_id_header is not None else last_event_id,

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.session import Database, before_commit
+from app.notifications import wechat_messages
 from app.notifications.broker import LocalBroker
 from app.notifications.catalog import TEMPLATES
 from app.notifications.models import Notification
@@ -57,6 +58,8 @@ async def _write_queued(db: AsyncSession) -> None:
         await conn.execute(_INSERT_LOCKED, params[0] if len(params) == 1 else params)  # one row: no executemany
     else:  # SQLite: one writer at a time already
         await db.execute(insert(Notification), rows)
+    # issue 18: the users who accepted WeChat subscription messages of these types get one, queued with the rows
+    await wechat_messages.enqueue_for(db, rows)
     db.info.setdefault(PENDING_KEY, set()).update(r["user_id"] for r in rows)
 
 

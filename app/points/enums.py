@@ -21,6 +21,7 @@ class SourceType(StrEnum):
     redemption = "redemption"
     adjustment = "adjustment"  # no source row: source_id null
     expiry = "expiry"          # points older than POINTS_EXPIRE_MONTHS: source_id null
+    erasure = "erasure"        # the resident erased their account (issue 21): source_id = the point account
 
 
 class RedemptionStatus(StrEnum):

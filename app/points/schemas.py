@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel, if_sent
 from app.core.validators import ObjectId
 from app.points.enums import EntryKind, Period, RedemptionAction, RedemptionStatus, SourceType
@@ -141,7 +142,7 @@ class RedemptionStepIn(InputModel):
 
 class RankingRow(OutputModel):
     rank: int
-    display_name: str
+    display_name: PersonName
     points: int
 
 

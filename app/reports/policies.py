@@ -136,3 +136,28 @@ def sees_hidden_content(p: Principal, r: ReportFacts) -> bool:
 def can_follow(p: Principal, r: ReportFacts) -> bool:
     return p.role is Role.resident and p.user_id != r.reporter_id and r.community_id == p.community_id \
         and r.is_public and not r.hidden
+
+
+# ---- published: what anyone may read (issue 19, the Open311 facade) -------------------------------------------
+
+
+def published_sql() -> ColumnElement[bool]:
+    """Reports anyone may read, signed in or not (the Open311 facade): the community feed's rule without the
+    community: public, not hidden by a moderator, not withdrawn. Photos and notes have their own rules
+    (published_photo, published_note)."""
+    return and_(Report.is_public.is_(True), Report.hidden_at.is_(None), Report.state != "withdrawn")
+
+
+def is_published(is_public: bool, hidden: bool, state: str) -> bool:
+    """Pure mirror of published_sql."""
+    return is_public and not hidden and state != "withdrawn"
+
+
+def published_photo(photo_hidden: bool, event_public: bool | None) -> bool:
+    """A photo anyone may see: not hidden by a moderator, and from the submission (no event) or a public step."""
+    return not photo_hidden and event_public is not False
+
+
+def published_note(event_public: bool, note_public: bool, note: str | None) -> bool:
+    """A step's note anyone may read: a public step whose note is public (internal notes never are)."""
+    return bool(event_public and note_public and note)

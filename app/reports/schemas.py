@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, create_model, model_validator
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel
 from app.core.validators import ObjectId
 from app.reports.lifecycle import Action, ActorRole, EventAction, State
@@ -79,7 +80,7 @@ class RatingRead(OutputModel):
 class PersonRef(OutputModel):
     id: int | None = Field(description="Null for a reporter who chose anonymity, shown to other residents as "
                                        "匿名居民 (English clients: \"Anonymous resident\").")
-    display_name: str
+    display_name: PersonName
 
 
 class PhotoRead(OutputModel):

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from app.core.i18n import PersonName
 from app.core.schemas import InputModel, OutputModel, if_sent
 from app.core.validators import DisplayName, ObjectId, Password, Phone
 from app.users.models import Role
@@ -13,7 +14,7 @@ from app.users.models import Role
 class UserRead(OutputModel):
     id: int
     phone: str
-    display_name: str
+    display_name: PersonName
     role: Role
     is_active: bool
     is_building_lead: bool

@@ -15,10 +15,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import sms_delivery
 from app.bookings import service as bookings_service
 from app.core.config import Settings
 from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
+from app.notifications import wechat_messages
 from app.points import expiry as points_expiry
 from app.privacy import retention as privacy_retention
 from app.reports import service as reports_service
@@ -37,4 +39,6 @@ JOBS: dict[str, Job] = {
     # issue 21: retention of what is personal
     "report_photos_purged": privacy_retention.purge_report_photos,
     "access_logs_purged": privacy_retention.purge_access_logs,
+    "sms_sent": sms_delivery.deliver_sms,  # issue 18; commits its claims itself like the webhooks
+    "wechat_messages_sent": wechat_messages.deliver,  # issue 18; likewise
 }

@@ -151,8 +151,10 @@ async def test_a_lost_listener_turns_the_cache_off_until_it_is_back(app, client,
     await client.get("/api/v1/me", headers=world.headers(user))
     assert await _cached(app, user)
     async with db.session(write=True) as s:
+        # this database's listener only: other test runs may share the server
         killed = (await s.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                       "WHERE application_name = 'weilinli-principals'"))).scalars().all()
+                                       "WHERE application_name = 'weilinli-principals' "
+                                       "AND datname = current_database()"))).scalars().all()
     assert killed == [True]
 
     async def forgotten() -> bool:  # emptied when the loss is noticed (and again when LISTEN is back)

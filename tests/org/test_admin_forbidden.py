@@ -98,7 +98,7 @@ async def test_non_admins_get_403_on_every_admin_endpoint(client, app, world, db
 async def test_admins_pass_the_same_requests(client, app, world):
     """The other half: with the street admin's token, the valid bodies are accepted (so 403 above is the role)."""
     headers = world.headers("admin_street")
-    ids = {**_path_ids(world), **await _webhook_ids(app, world)}
+    ids = {**_path_ids(world), **await _webhook_ids(app, world), **await _api_client_ids(app, world)}
     for (method, path), body in _valid_bodies(world).items():
         resp = await client.request(method.upper(), _fill(path, ids, world.c1.id), headers=headers, json=body)
         assert resp.status_code in (200, 201), (method, path, resp.text)
@@ -130,3 +130,12 @@ async def _webhook_ids(app, world) -> dict[str, int]:
         await outbox.enqueue(s, [sub.id], WebhookEventType.report_closed, {}, datetime.now(UTC))
         delivery_id = (await s.execute(select(WebhookDelivery.id))).scalar_one()
     return {"subscription_id": sub.id, "delivery_id": delivery_id}
+
+
+async def _api_client_ids(app, world) -> dict[str, int]:
+    """A registered app of community 1 (issue 18: the /admin/clients/... reads)."""
+    from tests.clients.factories import make_client
+
+    async with app.state.db.session(write=True) as s:
+        row, _ = await make_client(s, world.c1.id)
+    return {"api_client_id": row.id}

@@ -76,6 +76,7 @@ class Req:
     data: dict[str, str] | None = None      # form fields
     files: dict[str, Any] | None = None     # multipart files
     params: dict[str, Any] | None = None    # query string
+    headers: dict[str, str] | None = None   # extra headers (issue 18: X-Client-Id)
 
 
 @dataclass
@@ -622,3 +623,29 @@ MATRIX.update({
         why="one's own acceptance"),
     ("GET", "/api/v1/privacy/consents"): Entry(SIGNED_IN, why="one's own acceptances"),
 })
+# export and erasure (issue 21): always the caller's own account; staff are deactivated by admins, never erased
+RESIDENTS = frozenset({"resident_a", "resident_b", "resident_c"})
+
+
+def _export_is_own(c: Ctx, resp: httpx.Response) -> None:
+    assert resp.json()["profile"]["id"] == c.world.users[c.actor].id, f"{c.actor}: someone else's export"
+
+
+MATRIX.update({
+    ("GET", "/api/v1/me/export"): Entry(SIGNED_IN, check=_export_is_own, why="own data only"),
+    ("POST", "/api/v1/me/erase"): Entry(RESIDENTS, lambda c: Req(json={"method": "password", "password": PASSWORD}),
+                                        why="own account, residents only, with the password"),
+})
+# registered apps (issue 18)
+from tests.quality.authz_clients import ENTRIES as _CLIENTS  # noqa: E402
+
+MATRIX.update(_CLIENTS)
+# sign-in by SMS code and WeChat (issue 18)
+from tests.quality.authz_signin import ENTRIES as _SIGNIN  # noqa: E402
+
+MATRIX.update(_SIGNIN)
+
+# issue 19: the Open311 facade (public GETs; POST authenticated by the api_key field)
+from tests.open311.authz import ENTRIES as _OPEN311  # noqa: E402 - needs Entry, Req, Ctx above
+
+MATRIX.update(_OPEN311)

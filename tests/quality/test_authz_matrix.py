@@ -66,7 +66,7 @@ async def test_only_allowed_actors_succeed(app, client, world, method, path):
             names = _PARAM.findall(path)
             assert set(names) == set(req.path), f"{label}: path parameters {names}, the entry gives {req.path}"
             url = path.format(**req.path)
-            headers = {} if actor == "anonymous" else world.headers(actor)
+            headers = {**({} if actor == "anonymous" else world.headers(actor)), **(req.headers or {})}
             if entry.endless:
                 resp = await _open_stream(app, url, headers, req.params)
             else:

@@ -1,7 +1,7 @@
 """privacy: consents to the privacy notice, the accepted version on users, purged uploads
 
 Revision ID: d0a2c4e6f8b9
-Revises: a7d9f1b3c5e6
+Revises: a3d5f7b9c1e2
 Create Date: 2026-12-06 08:30:00.000000
 
 Issue 21. Existing accounts get no consent row: nobody accepted a notice before there was one, so every resident
@@ -17,7 +17,7 @@ from alembic import op
 import app.db.base
 
 revision: str = 'd0a2c4e6f8b9'
-down_revision: str | None = 'a7d9f1b3c5e6'
+down_revision: str | None = 'a3d5f7b9c1e2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
