@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.org import service as org_service
 from app.org.models import Category, Department, Grid, GridLevel
+from app.privacy.consent import record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -103,6 +104,9 @@ async def seed(db: AsyncSession, settings: Settings) -> list[DemoAccount] | None
     for acct, bind in zip(plan, bindings, strict=True):
         users[acct.phone] = await users_service.create_user(db, settings, phone=acct.phone, password=acct.password,
                                                             display_name=acct.name, role=Role(acct.role), **bind)
+        if acct.role == Role.resident:  # the demo residents have read the current privacy notice (issue 21)
+            await record_consent(db, users[acct.phone].id, settings.privacy_notice_version, via="register",
+                                 settings=settings)
     await _demo_reports(db, settings, users, depts)
     return plan
 

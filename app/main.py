@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.notifications.router import router as notifications_router
     from app.org.router import router as org_router
     from app.points.router import router as points_router
+    from app.privacy.router import router as privacy_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
     from app.uploads.router import photos as photos_router
@@ -133,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
               announcements_router,
               bookings_router, services_router, slots_router, errands_router,
-              groups_router, activities_router, points_router):
+              groups_router, activities_router, points_router,
+              privacy_router):  # issue 21
         app.include_router(r)
     # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
     from app.notifications.webhooks_router import router as webhooks_router

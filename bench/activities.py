@@ -33,6 +33,9 @@ from app.groups.models import Activity, ActivitySignup
 from bench import db as dbs
 from tests.support.server import Server, server_env
 
+# the benchmark's residents have accepted the current privacy notice (issue 21: otherwise 403 on every request)
+NOTICE_VERSION = Settings.model_fields["privacy_notice_version"].default
+
 
 @dataclass
 class Burst:
@@ -74,9 +77,10 @@ async def prepare(url: str, n_residents: int, places: int) -> tuple[int, list[in
             if extra:
                 await c.execute(text(
                     "INSERT INTO users (phone, password_hash, display_name, role, is_active, is_building_lead, "
-                    "building_id, community_id, created_at, updated_at) VALUES (:phone, :password_hash, "
-                    ":display_name, :role, :is_active, :is_building_lead, :building_id, :community_id, :created_at, "
-                    ":updated_at)"), extra)
+                    "building_id, community_id, created_at, updated_at, privacy_version) VALUES (:phone, "
+                    ":password_hash, :display_name, :role, :is_active, :is_building_lead, :building_id, :community_id, "
+                    ":created_at, :updated_at, :privacy_version)"),
+                    [{**e, "privacy_version": NOTICE_VERSION} for e in extra])
             people = [r[0] for r in await rows("SELECT id FROM users WHERE role = 'resident' AND community_id = :c "
                                                "AND is_active ORDER BY id", c=community)][:n_residents]
             activity_id = (await c.execute(insert(Activity).values(

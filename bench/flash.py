@@ -26,10 +26,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.core.config import Settings
 from bench import db as dbs
 from bench.rawhttp import Outcome, drive, encode
 from bench.scenarios import make_settings
 from tests.support.server import Server, server_env
+
+# the benchmark's residents have accepted the current privacy notice (issue 21: otherwise 403 on every request)
+NOTICE_VERSION = Settings.model_fields["privacy_notice_version"].default
 
 CHINA = timezone(timedelta(hours=8))
 PREFIX = "weilinli_bench_bookings"  # its own databases: other benches may use theirs at the same time
@@ -68,8 +72,9 @@ async def prepare(url: str, n_residents: int, n_slots: int, capacity: int, rng: 
             for i in range(missing):
                 rid = (await rows(
                     "INSERT INTO users (phone, password_hash, display_name, role, is_active, is_building_lead, "
-                    "building_id, community_id, created_at, updated_at) VALUES (:ph, :h, '压测居民', 'resident', true, "
-                    "false, :b, :c, :t, :t) RETURNING id", ph=str(base + i)[:11], h=hash_,
+                    "building_id, community_id, created_at, updated_at, privacy_version) VALUES (:ph, :h, '压测居民', "
+                    "'resident', true, false, :b, :c, :t, :t, :v) RETURNING id", ph=str(base + i)[:11], h=hash_,
+                    v=NOTICE_VERSION,
                     b=buildings[i % len(buildings)], c=community, t=now))[0][0]
                 residents.append(rid)
             service_id = (await rows(

@@ -24,9 +24,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.core.config import Settings
 from app.demo import CATEGORIES, DEPARTMENTS
 from app.reports.lifecycle import STEP_BY_ACTION
 from app.reports.numbers import china_day
+
+# the benchmark's residents have accepted the current privacy notice (issue 21: otherwise 403 on every request)
+NOTICE_VERSION = Settings.model_fields["privacy_notice_version"].default
 
 PASSWORD = "bench-password-1"   # every seeded account's password (hashed once, reused)
 N_COMMUNITIES = 20
@@ -452,7 +456,8 @@ def small_tables(w: World) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
              int(c.resolve // MIN), None, t0, t0) for c in w.cats]
     users = [(u["id"], u["phone"], w.password_hash, u["display_name"], u["role"], True,
               u.get("is_building_lead", False), u.get("building_id"), u.get("community_id"),
-              u.get("department_id"), u.get("scope_grid_id"), None, t0, t0) for u in w.users]
+              u.get("department_id"), u.get("scope_grid_id"), None, t0, t0,
+              NOTICE_VERSION if u["role"] == "resident" else None) for u in w.users]
     return {
         "grids": (("id", "parent_id", "level", "name", "code", "path", "retired_at", "created_at", "updated_at"),
                   grids),
@@ -461,7 +466,7 @@ def small_tables(w: World) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
                         "resolve_within_minutes", "retired_at", "created_at", "updated_at"), cats),
         "users": (("id", "phone", "password_hash", "display_name", "role", "is_active", "is_building_lead",
                    "building_id", "community_id", "department_id", "scope_grid_id", "password_changed_at",
-                   "created_at", "updated_at"), users),
+                   "created_at", "updated_at", "privacy_version"), users),
         "user_grids": (("user_id", "grid_id"), list(w.user_grids)),
     }
 

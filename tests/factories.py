@@ -10,6 +10,7 @@ from app.core.config import Settings
 from app.core.security import issue_token
 from app.org import service as org_service
 from app.org.models import Category, Department, Grid, GridLevel
+from app.privacy.consent import record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -45,8 +46,11 @@ def next_phone(n: int) -> str:
 
 
 async def make_user(db: AsyncSession, settings: Settings, role: Role, n: int, **binding) -> User:
-    return await users_service.create_user(db, settings, phone=next_phone(n), password=PASSWORD,
+    user = await users_service.create_user(db, settings, phone=next_phone(n), password=PASSWORD,
                                            display_name=f"{role.value}-{n}", role=role, **binding)
+    if role is Role.resident:  # residents of the test world have accepted the current privacy notice (issue 21)
+        await record_consent(db, user.id, settings.privacy_notice_version, via="register", settings=settings)
+    return user
 
 
 async def build_world(db: AsyncSession, settings: Settings) -> World:

@@ -23,6 +23,7 @@ from app.core.security import InvalidToken, TokenClaims, decode_token
 from app.db.reader import Row, Rows, SessionRows
 from app.db.session import DbSession, ReadRows
 from app.org.models import Grid
+from app.privacy.consent import ensure_consent
 from app.users.models import Role, User, UserGrid
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -35,7 +36,7 @@ _SESSION_LIVE = exists().where(RefreshToken.family == bindparam("sid", type_=Ref
 _PRINCIPAL_ROWS = (
     select(User.id, User.role, User.is_active, User.building_id, User.community_id, User.department_id,
            User.scope_grid_id, Grid.path, Grid.level, User.password_changed_at, UserGrid.grid_id, _SESSION_LIVE,
-           ApiClient.status.label("client_status"), ApiClient.scopes.label("client_scopes"))
+           ApiClient.status.label("client_status"), ApiClient.scopes.label("client_scopes"), User.privacy_version)
     .outerjoin(Grid, Grid.id == User.scope_grid_id)
     .outerjoin(UserGrid, UserGrid.user_id == User.id)
     .outerjoin(ApiClient, ApiClient.client_id == bindparam("cid", type_=ApiClient.client_id.type))
@@ -122,6 +123,8 @@ async def _principal(request: Request, token: str | None, rows: Rows) -> Princip
             raise ClientSuspended() if found[0]["client_status"] == "suspended" else ClientUnknown()
         raise Unauthenticated()
     request.state.user_id = principal.user_id
+    # the privacy notice (issue 21): read with the principal's row, so no statement of its own
+    ensure_consent(state.settings, principal.role, found[0]["privacy_version"], request.method, request.url.path)
     if principal.scopes is not None:  # a token of a registered app: the operation's scope (app/clients/operations)
         route = request.scope.get("route")
         ok, need = operations.allowed(request.method, getattr(route, "path_format", request.url.path),

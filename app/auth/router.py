@@ -19,12 +19,13 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=status.HTTP_202_ACCEPTED, summary="Register as a resident",
-             response_model=RegistrationAccepted, responses=error_responses(413, 422, 429, 500),
+             response_model=RegistrationAccepted, responses=error_responses(409, 413, 422, 429, 500),
              description="The answer is the same whether or not the phone number already has an account, so this "
                          "endpoint cannot be used to find out who has one: sign in next with the number and "
                          "password (a number that already had an account keeps its own password). Attempts are "
                          "limited per client address (REGISTER_MAX_PER_ADDRESS per LOGIN_WINDOW_SECONDS): 429 with "
-                         "`Retry-After`.")
+                         "`Retry-After`. `privacy_notice_version` is the version of GET /api/v1/privacy/notice the "
+                         "resident accepted; another version answers 409 `privacy_notice_outdated`.")
 async def register(request: Request, settings: AppSettings, body: RegisterIn) -> RegistrationAccepted:
     # no request session: the password is hashed before any write transaction opens
     await ratelimit.check_phone(request, body.phone)  # issue 18

@@ -13,6 +13,8 @@ class RegisterIn(InputModel):
     password: Password
     display_name: DisplayName
     building_id: ObjectId = Field(description="The building (楼栋) the resident lives in.")
+    privacy_notice_version: str = Field(min_length=1, max_length=20, description=(
+        "The version of the privacy notice (GET /api/v1/privacy/notice) the resident read and accepted."))
 
 
 class RegistrationAccepted(OutputModel):

@@ -27,6 +27,7 @@ from app.core.security import (
 )
 from app.core.validators import mask_phone
 from app.db.session import Database
+from app.privacy.consent import NoticeOutdated, record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -45,6 +46,9 @@ async def register_resident(database: Database, settings: Settings, data: Regist
     """Create the account unless the number has one; the caller cannot tell which (issue 13, item 9). The hash is
     computed in a thread before the write transaction (on SQLite a write holds the database's one write lock),
     and every attempt counts against the client address's registration limit."""
+    if data.privacy_notice_version != settings.privacy_notice_version:  # before any work: the client re-reads it
+        raise NoticeOutdated(details={"required_version": settings.privacy_notice_version,
+                                      "accepted_version": data.privacy_notice_version})
     password_hash = await anyio.to_thread.run_sync(hash_password, settings, data.password)
     keys = [("reg", f"reg:{(address or 'unknown')[:60]}")]
     now = datetime.now(UTC)
@@ -59,6 +63,7 @@ async def register_resident(database: Database, settings: Settings, data: Regist
         user = await users_service.create_user(
             db, settings, phone=data.phone, password=None, password_hash=password_hash,
             display_name=data.display_name, role=Role.resident, building_id=data.building_id)
+        await record_consent(db, user.id, data.privacy_notice_version, via="register", settings=settings)
         audit.record(db, user.id, "auth.register", "user", user.id, phone=mask_phone(data.phone))
 
 

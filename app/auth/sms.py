@@ -33,6 +33,7 @@ from app.core.security import hash_password
 from app.core.validators import mask_phone
 from app.db.session import Database
 from app.notifications import provider_outbox
+from app.privacy.consent import record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -141,7 +142,7 @@ async def register(database: Database, settings: Settings, secret: str, key: str
             db, settings, phone=data.phone, password=None, password_hash=password_hash,
             display_name=data.display_name, role=Role.resident, building_id=data.building_id)
         # issue 18 × privacy: the consent is recorded here, in this transaction, once app.privacy lands:
-        # await record_consent(db, user.id, data.privacy_notice_version, via="sms")
+        await record_consent(db, user.id, data.privacy_notice_version, via="sms", settings=settings)
         audit.record(db, user.id, "auth.register", "user", user.id, phone=mask_phone(data.phone), via="sms",
                      privacy_notice_version=data.privacy_notice_version)
         return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now, client)

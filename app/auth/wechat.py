@@ -34,6 +34,7 @@ from app.core.errors import AppError, Conflict, InvalidInput, Unauthenticated
 from app.core.security import hash_password
 from app.core.validators import mask_phone
 from app.db.session import Database
+from app.privacy.consent import record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 
@@ -108,11 +109,12 @@ async def bind(database: Database, settings: Settings, secret: str, key: str, cl
                     {"loc": ["body", f], **_MISSING} for f in ("display_name", "building_id", "privacy_notice_version")
                     if getattr(data, f) is None])
             assert data.display_name is not None and data.building_id is not None
+            assert data.privacy_notice_version is not None
             created = await users_service.create_user(
                 db, settings, phone=data.phone, password=None, password_hash=unusable,
                 display_name=data.display_name, role=Role.resident, building_id=data.building_id)
             # issue 18 × privacy: the consent is recorded here, in this transaction, once app.privacy lands:
-            # await record_consent(db, created.id, data.privacy_notice_version, via="wechat")
+            await record_consent(db, created.id, data.privacy_notice_version, via="wechat", settings=settings)
             audit.record(db, created.id, "auth.register", "user", created.id, phone=mask_phone(data.phone),
                          via="wechat", privacy_notice_version=data.privacy_notice_version)
             who: User | Row = created

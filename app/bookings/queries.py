@@ -22,6 +22,8 @@ from app.core.errors import NotFound, NotPermitted
 from app.core.pagination import keyset, page_of
 from app.db.reader import Rows
 from app.org.models import Grid
+from app.privacy import policies as privacy
+from app.users.models import User
 from app.users.roles import Role
 
 _SERVICE_ID = BookingService.__table__.c.id
@@ -123,7 +125,10 @@ async def list_slots(rows: Rows, p: Principal, service_id: int, *, start: dateti
 # ---- bookings -------------------------------------------------------------------------------------------------
 
 _BOOKING_COLUMNS = (*Booking.__table__.c, BookingService.title.label("service_title"),
-                    BookingService.kind.label("service_kind"), BookingSlot.ends_at)
+                    BookingService.kind.label("service_kind"), BookingSlot.ends_at,
+                    # a correlated subquery: the number is shown only as app/privacy/policies.py allows
+                    select(User.phone).where(User.id == Booking.resident_id).scalar_subquery()
+                    .label("resident_phone"))
 
 
 def _booking_select():
@@ -132,8 +137,12 @@ def _booking_select():
 
 
 def booking_dict(row: Any, p: Principal) -> dict[str, Any]:
+    """A BookingRead of a booking the caller may see (every caller checked that). Its organiser (the grid worker
+    keeping an errand; the service's staff for a place) sees the resident's full number, other staff masked."""
     out = dict(row)
     facts = BookingFacts(resident_id=out["resident_id"], grid_id=out["grid_id"], errand=out["slot_id"] is None)
+    organiser = policies.is_errand_keeper(p, facts) or (not facts.errand and p.role is not Role.resident)
+    out["resident_phone"] = privacy.phone_for(p, facts.resident_id, out.get("resident_phone"), handles=organiser)
     out["errand_actions"] = errands.allowed_errand_actions(BookingStatus(out["status"])) \
         if policies.is_errand_keeper(p, facts) else []
     return out

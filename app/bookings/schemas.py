@@ -171,6 +171,9 @@ class BookingRead(OutputModel):
     starts_at: datetime = Field(description="The slot's start; for an errand, when it was asked.")
     ends_at: datetime | None
     resident_id: int
+    resident_phone: str | None = Field(default=None, description=(
+        "The resident's number: yours in full; full to the organiser (the grid worker keeping an errand, the "
+        "service's staff for a place), masked (138****1234) to other staff."))
     for_family_member: str | None
     note: str | None
     preferred_date: date | None

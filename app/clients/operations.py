@@ -55,6 +55,7 @@ G, D, N = Scope.groups_write, Scope.deliberation_write, Scope.notifications_read
 RULES: dict[str, tuple[Need, Need]] = {
     # no scope: who am I, signing in and out, public and health endpoints, community notices
     "/api/v1/me": (NONE, NONE),
+    "/api/v1/privacy": (NONE, NONE),  # issue 21: the notice and the user's own consents, like /me
     "/api/v1/auth": (NONE, NONE),
     "/api/v1/announcements": (NONE, FIRST_PARTY),
     "/api/v1/places": (NONE, NONE),

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     rate_limit_auth_per_address: int = Field(default=120, ge=1)   # writes to /api/v1/auth/* per client address
     rate_limit_auth_per_phone: int = Field(default=10, ge=1)      # sign-in and code requests per phone number
     rate_limit_key_prefix: str = "weilinli:rl:"                   # Redis key prefix (REDIS_URL set)
+    # privacy (issue 21): the privacy notice residents must have accepted (app/privacy/notice.py holds its text;
+    # change both together), and how long what is personal is kept after it served its purpose
+    privacy_notice_version: str = Field(default="2026-12-06", min_length=1, max_length=20)
+    report_photo_retention_days: int = Field(default=3 * 365, ge=1)  # photos of reports finished this long ago go
+    access_log_retention_days: int = Field(default=180, ge=1)  # login throttles, known addresses, webhook attempts
     # registered apps (issue 18): how long a process remembers the active apps' origins for CORS (a change made
     # through this process applies at once; other processes follow within this many seconds). 0: read every time
     client_origins_ttl_seconds: float = Field(default=2, ge=0, le=60)

@@ -169,6 +169,9 @@ class Limit(BaseModel):
     limit: int
 
 
+class ConsentVersions(BaseModel):
+    required_version: str
+    accepted_version: str | None = None
 # ---- registered apps (issue 18) ----
 
 
@@ -231,6 +234,8 @@ DETAILS: dict[str, type[BaseModel] | str | None] = {
     "activity_full": Capacity, "signup_closed": SignupDeadline, "already_signed_up": None, "not_signed_up": None,
     "not_volunteer_service": None, "not_checked_in": None, "hours_already_confirmed": Hours,
     "insufficient_points": Balance, "already_posted": Reason, "out_of_stock": Stock, "reward_limit_reached": Limit,
+    # privacy (issue 21): the current notice version, and the one accepted (or sent)
+    "privacy_consent_required": ConsentVersions, "privacy_notice_outdated": ConsentVersions,
     # export and erasure (issue 21)
     "staff_not_erasable": None,
     # idempotent retries (issue 18); rate limits reuse too_many_requests ({"retry_after"})

@@ -85,6 +85,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_posted": ("该积分记录已存在", "These points were already recorded"),
     "out_of_stock": ("库存不足", "Out of stock"),
     "reward_limit_reached": ("已达到每人兑换上限", "You have reached the limit for this reward"),
+    # privacy (issue 21)
+    "privacy_consent_required": ("隐私政策已更新，请阅读并同意后继续",
+                                 "The privacy notice has changed: read and accept it to go on"),
+    "privacy_notice_outdated": ("隐私政策版本已更新，请阅读最新版本后同意",
+                                "That is not the current privacy notice: read the current one and accept it"),
     # export and erasure (issue 21)
     "staff_not_erasable": ("工作人员账号不能注销，请由管理员停用",
                            "Staff accounts are not erased; an admin deactivates them"),

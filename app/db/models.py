@@ -39,6 +39,7 @@ from app.points.models import (  # noqa: F401, E402
     Reward,
     RewardClaim,
 )
+from app.privacy.models import PrivacyConsent  # noqa: F401
 from app.reports.models import (  # noqa: F401
     Report,
     ReportCounter,

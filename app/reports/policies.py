@@ -128,10 +128,6 @@ def sees_internal(p: Principal, r: ReportFacts) -> bool:
     return is_staff(p) and can_view(p, r)
 
 
-def sees_reporter_name(p: Principal, reporter_id: int, hide_reporter: bool) -> bool:
-    return not hide_reporter or is_staff(p) or p.user_id == reporter_id
-
-
 def sees_hidden_content(p: Principal, r: ReportFacts) -> bool:
     """Moderated (hidden) reports and photos stay visible to their reporter and to staff."""
     return is_staff(p) or p.user_id == r.reporter_id

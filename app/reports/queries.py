@@ -20,6 +20,7 @@ from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import keyset_params, keyset_sql, page_of
 from app.db.reader import Prepared, Row, Rows
 from app.org.models import Category
+from app.privacy import policies as privacy
 from app.reports import lifecycle, policies
 from app.reports.lifecycle import ReportFacts, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto
@@ -124,20 +125,21 @@ _summary_values = itemgetter(*_SUMMARY_KEYS)  # one C call per row instead of 17
 def summary_of(p: Principal, r: Row, now: datetime) -> dict:
     """A ReportSummary, as a plain dict, of a row of SUMMARY_COLUMNS."""
     out = dict(zip(_SUMMARY_KEYS, _summary_values(r), strict=True))
-    out["reporter"] = {"id": r["reporter_id"], "display_name": r["reporter_name"]} \
-        if policies.sees_reporter_name(p, r["reporter_id"], r["hide_reporter"]) else None
+    out["reporter"] = privacy.reporter_ref(p, r["reporter_id"], r["reporter_name"], r["hide_reporter"])
     out["overdue"] = is_overdue(r["state"], r["respond_by"], r["resolve_by"], now)
     return out
 
 
-_DETAIL_SELECT = select(*Report.__table__.c, User.display_name.label("reporter_name"))\
+_DETAIL_SELECT = select(*Report.__table__.c, User.display_name.label("reporter_name"),
+                        User.phone.label("reporter_phone"))\
     .join(User, User.id == Report.reporter_id)
 # The report's photos ride on its row (one row per photo, the report's columns repeated): a second statement cost
 # a round trip, which costs more than decoding a few repeated rows.
 _PHOTO_COLUMNS = (ReportPhoto.upload_id.label("photo_id"), ReportPhoto.event_id.label("photo_event_id"),
                   ReportPhoto.hidden_at.label("photo_hidden_at"),
                   ReportPhoto.hidden_reason.label("photo_hidden_reason"),
-                  ReportEvent.is_public.label("photo_event_public"), Upload.storage_key.label("photo_key"))
+                  ReportEvent.is_public.label("photo_event_public"), Upload.storage_key.label("photo_key"),
+                  Upload.purged_at.label("photo_purged_at"))
 _DETAIL_KEYS = ("description", "lat", "lng", "address", "hide_reporter", "handler_user_id", "escalated_to_grid_id",
                 "merged_into_id", "accepted_at", "dispatched_at", "resolved_at", "closed_at", "responded_at", "rating",
                 "auto_closed", "updated_at")
@@ -174,12 +176,14 @@ async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted:
                "hidden": ph["photo_hidden_at"] is not None,
                "hidden_reason": ph["photo_hidden_reason"] if privileged else None, "event_id": ph["photo_event_id"],
                "storage_key": ph["photo_key"]}
-              for ph in found if ph["photo_id"] is not None
+              for ph in found if ph["photo_id"] is not None and ph["photo_purged_at"] is None  # retention
               if (staff or ph["photo_event_public"] is not False) and (privileged or ph["photo_hidden_at"] is None)]
     out = summary_of(p, r, datetime.now(UTC))
     out.update(zip(_DETAIL_KEYS, _detail_values(r), strict=True))
     out.update(hidden=facts.hidden, hidden_reason=r["hidden_reason"] if privileged else None,
-               is_following=bool(r["following"]), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts))
+               is_following=bool(r["following"]), photos=photos, allowed_actions=lifecycle.allowed_actions(p, facts),
+               reporter_phone=privacy.phone_for(p, r["reporter_id"], r["reporter_phone"],
+                                                handles=privacy.handles_report(p, facts)) if staff else None)
     return out
 
 
@@ -354,9 +358,10 @@ async def timeline(rows: Rows, p: Principal, report_id: int) -> list[dict]:
             continue
         actor_id, note_public = e["actor_id"], e["note_public"]
         named = staff_view or e["actor_role"] != Role.resident or actor_id == p.user_id or not hide_reporter
+        actor = None if actor_id is None else {"id": actor_id, "display_name": e["actor_name"]} if named \
+            else {"id": None, "display_name": privacy.ANONYMOUS_NAME}
         out.append({
-            "id": e["id"], "action": e["action"], "actor_role": e["actor_role"],
-            "actor": {"id": actor_id, "display_name": e["actor_name"]} if named and actor_id is not None else None,
+            "id": e["id"], "action": e["action"], "actor_role": e["actor_role"], "actor": actor,
             "from_state": e["from_state"], "to_state": e["to_state"],
             "note": e["note"] if staff_view or note_public else None, "note_public": note_public,
             "is_public": e["event_public"],

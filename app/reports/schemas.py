@@ -78,7 +78,8 @@ class RatingRead(OutputModel):
 
 
 class PersonRef(OutputModel):
-    id: int
+    id: int | None = Field(description="Null for a reporter who chose anonymity, shown to other residents as "
+                                       "匿名居民 (English clients: \"Anonymous resident\").")
     display_name: PersonName
 
 
@@ -106,7 +107,8 @@ class ReportSummary(OutputModel):
     grid_id: int
     building_id: int | None
     handler_department_id: int | None
-    reporter: PersonRef | None = Field(description="Null when the reporter chose to hide their name from you.")
+    reporter: PersonRef = Field(description="A reporter who hid their name appears to other residents as "
+                                            "{id: null, display_name: 匿名居民}; staff and the reporter see them.")
     follower_count: int
     reopen_count: int
     respond_by: datetime
@@ -138,13 +140,18 @@ class ReportRead(ReportSummary):
     is_following: bool
     photos: list[PhotoRead]
     allowed_actions: list[Action] = Field(description="Steps you may take now.")
+    reporter_phone: str | None = Field(default=None, description=(
+        "Staff only (null for residents, the reporter included: they know it): full to the staff handling the "
+        "report (grid worker of its grid, the department it is dispatched to, the grid worker keeping it), "
+        "masked (138****1234) to other staff such as supervising admins."))
 
 
 class EventRead(OutputModel):
     id: int
     action: EventAction
     actor_role: ActorRole
-    actor: PersonRef | None = Field(description="Staff actors are named; residents are named to staff only.")
+    actor: PersonRef | None = Field(description="Who acted; null for the system. A reporter who hid their name is "
+                                                "匿名居民 with a null id to other residents.")
     from_state: State | None
     to_state: State
     note: str | None = Field(description="Null when the note is internal and you are not staff.")

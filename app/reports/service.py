@@ -330,6 +330,8 @@ async def photo_for_download(db: AsyncSession, p: Principal, report_id: int, upl
     if row is None:
         raise NotFound()
     upload, hidden_at, event_public = row
+    if upload.purged_at is not None:  # deleted by the retention job (issue 21)
+        raise NotFound()
     privileged = policies.sees_hidden_content(p, facts)
     if (hidden_at is not None or event_public is False) and not privileged:
         raise NotFound()

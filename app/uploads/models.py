@@ -23,3 +23,5 @@ class Upload(IdMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the file was deleted by the retention job (issue 21); the row stays so timelines keep their photo ids
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

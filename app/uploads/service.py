@@ -85,7 +85,7 @@ async def owned_uploads(db: AsyncSession, p: Principal, ids: list[int]) -> list[
 
 async def get_own_upload(db: AsyncSession, p: Principal, upload_id: int) -> Upload:
     upload = await db.get(Upload, upload_id)
-    if upload is None or upload.owner_id != p.user_id:
+    if upload is None or upload.owner_id != p.user_id or upload.purged_at is not None:
         raise NotFound()
     return upload
 

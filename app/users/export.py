@@ -33,6 +33,7 @@ from app.notifications.catalog import render
 from app.notifications.models import Notification
 from app.org.models import Grid
 from app.points.models import PointAccount, PointEntry, Redemption, Reward
+from app.privacy.models import PrivacyConsent
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.uploads.models import Upload
 from app.users.export_schemas import UserExport
@@ -224,10 +225,10 @@ async def _notifications(db: AsyncSession, me: int, english: bool) -> list[dict[
 
 
 async def _consents(db: AsyncSession, user_id: int) -> list[dict[str, Any]]:
-    """Acceptances of the privacy notice. The consent records come with issue 21 item 2 (another branch): until
-    they are merged there is nothing to read, and the integrator fills this in (one select of the user's rows,
-    notice_version and accepted_at)."""
-    return []
+    """Acceptances of the privacy notice (app/privacy), oldest first."""
+    rows = await db.execute(select(PrivacyConsent.version, PrivacyConsent.accepted_at)
+                            .where(PrivacyConsent.user_id == user_id).order_by(PrivacyConsent.id))
+    return [{"notice_version": v, "accepted_at": at} for v, at in rows]
 
 
 async def export_me(db: AsyncSession, p: Principal, *, english: bool = False) -> UserExport:

@@ -39,6 +39,9 @@ class User(IdMixin, TimestampMixin, Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # the profile's birth date: service eligibility by minimum age (bookings); null when not given
     birth_date: Mapped[date | None] = mapped_column(Date)
+    # the privacy notice version last accepted (issue 21; the history is in privacy_consents): read with the
+    # principal on every request, so the consent check costs no statement of its own
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
 
 
 class UserGrid(Base):

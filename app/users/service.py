@@ -17,6 +17,7 @@ from app.db.helpers import flush_or_conflict
 from app.org import policies as org_policies
 from app.org import service as org_service
 from app.org.models import Grid, GridLevel
+from app.privacy import policies as privacy
 from app.users import policies
 from app.users.models import Role, User, UserGrid
 from app.users.schemas import MeUpdate, UserCreate, UserRead, UserUpdate
@@ -80,9 +81,20 @@ async def grid_ids_of(db: AsyncSession, user_ids: list[int]) -> dict[int, list[i
     return out
 
 
-async def to_read(db: AsyncSession, users: list[User]) -> list[UserRead]:
+async def to_read(db: AsyncSession, users: list[User], p: Principal, *, one_account: bool = True,
+                  audit_read: bool = False) -> list[UserRead]:
+    """Accounts as `p` sees them: the phone number full or masked by app/privacy/policies.py (one account read by
+    an admin who manages it: full; lists: masked). `audit_read`: staff reading one resident's full profile leave
+    an audit entry (issue 21)."""
     grids = await grid_ids_of(db, [u.id for u in users if u.role == Role.grid_worker])
-    return [UserRead.model_validate(u).model_copy(update={"grid_ids": grids.get(u.id, [])}) for u in users]
+    out = []
+    for u in users:
+        view = privacy.account_phone_view(p, u.id, one_account=one_account)
+        if audit_read and view is privacy.PhoneView.full and privacy.audits_profile_read(p, u.id, u.role):
+            audit.record(db, p.user_id, "user.profile_read", "user", u.id)
+        out.append(UserRead.model_validate(u).model_copy(
+            update={"grid_ids": grids.get(u.id, []), "phone": privacy.shown_phone(u.phone, view)}))
+    return out
 
 
 async def anchor_paths(db: AsyncSession, user: User) -> list[str]:
@@ -102,7 +114,7 @@ async def get_me(db: AsyncSession, p: Principal) -> UserRead:
     user = await db.get(User, p.user_id)
     if user is None:
         raise NotFound()
-    return (await to_read(db, [user]))[0]
+    return (await to_read(db, [user], p))[0]
 
 
 async def update_me(db: AsyncSession, p: Principal, data: MeUpdate) -> UserRead:
@@ -129,7 +141,7 @@ async def update_me(db: AsyncSession, p: Principal, data: MeUpdate) -> UserRead:
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     await db.flush()
-    return (await to_read(db, [user]))[0]
+    return (await to_read(db, [user], p))[0]
 
 
 # ---- admin management ---------------------------------------------------------------------------------------
@@ -142,7 +154,7 @@ async def admin_create_user(db: AsyncSession, settings: Settings, p: Principal, 
                              grid_ids=data.grid_ids, department_id=data.department_id,
                              scope_grid_id=data.scope_grid_id, is_building_lead=data.is_building_lead, scope=p)
     audit.record(db, p.user_id, "user.create", "user", user.id, role=user.role)
-    return (await to_read(db, [user]))[0]
+    return (await to_read(db, [user], p))[0]
 
 
 async def _found_user(db: AsyncSession, p: Principal, user_id: int, *, grids_only: bool = False) -> tuple[User, bool]:
@@ -167,7 +179,7 @@ async def _visible_user(db: AsyncSession, p: Principal, user_id: int) -> User:
 
 
 async def admin_get_user(db: AsyncSession, p: Principal, user_id: int) -> UserRead:
-    return (await to_read(db, [await _visible_user(db, p, user_id)]))[0]
+    return (await to_read(db, [await _visible_user(db, p, user_id)], p, audit_read=True))[0]
 
 
 async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None, q: str | None,
@@ -183,7 +195,7 @@ async def admin_list_users(db: AsyncSession, p: Principal, *, role: Role | None,
         stmt = stmt.where(User.is_active.is_(True))
     rows = (await db.execute(keyset(stmt, [User.id], [int], cursor, limit))).scalars().all()
     items, nxt = page_of(rows, limit, lambda u: [u.id])
-    return await to_read(db, items), nxt
+    return await to_read(db, items, p, one_account=False), nxt
 
 
 async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: UserUpdate) -> UserRead:
@@ -226,7 +238,7 @@ async def admin_update_user(db: AsyncSession, p: Principal, user_id: int, data: 
     await db.flush()
     audit.record(db, p.user_id, "user.update", "user", user.id,
                  **{k: v for k, v in changes.items() if k != "password"})
-    return (await to_read(db, [user]))[0]
+    return (await to_read(db, [user], p))[0]
 
 
 async def _rebind_grids_in_scope(db: AsyncSession, p: Principal, user: User, grid_ids: list[int]) -> UserRead:
@@ -248,4 +260,4 @@ async def _rebind_grids_in_scope(db: AsyncSession, p: Principal, user: User, gri
         db.add(UserGrid(user_id=user.id, grid_id=g))
     await db.flush()
     audit.record(db, p.user_id, "user.update", "user", user.id, grid_ids=requested, kept_outside_scope=kept)
-    return (await to_read(db, [user]))[0]
+    return (await to_read(db, [user], p))[0]

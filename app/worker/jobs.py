@@ -23,6 +23,7 @@ from app.deliberation import results as deliberation_results
 from app.notifications import delivery as webhook_delivery
 from app.notifications import wechat_messages
 from app.points import expiry as points_expiry
+from app.privacy import retention as privacy_retention
 from app.reports import service as reports_service
 from app.uploads import service as uploads_service
 
@@ -37,6 +38,9 @@ JOBS: dict[str, Job] = {
     "bookings_reminded": bookings_service.send_reminders,
     "points_expired": points_expiry.expire_points,
     "idempotency_keys_purged": idempotency.purge_expired,  # issue 18
+    # issue 21: retention of what is personal
+    "report_photos_purged": privacy_retention.purge_report_photos,
+    "access_logs_purged": privacy_retention.purge_access_logs,
     "sms_sent": sms_delivery.deliver_sms,  # issue 18; commits its claims itself like the webhooks
     "wechat_messages_sent": wechat_messages.deliver,  # issue 18; likewise
 }

@@ -22,7 +22,8 @@ async def _login(client, phone, password=PASSWORD, **kw):
 
 
 async def test_register_then_login_then_me(client, world):
-    body = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": " 新居民 ", "building_id": world.b1.id}
+    body = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": " 新居民 ", "building_id": world.b1.id,
+            "privacy_notice_version": world.settings.privacy_notice_version}
     resp = await client.post("/api/v1/auth/register", json=body)
     assert resp.status_code == 202, resp.text
     assert resp.json() == {"status": "accepted", "next": "login"}
@@ -36,7 +37,8 @@ async def test_register_then_login_then_me(client, world):
 
 async def test_register_bad_input_writes_nothing(client, world, db):
     before = await _count_users(db)
-    good = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
+    good = {"phone": "13512345678", "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id,
+            "privacy_notice_version": world.settings.privacy_notice_version}
     cases = [
         ({**good, "role": "admin"}, 422),                # unknown field (never applied)
         ({**good, "phone": "12345678901"}, 422),         # wrong phone format (second digit)
@@ -57,7 +59,8 @@ async def test_registration_does_not_reveal_who_has_an_account(client, world, db
     taken, new = world.users["resident_a"].phone, "13512349999"
     answers = []
     for phone in (taken, new):
-        body = {"phone": phone, "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id}
+        body = {"phone": phone, "password": "a-good-pass-1", "display_name": "x", "building_id": world.b1.id,
+                "privacy_notice_version": world.settings.privacy_notice_version}
         resp = await client.post("/api/v1/auth/register", json=body)
         answers.append((resp.status_code, resp.json(), sorted(k for k in resp.headers if k != "x-request-id")))
     assert answers[0][:2] == answers[1][:2] == (202, {"status": "accepted", "next": "login"})
@@ -77,7 +80,7 @@ async def test_registration_is_limited_per_address(client, world, settings):
     statuses = []
     for i in range(limit + 1):
         body = {"phone": f"1351111{i:04d}", "password": "a-good-pass-1", "display_name": "x",
-                "building_id": world.b1.id}
+                "building_id": world.b1.id, "privacy_notice_version": world.settings.privacy_notice_version}
         statuses.append((await client.post("/api/v1/auth/register", json=body)).status_code)
     assert statuses[:limit] == [202] * limit
     assert statuses[-1] == 429

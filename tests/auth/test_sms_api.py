@@ -174,7 +174,7 @@ async def test_register_by_code_signs_in_and_the_password_works(pclient, app, wo
     code = await code_for(pclient, fake, NEW, "register")
     resp = await pclient.post("/api/v1/auth/sms/register", json={
         "phone": NEW, "code": code, "display_name": "短信居民", "building_id": world.b1.id,
-        "password": "a-good-pass-1", "privacy_notice_version": "2026-12"})
+        "password": "a-good-pass-1", "privacy_notice_version": world.settings.privacy_notice_version})
     assert resp.status_code == 201, resp.text
     me = (await pclient.get("/api/v1/me", headers=_bearer(resp.json()))).json()
     assert me["phone"] == NEW and me["role"] == "resident" and me["community_id"] == world.c1.id
@@ -186,7 +186,7 @@ async def test_register_without_password_has_no_usable_password(pclient, app, wo
     code = await code_for(pclient, fake, NEW, "register")
     resp = await pclient.post("/api/v1/auth/sms/register", json={
         "phone": NEW, "code": code, "display_name": "短信居民", "building_id": world.b2.id,
-        "privacy_notice_version": "2026-12"})
+        "privacy_notice_version": world.settings.privacy_notice_version})
     assert resp.status_code == 201, resp.text
     for guess in ("", "None", PASSWORD):
         r = await pclient.post("/api/v1/auth/token", data={"username": NEW, "password": guess or "x"})
@@ -198,7 +198,7 @@ async def test_register_refusals_create_nothing(pclient, app, world, fake):
     users = await _count(app, User)
     code = await code_for(pclient, fake, taken, "register")
     body = {"phone": taken, "code": code, "display_name": "x", "building_id": world.b1.id,
-            "privacy_notice_version": "v1"}
+            "privacy_notice_version": world.settings.privacy_notice_version}
     assert_error(await pclient.post("/api/v1/auth/sms/register", json=body), 409, "phone_taken")
     code = await _fresh_code(pclient, app, fake, NEW, "register")
     body = {**body, "phone": NEW, "code": code}

@@ -74,7 +74,8 @@ async def test_an_unknown_wechat_user_binds_a_new_number_and_becomes_a_resident(
     assert await _count(app, User, User.phone == NEW) == 0
     resp = await pclient.post(BIND, headers=headers, json={**body, "display_name": "微信居民",
                                                            "building_id": world.b1.id,
-                                                           "privacy_notice_version": "2026-12"})
+                                                           "privacy_notice_version":
+                                                               world.settings.privacy_notice_version})
     assert resp.status_code == 200, resp.text  # the same code: the refusal above did not spend it
     claims = decode_token(settings, settings.jwt_secret, resp.json()["access_token"], expected="access")
     assert claims.cid == client.client_id
@@ -142,7 +143,7 @@ async def test_bind_refusals(pclient, app, world, fake, settings):
     ticket = await _not_bound(pclient, fake, headers)
     code = await code_for(pclient, fake, NEW, "bind")
     base = {"bind_ticket": ticket, "phone": NEW, "code": code, "display_name": "x", "building_id": world.b1.id,
-            "privacy_notice_version": "v1"}
+            "privacy_notice_version": world.settings.privacy_notice_version}
     expired = bind_ticket.issue(settings.jwt_secret, bind_ticket.Ticket(WX_APPID, "openid-x", None,
                                                                         int(time.time()) - 1))
     forged = bind_ticket.issue("another-secret", bind_ticket.Ticket(WX_APPID, "openid-x", None,
@@ -193,7 +194,7 @@ async def test_no_wechat_code_secret_ticket_or_token_in_the_logs(pclient, app, w
         code = await code_for(pclient, fake, NEW, "bind")
         tokens = (await pclient.post(BIND, headers=headers, json={
             "bind_ticket": ticket, "phone": NEW, "code": code, "display_name": "x", "building_id": world.b1.id,
-            "privacy_notice_version": "v1"})).json()
+            "privacy_notice_version": world.settings.privacy_notice_version})).json()
     logged = text_of(records)
     assert "WeChat" in logged  # the failures were logged, without what matters
     for secret in ("busy-code", "down-code", "secret-js-code", WX_SECRET, ticket, code,

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from app.bookings import catalog
 from app.bookings.models import Booking, BookingSlot
 from app.bookings.schemas import ServiceCreate, SlotCreate
+from app.privacy.consent import record_consent
 from app.users import service as users_service
 from app.users.models import Role, User
 from tests.factories import World
@@ -49,6 +50,8 @@ async def make_residents(app, world: World, n: int, *, building: str = "b1") -> 
             out.append(await users_service.create_user(
                 s, world.settings, phone=f"137{next(_phones):08d}", password=None, password_hash="x",
                 display_name="居民", role=Role.resident, building_id=getattr(world, building).id))
+            await record_consent(s, out[-1].id, world.settings.privacy_notice_version, via="register",
+                                 settings=world.settings)
     return out
 
 

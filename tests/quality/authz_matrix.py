@@ -354,7 +354,9 @@ MATRIX: dict[tuple[str, str], Entry | tuple[Entry, ...]] = {
     # auth: public; a refresh token is itself the credential, whoever presents it
     ("POST", "/api/v1/auth/register"): Entry(
         PUBLIC, lambda c: Req(json={"phone": c.phone(), "password": "a-good-pass-1", "display_name": "新居民",
-                                    "building_id": c.world.b1.id}), why="self-registration of residents"),
+                                    "building_id": c.world.b1.id,
+                                    "privacy_notice_version": c.world.settings.privacy_notice_version}),
+        why="self-registration of residents"),
     ("POST", "/api/v1/auth/token"): Entry(
         PUBLIC, lambda c: Req(data={"username": c.world.users["resident_a"].phone, "password": PASSWORD}),
         why="login: the password is the credential"),
@@ -613,6 +615,14 @@ from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # n
 
 MATRIX.update(_GROUPS_AND_POINTS)
 
+# privacy (issue 21): the notice is public; each signed-in person accepts it and reads their own consents
+MATRIX.update({
+    ("GET", "/api/v1/privacy/notice"): Entry(PUBLIC, why="the privacy notice is public"),
+    ("POST", "/api/v1/privacy/consents"): Entry(
+        SIGNED_IN, lambda c: Req(json={"version": c.world.settings.privacy_notice_version}),
+        why="one's own acceptance"),
+    ("GET", "/api/v1/privacy/consents"): Entry(SIGNED_IN, why="one's own acceptances"),
+})
 # export and erasure (issue 21): always the caller's own account; staff are deactivated by admins, never erased
 RESIDENTS = frozenset({"resident_a", "resident_b", "resident_c"})
 

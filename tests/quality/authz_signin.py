@@ -32,7 +32,7 @@ async def _login(c: Ctx) -> Req:
 async def _register(c: Ctx) -> Req:
     phone = c.phone()
     return Req(json={"phone": phone, "code": await plant(c, phone, "register"), "display_name": "新居民",
-                     "building_id": c.world.b1.id, "privacy_notice_version": "v1"})
+                     "building_id": c.world.b1.id, "privacy_notice_version": c.world.settings.privacy_notice_version})
 
 
 async def _reset(c: Ctx) -> Req:
@@ -95,7 +95,8 @@ async def _wechat_bind(c: Ctx) -> Req:
         WX_APPID, c.unique("openid-"), None, int(time.time()) + 600))
     phone = c.phone()
     return Req(json={"bind_ticket": ticket, "phone": phone, "code": await plant(c, phone, "bind"),
-                     "display_name": "微信居民", "building_id": c.world.b1.id, "privacy_notice_version": "v1"},
+                     "display_name": "微信居民", "building_id": c.world.b1.id,
+                     "privacy_notice_version": c.world.settings.privacy_notice_version},
                headers={"X-Client-Id": client_id})
 
 

@@ -57,7 +57,8 @@ async def test_me_refuses_server_set_fields_and_applies_nothing(app, client, wor
 async def test_register_refuses_server_set_fields_and_creates_nothing(app, client, world, field):
     before = await _count(app, User)
     body = {"phone": "13512340000", "password": "a-good-pass-1", "display_name": "新居民",
-            "building_id": world.b1.id, field: SERVER_SET[field]}
+            "building_id": world.b1.id, "privacy_notice_version": world.settings.privacy_notice_version,
+            field: SERVER_SET[field]}
     assert_error(await client.post("/api/v1/auth/register", json=body), 422, "validation_error")
     assert await _count(app, User) == before
 

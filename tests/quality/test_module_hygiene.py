@@ -18,6 +18,7 @@ PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.n
         "app.bookings.states", "app.bookings.rules", "app.bookings.errands", "app.bookings.timetable",
         "app.bookings.policies"]
 PURE += ["app.groups.enums", "app.groups.policies", "app.points.enums", "app.points.policies"]  # issue 16
+PURE += ["app.privacy.policies"]  # issue 21
 PURE += ["app.clients.scopes", "app.clients.secrets", "app.clients.origins", "app.clients.operations"]  # issue 18
 PURE += ["app.auth.codes", "app.auth.bind_ticket"]  # issue 18
 PURE += ["app.open311.formats", "app.open311.mapping"]  # issue 19

@@ -182,8 +182,10 @@ async def test_logs_carry_no_password_token_or_full_phone(client, world):
         await client.post("/api/v1/me/password", headers=bearer,
                           json={"current_password": "wrong-pass-456", "new_password": "another-pass-789"})
         await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        version = world.settings.privacy_notice_version
         await client.post("/api/v1/auth/register", json={"phone": phone, "password": "reg-pass-0001",
-                                                         "display_name": "x", "building_id": world.b1.id})
+                                                         "display_name": "x", "building_id": world.b1.id,
+                                                         "privacy_notice_version": version})
     assert bad.status_code == 401 and ok.status_code == 200
     assert lines, "nothing was logged: the capture is broken"
     secrets = [PASSWORD, "wrong-pass-123", "wrong-pass-456", "another-pass-789", "reg-pass-0001", phone,

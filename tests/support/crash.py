@@ -117,6 +117,7 @@ async def _seed(url: str) -> tuple[list[int], int]:
     from app.db.session import Database
     from app.org import service as org_service
     from app.org.models import Category, Department, GridLevel
+    from app.privacy.consent import record_consent
     from app.users import service as users_service
     from app.users.models import Role
 
@@ -144,6 +145,7 @@ async def _seed(url: str) -> tuple[list[int], int]:
                 u = await users_service.create_user(s, settings, phone=f"138{i:08d}", password="crash-password-1",
                                                     display_name=f"居民{i}", role=Role.resident,
                                                     building_id=buildings[i % len(buildings)].id)
+                await record_consent(s, u.id, settings.privacy_notice_version, via="register", settings=settings)
                 residents.append(u.id)
             return residents, cat.id
     finally:

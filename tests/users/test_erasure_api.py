@@ -219,7 +219,9 @@ async def test_nobody_may_take_the_erased_name(client, world):
         resp = await client.patch("/api/v1/me", headers=world.headers("resident_b"), json={"display_name": name})
         assert_error(resp, 422, "validation_error")
     resp = await client.post("/api/v1/auth/register", json={"phone": "13712345678", "password": PASSWORD,
-                                                           "display_name": ERASED_NAME, "building_id": world.b1.id})
+                                                           "display_name": ERASED_NAME, "building_id": world.b1.id,
+                                                           "privacy_notice_version":
+                                                               world.settings.privacy_notice_version})
     assert [d["loc"] for d in assert_error(resp, 422, "validation_error")["details"]] == [["body", "display_name"]]
 
 

@@ -97,7 +97,7 @@ async def test_export_holds_every_domain_and_nobody_else(app, client, world):
     assert [a["address"] for a in out["sign_in_addresses"]] == ["127.0.0.1"]
     assert out["notifications"] and all(n["title"] and n["link"] for n in out["notifications"])
     assert {"report.accepted"} <= {n["type"] for n in out["notifications"]}
-    assert out["consents"] == []  # filled once the consent records of item 2 are merged
+    assert [c["notice_version"] for c in out["consents"]] == [world.settings.privacy_notice_version]
 
     # nobody else: no names, phones or ids of other people, not even the neighbour's comment on my proposal
     text = resp.text
@@ -114,7 +114,8 @@ async def test_export_of_someone_with_nothing_is_complete_and_empty(client, worl
     empty = {k for k, v in out.items() if v == []}
     assert empty == {"reports", "ratings", "followed_reports", "uploads", "bookings", "group_memberships",
                      "activity_signups", "proposals", "proposal_supports", "comments", "ballots", "notifications",
-                     "consents", "followed_projects", "sign_in_addresses"}
+                     "followed_projects", "sign_in_addresses"}
+    assert len(out["consents"]) == 1  # the test world's residents accepted the notice
     assert out["points"] == {"accounts": [], "ledger": [], "redemptions": []}
 
 
