@@ -36,7 +36,8 @@ _t = Report.__table__
 MONTH_REPORTS = select(*(_t.c[f] for f in rollup_math.FIELDS)).where(
     _t.c.created_at >= bindparam("start", type_=_t.c.created_at.type),
     _t.c.created_at < bindparam("end", type_=_t.c.created_at.type))
-_first, _after = bindparam("first", type_=report_rollups.c.day.type), bindparam("after", type_=report_rollups.c.day.type)
+_first = bindparam("first", type_=report_rollups.c.day.type)
+_after = bindparam("after", type_=report_rollups.c.day.type)
 MONTH_COUNTERS = select(*(report_rollups.c[c] for c in (*KEY, *COUNTERS))).where(
     and_(report_rollups.c.day >= _first, report_rollups.c.day < _after))
 MONTH_HISTOGRAM = select(*(report_rollup_durations.c[c] for c in (*HISTOGRAM_KEY, "n"))).where(
@@ -62,8 +63,8 @@ def _as_day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def corrections(reports: Sequence[Mapping[str, Any]], counters: Sequence[Mapping[str, Any]],
-                histogram: Sequence[Mapping[str, Any]]) \
+def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: Sequence[Any],
+                histogram: Sequence[Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
     """What to add to the stored rows (`counters`, `histogram`) so they equal what `reports` make."""
     want: dict[Cell, dict[str, int]] = {}
@@ -71,12 +72,12 @@ def corrections(reports: Sequence[Mapping[str, Any]], counters: Sequence[Mapping
     for r in reports:
         rollup_math.add(want, want_hist, r)
     for row in counters:
-        cell: Cell = tuple(row[k] for k in KEY[:-1]) + (_as_day(row["day"]),)  # type: ignore[assignment]
+        cell: Cell = tuple(row[k] for k in KEY[:-1]) + (_as_day(row["day"]),)
         into = want.setdefault(cell, dict.fromkeys(COUNTERS, 0))
         for c in COUNTERS:
             into[c] -= int(row[c])
     for row in histogram:
-        hc: HistCell = (*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"], row["bucket"])  # type: ignore[assignment]
+        hc: HistCell = (*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"], row["bucket"])
         want_hist[hc] = want_hist.get(hc, 0) - int(row["n"])
     return (sorted((c, v) for c, v in want.items() if any(v.values())),
             sorted((h, n) for h, n in want_hist.items() if n))
@@ -89,7 +90,7 @@ def months_between(first: date, last: date) -> list[date]:
     return out
 
 
-def _span(report_span: Mapping[str, Any], rollup_span: Mapping[str, Any], since: date | None) -> list[date]:
+def _span(report_span: Any, rollup_span: Any, since: date | None) -> list[date]:
     firsts = [rollup_math.china_day(report_span["first"])] if report_span["first"] else []
     lasts = [rollup_math.china_day(report_span["last"])] if report_span["last"] else []
     if rollup_span["first"] is not None:
@@ -123,7 +124,7 @@ async def rebuild(engine: AsyncEngine, since: date | None = None) -> Outcome:
     pg = engine.dialect.name == "postgresql"
     async with engine.connect() as lock_conn:
         if pg:
-            got = (await lock_conn.execute(select(func.pg_try_advisory_lock(ADVISORY_KEY)))).scalar_one()
+            got: bool = (await lock_conn.execute(select(func.pg_try_advisory_lock(ADVISORY_KEY)))).scalar_one()
             await lock_conn.commit()
             if not got:
                 raise RuntimeError("another roll-up rebuild is running")

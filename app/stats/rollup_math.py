@@ -116,14 +116,14 @@ def bucket_value(bucket: int) -> float:
     """The seconds a bucket stands for: its geometric midpoint (0.5 s for bucket 0)."""
     if bucket <= 0:
         return 0.5
-    return RATIO ** (bucket - 0.5)
+    return float(RATIO ** (bucket - 0.5))
 
 
 def bucket_bounds(bucket: int) -> tuple[float, float]:
     """[low, high) in seconds."""
     if bucket <= 0:
         return 0.0, 1.0
-    return RATIO ** (bucket - 1), RATIO ** bucket
+    return float(RATIO ** (bucket - 1)), float(RATIO ** bucket)
 
 
 def percentile(histogram: Mapping[int, int], percent: int) -> float | None:

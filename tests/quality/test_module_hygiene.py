@@ -18,6 +18,7 @@ PURE = ["app.reports.lifecycle", "app.auth.principal", "app.users.roles", "app.n
         "app.bookings.states", "app.bookings.rules", "app.bookings.errands", "app.bookings.timetable",
         "app.bookings.policies"]
 PURE += ["app.groups.enums", "app.groups.policies", "app.points.enums", "app.points.policies"]  # issue 16
+PURE += ["app.stats.rollup_math"]  # issue 20
 
 
 @pytest.mark.parametrize("module", PURE)
