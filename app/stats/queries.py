@@ -53,6 +53,7 @@ class SetShape:
     department: bool = False
     place: str | None = None           # the grid filter: the report column of the node's level
     category: bool = False
+    street: bool = False               # with viewer None: a street's reports instead of a community's (issue 20)
 
 
 @dataclass(frozen=True)
@@ -87,13 +88,22 @@ def community_set(community_id: int, start: datetime, end: datetime) -> ReportSe
     return ReportSet(SetShape(), start, end, {"community_id": community_id})
 
 
+def street_set(street_id: int, start: datetime, end: datetime) -> ReportSet:
+    """Every report of a street: the street-level figures' set (issue 20)."""
+    return ReportSet(SetShape(street=True), start, end, {"street_id": street_id})
+
+
 NOW = bindparam("now", type_=Report.respond_by.type)
 
 
 @lru_cache(maxsize=128)
 def conditions(shape: SetShape) -> tuple[ColumnElement[bool], ...]:
-    scope = staff_queue_sql(shape.viewer) if shape.viewer is not None \
-        else Report.community_id == bindparam("community_id")
+    if shape.viewer is not None:
+        scope = staff_queue_sql(shape.viewer)
+    elif shape.street:
+        scope = Report.street_id == bindparam("street_id")
+    else:
+        scope = Report.community_id == bindparam("community_id")
     out = [scope, Report.created_at >= bindparam("start"), Report.created_at < bindparam("end")]
     if shape.department:
         out.append(Report.handler_department_id == bindparam("department_id"))
@@ -144,6 +154,7 @@ def per_state_measures(now: datetime) -> dict[str, ColumnElement[int]]:
         "past_respond_by": _count_where(Report.respond_by < now),
         "past_resolve_by": _count_where(Report.resolve_by < now),
         "accepted_first_time": _count_where(and_(Report.accepted_at.is_not(None), Report.reopen_count == 0)),
+        "resolved_in_time": _count_where(Report.resolved_at <= Report.resolve_by),
         "rated": func.count(Report.rating),
         "satisfied": _count_where(Report.rating >= SATISFIED_FROM),
         "reopened": _count_where(Report.reopen_count > 0),
@@ -166,6 +177,7 @@ def combine(per_state: Sequence[Row]) -> dict[str, int]:
         # responded, or still waiting for intake past respond_by (a report sent back to intake keeps responded_at)
         "due": total("responded") + (submitted_row["waiting_late"] if submitted_row else 0),
         "on_time": total("on_time"), "resolved_first_time": total("accepted_first_time", DONE),
+        "resolved_in_time": total("resolved_in_time", DONE),
         "rated": total("rated"), "satisfied": total("satisfied"), "reopened": total("reopened"),
         "overdue_now": (submitted_row["past_respond_by"] if submitted_row else 0) + total("past_resolve_by", ACTIVE),
         "auto_closed": total("auto_closed"),

@@ -258,3 +258,24 @@ def sum_counters(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         for name in COUNTERS:
             out[name] += int(row[name] or 0)
     return out
+
+
+def whole_days(start: datetime, end: datetime, now: datetime) \
+        -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """How a period [start, end) splits into whole China days [first, last) read from the roll-ups and the
+    slices of time left over (a partial first or last day), read from the reports. A day is whole when the period
+    holds all of it, or all of it up to now (so a period ending now reads today from the roll-ups: they hold
+    every report committed so far)."""
+    s_day = china_day(start)
+    first = s_day if start == day_start(s_day) else s_day + timedelta(days=1)
+    tail: tuple[datetime, datetime] | None = None
+    if end >= now:
+        last = china_day(now) + timedelta(days=1)
+    else:
+        last = china_day(end)
+        if end > day_start(last):
+            tail = (day_start(last), end)
+    if first >= last:
+        return first, first, [(start, end)]
+    head = (start, day_start(first)) if start < day_start(first) else None
+    return first, last, [x for x in (head, tail) if x is not None]

@@ -110,3 +110,21 @@ def test_segments_cover_every_day_once():
                 else:
                     d += timedelta(days=1)
         assert covered == [first + timedelta(days=i) for i in range((last - first).days)]
+
+
+def test_a_period_splits_into_whole_days_and_partial_slices():
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 11:00 in China, 12-04
+    midnight = rm.day_start(date(2026, 11, 4))
+    # 30 days up to now from a China midnight: every day whole, today included (up to now)
+    assert rm.whole_days(midnight, now, now) == (date(2026, 11, 4), date(2026, 12, 5), [])
+    # starting mid-day: that day is a slice
+    start = midnight + timedelta(hours=5)
+    assert rm.whole_days(start, now, now) == (date(2026, 11, 5), date(2026, 12, 5),
+                                              [(start, rm.day_start(date(2026, 11, 5)))])
+    # ending mid-day in the past: the last day is a slice
+    end = rm.day_start(date(2026, 11, 20)) + timedelta(hours=3)
+    assert rm.whole_days(midnight, end, now) == (date(2026, 11, 4), date(2026, 11, 20),
+                                                 [(rm.day_start(date(2026, 11, 20)), end)])
+    # within one day: all of it is a slice
+    assert rm.whole_days(start, start + timedelta(hours=2), now) == (date(2026, 11, 5), date(2026, 11, 5),
+                                                                   [(start, start + timedelta(hours=2))])
