@@ -27,7 +27,7 @@ from app.reports.queries import ACTIVE
 from app.stats import rollup_math
 from app.stats.models import report_rollup_durations, report_rollups
 from app.stats.queries import NOW, ReportSet, bucket_expression, conditions
-from app.stats.rollup_math import COUNTERS, COMMUNITY, DAY, FINE, MONTH, STREET, STREET_DEPT
+from app.stats.rollup_math import COMMUNITY, COUNTERS, DAY, FINE, MONTH, STREET, STREET_DEPT
 
 CUT_COLUMNS = {STREET: {"street_id"}, COMMUNITY: {"street_id", "community_id"},
                STREET_DEPT: {"street_id", "department_id"},
