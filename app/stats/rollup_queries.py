@@ -45,8 +45,10 @@ class CellShape:
     group: str | None = None    # a key column the sums are per ("day", "department_id", "grid_id", "community_id")
 
 
-def cell_shape(rs: ReportSet, group: str | None = None) -> tuple[CellShape, dict[str, Any]] | None:
-    """The cells holding exactly the reports of `rs` (per `group`), and their equalities' values."""
+def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False) \
+        -> tuple[CellShape, dict[str, Any]] | None:
+    """The cells holding exactly the reports of `rs` (per `group`), and their equalities' values; with
+    `histogram`, a cut that keeps histograms."""
     equal: list[tuple[str, Any]] = []
     shape = rs.shape
     if shape.viewer is None:
@@ -65,7 +67,8 @@ def cell_shape(rs: ReportSet, group: str | None = None) -> tuple[CellShape, dict
     if shape.category:
         equal.append(("category_id", rs.params["category_id"]))
     needed = {col for col, _ in equal} | ({group} if group not in (None, "day") else set())
-    cut = next(c for c in PREFERENCE if needed <= CUT_COLUMNS[c])
+    cut = next(c for c in PREFERENCE if needed <= CUT_COLUMNS[c]
+               and (not histogram or c in rollup_math.HISTOGRAM_CUTS))
     return (CellShape(cut, tuple(col for col, _ in equal), group),
             {"cut": cut, **{f"eq_{i}": v for i, (_, v) in enumerate(equal)}})
 
@@ -151,7 +154,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
                  histogram: bool = False) -> Rolled | None:
     """The set's sums from the roll-ups (whole days), the slices (partial days) and the open reports, per
     `key(group value)`: group "day" gives China days, the others entity ids. None: no cells hold this set."""
-    found = cell_shape(rs, group)
+    found = cell_shape(rs, group, histogram)
     if found is None:
         return None
     shape, params = found
