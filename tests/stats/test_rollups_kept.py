@@ -153,3 +153,36 @@ async def test_fifty_concurrent_submissions_then_accepts_on_one_day_leave_exact_
             assert sum(n for h, n in hist.items() if h[:8] == (cut, *key, grain, when)
                        and h[8] == rollup_math.ACCEPT) == 50
     assert await drift(app) == ([], [])
+
+
+async def test_the_cli_rebuilds_on_the_configured_database(app, world, settings, monkeypatch):
+    from app import cli
+
+    args = cli.build_parser().parse_args(["rollups", "rebuild", "--from", "2026-03-05"])
+    assert args.func is cli.cmd_rollups_rebuild and args.from_ == "2026-03-05"
+    await put_report(app, world, created=datetime.now(UTC).isoformat(), state="submitted")
+    kept = await stored(app)
+    await wipe(app)
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    out = await cli._rebuild_rollups(None)
+    assert out.reports == 1 and out.cells_corrected == len(kept[0])
+    assert await stored(app) == kept
+
+
+async def test_a_rebuild_while_steps_run_leaves_no_drift(app, world):
+    made = await asyncio.gather(*[make_report(app, world) for _ in range(30)])
+    await wipe(app)  # everything to correct, while the steps below change the same cells
+    p = await principal(app, world.users["worker_in"])
+
+    async def accept(r):
+        await asyncio.sleep(0)
+        async with app.state.db.session(write=True) as s:
+            await service.take_step(s, app.state.settings, p, r.id, StepIn(action=Action.accept,
+                                                                         expected_version=r.version))
+
+    await asyncio.gather(rebuild.rebuild(app.state.db.engine), *[accept(r) for r in made])
+    assert await drift(app) == ([], [])
+    counters, _ = await stored(app)
+    day = rollup_math.china_day(made[0].created_at)
+    cell = counters[(rollup_math.COMMUNITY, world.street.id, world.c1.id, 0, 0, 0, rollup_math.DAY, day)]
+    assert cell["n"] == cell["st_accepted"] == 30
