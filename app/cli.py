@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.core.config import get_settings
 
@@ -153,7 +154,7 @@ def cmd_openapi(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
-async def _rebuild_rollups(since) -> object:
+async def _rebuild_rollups(since: Any) -> Any:
     from app.db.session import make_engine
     from app.stats.rebuild import rebuild
 

@@ -307,7 +307,8 @@ async def series(rows: Rows, rs: ReportSet, now: datetime, granularity: str) -> 
 @lru_cache(maxsize=128)
 def _per_entity_sql(shape: SetShape, kind: str) -> Prepared:
     entity: Any = Department if kind == "department" else Grid
-    key = Report.handler_department_id if kind == "department" else Report.grid_id
+    key = {"department": Report.handler_department_id, "grid": Report.grid_id,
+           "community": Report.community_id}[kind]
     return Prepared(select(key.label("id"), entity.name.label("name"), *_labelled(rate_measures(NOW)))
                     .select_from(Report).join(entity, entity.id == key).where(*conditions(shape))
                     .group_by(key, entity.name))

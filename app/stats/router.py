@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
@@ -14,7 +14,17 @@ from app.core.errors import error_responses
 from app.core.validators import IdQuery
 from app.db.session import DbSession, ReadRows
 from app.stats import service
-from app.stats.schemas import CommunityDashboard, Figures, Granularity, Ranking, RankingKind, Series
+from app.stats.schemas import (
+    CommunityDashboard,
+    Figures,
+    Granularity,
+    Ranking,
+    RankingKind,
+    Series,
+    StreetCommunities,
+    StreetDashboard,
+    StreetRankingKind,
+)
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
@@ -167,3 +177,44 @@ async def get_community_dashboard(rows: ReadRows, p: ReadPrincipal, from_: From 
                     granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "week",
                     exact: ExactQuery = False):
     return await service.community_dashboard(rows, p, from_, to, granularity, exact)
+
+
+# ---- a street (街道), issue 20 ----------------------------------------------------------------------------------
+
+STREET = """
+**A street (街道).** Every report of the street (all its communities, public or not, any state) whose
+`created_at` is in [`from`, `to`): any period up to 3 years (1096 days). `from`/`to` as in
+GET /api/v1/stats/figures. For admins whose scope holds the street (the street's or a district's admins);
+a street outside the scope, or a node that is not a street, is 404.
+""" + METHOD
+
+StreetId = Annotated[int, Path(ge=1, le=2**53, description="A street (the top of a grid tree).")]
+
+
+@router.get("/streets/{street_id}", summary="A street's figures and series", response_model=StreetDashboard,
+            responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nFigures and buckets as in GET /api/v1/stats/figures "
+                        "and /series.")
+async def stats_street(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None, to: To = None,
+                       granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "month",
+                       exact: ExactQuery = False):
+    return await service.street_dashboard(rows, p, street_id, from_, to, granularity, exact)
+
+
+@router.get("/streets/{street_id}/communities", summary="A street's figures per community",
+            response_model=StreetCommunities, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nOne entry per community with reports in the period.")
+async def stats_street_communities(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None,
+                                   to: To = None, exact: ExactQuery = False):
+    return await service.street_communities(rows, p, street_id, from_, to, exact)
+
+
+@router.get("/streets/{street_id}/ranking", summary="A street's ranking of communities or departments (红黑榜)",
+            response_model=Ranking, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nRanking as in GET /api/v1/stats/ranking, across the "
+                        "street's communities (`kind=community`) or the departments handling its reports.")
+async def stats_street_ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, street_id: StreetId,
+                               from_: From = None, to: To = None,
+                               kind: Annotated[StreetRankingKind, Query(description="community or department.")]
+                               = "community", exact: ExactQuery = False):
+    return await service.street_ranking(rows, settings, p, street_id, from_, to, kind, exact)

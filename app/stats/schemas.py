@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Rate = float | None
 Granularity = Literal["day", "week", "month"]
 RankingKind = Literal["department", "grid"]
+StreetRankingKind = Literal["community", "department"]
 Method = Literal["rollup", "exact"]
 METHOD = ("How the numbers were made. `rollup`: whole China days from the roll-ups kept with every step, a partial "
           "first or last day from the reports, overdue now and still-waiting-past-respond_by live from the open "
@@ -147,7 +148,7 @@ class UnrankedEntity(BaseModel):
 
 
 class Ranking(BaseModel):
-    kind: RankingKind
+    kind: Literal["department", "grid", "community"]
     period: PeriodRead
     filters: FiltersRead
     as_of: datetime
@@ -171,3 +172,35 @@ class CommunityDashboard(BaseModel):
     community: PlaceRef
     figures: Figures
     series: Series
+
+
+# ---- a street (街道), issue 20 ----------------------------------------------------------------------------------
+
+
+class StreetDashboard(BaseModel):
+    street: PlaceRef
+    figures: Figures
+    series: Series
+
+
+class CommunityFigures(BaseModel):
+    id: int
+    name: str
+    submitted: int
+    accepted: int
+    resolved: int
+    response_rate: Rate
+    resolution_rate: Rate
+    satisfaction_rate: Rate
+    response: ResponseParts
+    resolution: ResolutionParts
+    satisfaction: SatisfactionParts
+
+
+class StreetCommunities(BaseModel):
+    street: PlaceRef
+    period: PeriodRead
+    as_of: datetime
+    method: Method = Field(description=METHOD)
+    communities: list[CommunityFigures] = Field(description="Every community of the street with reports in the "
+                                                            "period, by id.")

@@ -27,6 +27,7 @@ from app.stats import queries, rollup_queries
 from app.stats.queries import ReportSet
 from app.stats.schemas import (
     CommunityDashboard,
+    CommunityFigures,
     Counts,
     DurationStats,
     Figures,
@@ -41,6 +42,8 @@ from app.stats.schemas import (
     Series,
     SeriesPoint,
     StateTally,
+    StreetCommunities,
+    StreetDashboard,
     UnrankedEntity,
     Weights,
 )
@@ -49,6 +52,7 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # UTC+8 all year: China h
 DEFAULT_DAYS = 30
 MAX_DAYS = 366        # figures, ranking, CSV, dashboard
 MAX_BUCKETS = 400     # series: the range may be longer, as long as it makes at most this many buckets
+STREET_MAX_DAYS = 1096  # a street's figures: any period up to 3 years (issue 20)
 MAX_EXACT_DAYS = 31   # exact=true (every number from the reports, not the roll-ups): short periods only
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -314,6 +318,70 @@ async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, 
     return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]),
                               figures=await _figures(rows, rs, now, filters, exact),
                               series=await _series(rows, rs, now, filters, granularity, exact))
+
+
+# ---- a street (街道), issue 20 --------------------------------------------------------------------------------
+
+
+async def _street(rows: Rows, p: Principal, street_id: int) -> PlaceRef:
+    """The street, if the admin's scope holds it (a street or district admin); 404 otherwise, like a grid
+    filter outside the scope."""
+    ensure_admin(p)
+    node = await queries.grid_node(rows, street_id)
+    if node is None or node["level"] != "street" or not p.in_scope(node["path"]):
+        raise NotFound()
+    return PlaceRef(id=node["id"], name=node["name"])
+
+
+def _street_period(start: datetime | None, end: datetime | None, exact: bool, now: datetime) \
+        -> tuple[datetime, datetime]:
+    start, end = resolve_period(start, end, now)
+    _check_days(start, end, STREET_MAX_DAYS)
+    _check_exact(start, end, exact)
+    return start, end
+
+
+async def street_dashboard(rows: Rows, p: Principal, street_id: int, start: datetime | None,
+                           end: datetime | None, granularity: str, exact: bool = False) -> StreetDashboard:
+    """A street's figures and series: every report of the street, any period up to 3 years."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    buckets(start, end, granularity)
+    street = await _street(rows, p, street_id)
+    rs = queries.street_set(street_id, start, end)
+    filters = FiltersRead()
+    return StreetDashboard(street=street, figures=await _figures(rows, rs, now, filters, exact),
+                           series=await _series(rows, rs, now, filters, granularity, exact))
+
+
+async def street_communities(rows: Rows, p: Principal, street_id: int, start: datetime | None,
+                             end: datetime | None, exact: bool = False) -> StreetCommunities:
+    """The street's figures per community."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    street = await _street(rows, p, street_id)
+    per_entity, method = await _per_entity(rows, queries.street_set(street_id, start, end), now, "community", exact)
+    out = []
+    for m in sorted(per_entity, key=lambda e: e["id"]):
+        response, resolution, satisfaction = rates(m)
+        out.append(CommunityFigures(
+            id=m["id"], name=m["name"], submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
+            response_rate=response, resolution_rate=resolution, satisfaction_rate=satisfaction,
+            response=ResponseParts(due=m["due"], on_time=m["on_time"]),
+            resolution=ResolutionParts(accepted=m["accepted"], resolved_first_time=m["resolved_first_time"]),
+            satisfaction=SatisfactionParts(rated=m["rated"], satisfied=m["satisfied"])))
+    return StreetCommunities(street=street, period=PeriodRead(from_=start, to=end), as_of=now, method=method,
+                             communities=out)
+
+
+async def street_ranking(rows: Rows, settings: Settings, p: Principal, street_id: int, start: datetime | None,
+                         end: datetime | None, kind: str, exact: bool = False) -> Ranking:
+    """The street's 红黑榜 across its communities or its departments."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    await _street(rows, p, street_id)
+    return await _ranking(rows, settings, queries.street_set(street_id, start, end), now, FiltersRead(), kind,
+                          exact)
 
 
 # ---- CSV ------------------------------------------------------------------------------------------------------

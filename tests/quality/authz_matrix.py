@@ -611,3 +611,14 @@ MATRIX.update({
 from tests.quality.authz_groups_points import ENTRIES as _GROUPS_AND_POINTS  # noqa: E402
 
 MATRIX.update(_GROUPS_AND_POINTS)
+
+# a street's figures (issue 20): admins whose scope holds the street
+_STREET = lambda c: Req(path={"street_id": c.world.street.id})  # noqa: E731
+MATRIX.update({
+    ("GET", "/api/v1/stats/streets/{street_id}"): Entry({"admin_street"}, _STREET,
+                                                        why="a street's figures: its admins only"),
+    ("GET", "/api/v1/stats/streets/{street_id}/communities"): Entry({"admin_street"}, _STREET,
+                                                                    why="a street's figures: its admins only"),
+    ("GET", "/api/v1/stats/streets/{street_id}/ranking"): Entry({"admin_street"}, _STREET,
+                                                                why="a street's ranking: its admins only"),
+})
