@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, Integer, PrimaryKeyConstraint, SmallInteger, Table, text
 
 from app.db.base import Base, IdType
-from app.stats.rollup_math import COUNTERS, KEY
+from app.stats.rollup_math import COUNTERS, PRIMARY_KEY
 
 
 def _key_columns() -> list[Column]:
@@ -25,11 +25,11 @@ report_rollups = Table(
     "report_rollups", Base.metadata, *_key_columns(),
     *(Column(name, BigInteger if name.endswith("_ms") else Integer, nullable=False, server_default=text("0"))
       for name in COUNTERS),
-    PrimaryKeyConstraint(*KEY, name="pk_report_rollups"))
+    PrimaryKeyConstraint(*PRIMARY_KEY, name="pk_report_rollups"))
 
 report_rollup_durations = Table(
     "report_rollup_durations", Base.metadata, *_key_columns(),
     Column("metric", SmallInteger, nullable=False),   # rollup_math.ACCEPT or RESOLVE
     Column("bucket", SmallInteger, nullable=False),   # rollup_math.bucket_of
     Column("n", Integer, nullable=False, server_default=text("0")),
-    PrimaryKeyConstraint(*KEY, "metric", "bucket", name="pk_report_rollup_durations"))
+    PrimaryKeyConstraint(*PRIMARY_KEY, "metric", "bucket", name="pk_report_rollup_durations"))

@@ -73,6 +73,9 @@ COUNTERS = (
 )
 KEY = ("cut", "street_id", "community_id", "grid_id", "category_id", "department_id", "grain", "day")
 HISTOGRAM_KEY = (*KEY, "metric", "bucket")
+# the primary keys' column order: a cut's constant columns first (the "every" zeros and the community), so a read
+# of one community's or one street's cells is one index range on (grain, day)
+PRIMARY_KEY = ("cut", "community_id", "grid_id", "category_id", "department_id", "street_id", "grain", "day")
 # the report columns a contribution is made of
 FIELDS = ("street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
           "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating", "reopen_count",

@@ -32,6 +32,7 @@ from app.stats.rollup_math import COMMUNITY, COUNTERS, DAY, FINE, MONTH, STREET,
 CUT_COLUMNS = {STREET: {"street_id"}, COMMUNITY: {"street_id", "community_id"},
                STREET_DEPT: {"street_id", "department_id"},
                FINE: {"street_id", "community_id", "grid_id", "category_id", "department_id"}}
+ALL_COLUMNS = ("community_id", "grid_id", "category_id", "department_id", "street_id")
 PREFERENCE = (STREET, COMMUNITY, STREET_DEPT, FINE)  # the fewest cells first
 _SET_COLUMNS = {"street_id", "community_id", "grid_id"}  # the report columns a scope or place may match on
 GROUPS = {"department_id": Report.handler_department_id, "grid_id": Report.grid_id,
@@ -69,6 +70,8 @@ def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False)
     needed = {col for col, _ in equal} | ({group} if group not in (None, "day") else set())
     cut = next(c for c in PREFERENCE if needed <= CUT_COLUMNS[c]
                and (not histogram or c in rollup_math.HISTOGRAM_CUTS))
+    # the columns the cut keeps at 0 ("every"): matched too, so the read is one range of the primary key
+    equal += [(col, 0) for col in ALL_COLUMNS if col not in CUT_COLUMNS[cut]]
     return (CellShape(cut, tuple(col for col, _ in equal), group),
             {"cut": cut, **{f"eq_{i}": v for i, (_, v) in enumerate(equal)}})
 

@@ -1,11 +1,11 @@
-"""Keeping the roll-ups (app/stats/models.py) in the step's own transaction: one multi-row upsert for the
-counters and one for the histogram buckets, `n = n + excluded.n`, never a read of the counter in Python. The
-deltas are computed from the report's row as the step found it and as the step leaves it (rollup_math.delta);
+"""Keeping the roll-ups (app/stats/models.py) in the step's own transaction: one upsert statement for the
+counters and one for the histogram buckets, each executed for its rows (executemany), `n = n + excluded.n`,
+never a read of the counter in Python. The deltas are computed from the report's row as the step found it and as the step leaves it (rollup_math.delta);
 the step's conditional UPDATE on the report's version proves that row was the current one, so concurrent steps
 on one report cannot both apply a delta, and concurrent steps on different reports only add to the counters.
 
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
-shared rows in the same order. The statements are built once per (dialect, number of rows) and bound per call.
+shared rows in the same order. The statements are built once per dialect and bound per row.
 """
 
 from __future__ import annotations
@@ -35,54 +35,47 @@ def fields_of(report: Any) -> dict[str, Any]:
     return {f: getattr(report, f) for f in rollup_math.FIELDS}
 
 
-def _upsert(table: Table, dialect: str, columns: tuple[str, ...], key: tuple[str, ...], adds: tuple[str, ...],
-            n: int) -> Prepared:
+def _upsert(table: Table, dialect: str, columns: tuple[str, ...], key: tuple[str, ...],
+            adds: tuple[str, ...]) -> Prepared:
+    """One row's upsert, executed once per row (executemany): one compiled statement, cached, whatever the
+    number of rows (a multi-row VALUES would compile anew for every call)."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values([{c: bindparam(f"{c}_{i}", type_=table.c[c].type) for c in columns}
-                                 for i in range(n)])
+    stmt = insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
     return Prepared(stmt.on_conflict_do_update(index_elements=list(key),
                                                set_={c: table.c[c] + stmt.excluded[c] for c in adds}))
 
 
-@lru_cache(maxsize=128)
-def counters_sql(dialect: str, n: int) -> Prepared:
-    return _upsert(report_rollups, dialect, (*KEY, *COUNTERS), KEY, COUNTERS, n)
+@lru_cache(maxsize=4)
+def counters_sql(dialect: str) -> Prepared:
+    return _upsert(report_rollups, dialect, (*KEY, *COUNTERS), KEY, COUNTERS)
 
 
-@lru_cache(maxsize=128)
-def histogram_sql(dialect: str, n: int) -> Prepared:
-    return _upsert(report_rollup_durations, dialect, (*HISTOGRAM_KEY, "n"), HISTOGRAM_KEY, ("n",), n)
+@lru_cache(maxsize=4)
+def histogram_sql(dialect: str) -> Prepared:
+    return _upsert(report_rollup_durations, dialect, (*HISTOGRAM_KEY, "n"), HISTOGRAM_KEY, ("n",))
 
 
-def counter_params(changed: Sequence[tuple[Cell, Mapping[str, int]]]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for i, (cell, values) in enumerate(changed):
-        params.update({f"{c}_{i}": v for c, v in zip(KEY, cell, strict=True)})
-        params.update({f"{c}_{i}": values[c] for c in COUNTERS})
-    return params
+def counter_rows(changed: Sequence[tuple[Cell, Mapping[str, int]]]) -> list[dict[str, Any]]:
+    return [{**dict(zip(KEY, cell, strict=True)), **{c: values[c] for c in COUNTERS}} for cell, values in changed]
 
 
-def histogram_params(hist: Sequence[tuple[HistCell, int]]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for i, (cell, n) in enumerate(hist):
-        params.update({f"{c}_{i}": v for c, v in zip(HISTOGRAM_KEY, cell, strict=True)})
-        params[f"n_{i}"] = n
-    return params
+def histogram_rows(hist: Sequence[tuple[HistCell, int]]) -> list[dict[str, Any]]:
+    return [{**dict(zip(HISTOGRAM_KEY, cell, strict=True)), "n": n} for cell, n in hist]
 
 
-BATCH = 200  # rows per statement when a rebuild writes its corrections
+BATCH = 1000  # rows per executemany when a rebuild writes its corrections
 
 
 def statements(dialect: str, changed: Sequence[tuple[Cell, Mapping[str, int]]],
-               hist: Sequence[tuple[HistCell, int]]) -> list[tuple[Prepared, dict[str, Any]]]:
-    """The upserts adding these deltas, counters first, at most BATCH rows each."""
+               hist: Sequence[tuple[HistCell, int]]) -> list[tuple[Prepared, list[dict[str, Any]]]]:
+    """The upserts adding these deltas (each with its rows, in order), counters first, at most BATCH rows each."""
     out = []
-    for i in range(0, len(changed), BATCH):
-        part = changed[i:i + BATCH]
-        out.append((counters_sql(dialect, len(part)), counter_params(part)))
-    for i in range(0, len(hist), BATCH):
-        hpart = hist[i:i + BATCH]
-        out.append((histogram_sql(dialect, len(hpart)), histogram_params(hpart)))
+    rows = counter_rows(changed)
+    for i in range(0, len(rows), BATCH):
+        out.append((counters_sql(dialect), rows[i:i + BATCH]))
+    hrows = histogram_rows(hist)
+    for i in range(0, len(hrows), BATCH):
+        out.append((histogram_sql(dialect), hrows[i:i + BATCH]))
     return out
 
 

@@ -57,7 +57,7 @@ def upgrade() -> None:
     sa.Column('resolve_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
     sa.Column('accept_ms', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
     sa.Column('resolve_ms', sa.BigInteger(), server_default=sa.text('0'), nullable=False),
-    sa.PrimaryKeyConstraint('cut', 'street_id', 'community_id', 'grid_id', 'category_id', 'department_id', 'grain', 'day', name='pk_report_rollups')
+    sa.PrimaryKeyConstraint('cut', 'community_id', 'grid_id', 'category_id', 'department_id', 'street_id', 'grain', 'day', name='pk_report_rollups')
     )
     op.create_table('report_rollup_durations',
     sa.Column('cut', sa.SmallInteger(), nullable=False),
@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('metric', sa.SmallInteger(), nullable=False),
     sa.Column('bucket', sa.SmallInteger(), nullable=False),
     sa.Column('n', sa.Integer(), server_default=sa.text('0'), nullable=False),
-    sa.PrimaryKeyConstraint('cut', 'street_id', 'community_id', 'grid_id', 'category_id', 'department_id', 'grain', 'day', 'metric', 'bucket', name='pk_report_rollup_durations')
+    sa.PrimaryKeyConstraint('cut', 'community_id', 'grid_id', 'category_id', 'department_id', 'street_id', 'grain', 'day', 'metric', 'bucket', name='pk_report_rollup_durations')
     )
     op.create_index('ix_reports_community_open', 'reports', ['community_id', 'created_at'], unique=False,
                     postgresql_include=OPEN_INCLUDE, postgresql_where=OPEN, sqlite_where=OPEN)
