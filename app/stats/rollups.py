@@ -1,8 +1,9 @@
 """Keeping the roll-ups (app/stats/models.py) in the step's own transaction: one upsert statement for the
 counters and one for the histogram buckets, each executed for its rows (executemany), `n = n + excluded.n`,
 never a read of the counter in Python. The deltas are computed from the report's row as the step found it and
-as the step leaves it (rollup_math.delta); the step's conditional UPDATE on the report's version proves that row was the current one, so concurrent steps
-on one report cannot both apply a delta, and concurrent steps on different reports only add to the counters.
+as the step leaves it (rollup_math.delta); the step's conditional UPDATE on the report's version proves that
+row was the current one, so concurrent steps on one report cannot both apply a delta, and concurrent steps on
+different reports only add to the counters.
 
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
 shared rows in the same order. The statements are built once per dialect and bound per row.
