@@ -187,12 +187,17 @@ def _duration(row: dict[str, Any] | None) -> DurationStats:
                          p90=_seconds(row["p90"]))
 
 
-async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, exact: bool = False) -> Figures:
-    got = None if exact else await rollup_queries.rolled(rows, rs, now, histogram=True)
+async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, exact: bool = False,
+                   rolled: tuple[dict[str, int], dict[int, dict[int, int]]] | None = None) -> Figures:
+    """The figures of the set; `rolled`: its sums and histograms, already read from the roll-ups."""
+    got = rolled
+    if got is None and not exact:
+        found = await rollup_queries.rolled(rows, rs, now, histogram=True)
+        if found is not None:
+            got = (found.sums.get(None) or rollup_queries.rolled_blank(), found.histogram)
     if got is not None:
-        sums = got.sums.get(None) or rollup_queries.rolled_blank()
-        m = rollup_queries.as_measures(sums)
-        spans = rollup_queries.duration_figures(sums, got.histogram)
+        m = rollup_queries.as_measures(got[0])
+        spans = rollup_queries.duration_figures(got[0], got[1])
     else:
         m = await queries.counts(rows, rs, now)
         spans = await queries.durations(rows, rs)
@@ -213,25 +218,51 @@ async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRea
 
 
 async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str,
-                  exact: bool = False) -> Series:
+                  exact: bool = False, rolled: dict[date, dict[str, int]] | None = None) -> Series:
+    """The series of the set; `rolled`: its sums per bucket, already read from the roll-ups."""
     keys = buckets(rs.start, rs.end, granularity)
-    got = None if exact else await rollup_queries.rolled(
-        rows, rs, now, group="day", key=lambda day: bucket_start(day, granularity), months=granularity == "month")
-    if got is not None:
-        found = {k: rollup_queries.as_measures(v) for k, v in got.sums.items()}
+    per_bucket = rolled
+    if per_bucket is None and not exact:
+        found = await rollup_queries.rolled(rows, rs, now, group="day", key=lambda day: bucket_start(day, granularity),
+                                            months=granularity == "month")
+        per_bucket = found.sums if found is not None else None
+    got = per_bucket
+    if per_bucket is not None:
+        found_m = {k: rollup_queries.as_measures(v) for k, v in per_bucket.items()}
     else:
-        found = await queries.series(rows, rs, now, granularity)
+        found_m = await queries.series(rows, rs, now, granularity)
     zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
                           "satisfied"), 0)
     points = []
     for key in keys:
-        m = found.get(key, zero)
+        m = found_m.get(key, zero)
         response, resolution, satisfaction = rates(m)
         points.append(SeriesPoint(start=key, submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
                                   response_rate=response, resolution_rate=resolution,
                                   satisfaction_rate=satisfaction))
     return Series(period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now, granularity=granularity,
                   method="exact" if got is None else "rollup", points=points)
+
+
+async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granularity: str, exact: bool) \
+        -> tuple[Figures, Series]:
+    """A dashboard's figures and series. From the roll-ups, one read serves both: the sums per day (and month)
+    with the histograms, added up per bucket for the series and in total for the figures."""
+    filters = FiltersRead()
+    got = None if exact else await rollup_queries.rolled(rows, rs, now, group="day", months=granularity == "month",
+                                                         histogram=True)
+    if got is None:
+        return (await _figures(rows, rs, now, filters, exact),
+                await _series(rows, rs, now, filters, granularity, exact))
+    total = rollup_queries.rolled_blank()
+    per_bucket: dict[date, dict[str, int]] = {}
+    for day, sums in got.sums.items():
+        into = per_bucket.setdefault(bucket_start(day, granularity), rollup_queries.rolled_blank())
+        for k, v in sums.items():
+            into[k] += v
+            total[k] += v
+    return (await _figures(rows, rs, now, filters, rolled=(total, got.histogram)),
+            await _series(rows, rs, now, filters, granularity, rolled=per_bucket))
 
 
 # ---- the operations -------------------------------------------------------------------------------------------
@@ -314,10 +345,8 @@ async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, 
     if node is None:  # not possible (a foreign key), but then there is no community to show
         raise NotPermitted()
     rs = queries.community_set(p.community_id, start, end)
-    filters = FiltersRead()
-    return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]),
-                              figures=await _figures(rows, rs, now, filters, exact),
-                              series=await _series(rows, rs, now, filters, granularity, exact))
+    figures, series = await _figures_and_series(rows, rs, now, granularity, exact)
+    return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]), figures=figures, series=series)
 
 
 # ---- a street (街道), issue 20 --------------------------------------------------------------------------------
@@ -348,10 +377,9 @@ async def street_dashboard(rows: Rows, p: Principal, street_id: int, start: date
     start, end = _street_period(start, end, exact, now)
     buckets(start, end, granularity)
     street = await _street(rows, p, street_id)
-    rs = queries.street_set(street_id, start, end)
-    filters = FiltersRead()
-    return StreetDashboard(street=street, figures=await _figures(rows, rs, now, filters, exact),
-                           series=await _series(rows, rs, now, filters, granularity, exact))
+    figures, series = await _figures_and_series(rows, queries.street_set(street_id, start, end), now, granularity,
+                                                exact)
+    return StreetDashboard(street=street, figures=figures, series=series)
 
 
 async def street_communities(rows: Rows, p: Principal, street_id: int, start: datetime | None,

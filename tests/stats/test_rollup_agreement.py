@@ -107,3 +107,16 @@ async def test_a_long_period_counts_every_report_once(app, client, world):
     assert f["time_to_accept_seconds"]["count"] == len(accepted)
     mean = sum((r.accepted_at - r.created_at).total_seconds() for r in accepted) / len(accepted)
     assert abs(f["time_to_accept_seconds"]["mean"] - mean) < 0.001
+
+
+async def test_the_dashboards_one_read_agrees_with_the_exact_figures_and_series(app, client, world):
+    await _seed(app, world, random.Random(5))
+    period = {"from": "2026-04-03T10:20:00+08:00", "to": "2026-05-02T08:00:00+08:00"}
+    for granularity in ("day", "week", "month"):
+        p = {**period, "granularity": granularity}
+        rolled = await _get(client, world, "/api/v1/stats/community", "resident_a", p)
+        exact = await _get(client, world, "/api/v1/stats/community", "resident_a", {**p, "exact": "true"})
+        assert rolled["figures"]["method"] == rolled["series"]["method"] == "rollup"
+        assert _without_percentiles(rolled["figures"]) == _without_percentiles(exact["figures"])
+        assert rolled["series"]["points"] == exact["series"]["points"]
+        assert sum(pt["submitted"] for pt in rolled["series"]["points"]) == rolled["figures"]["counts"]["submitted"] > 0
