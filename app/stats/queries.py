@@ -64,6 +64,7 @@ class ReportSet:
     start: datetime
     end: datetime
     params: dict[str, Any] = field(default_factory=dict)  # the scope's and the filters' values
+    street_hint: int | None = None  # the street holding the whole set, when known: the roll-ups' reads use it
 
     def values(self, now: datetime) -> dict[str, Any]:
         return {**self.params, "start": self.start, "end": self.end, "now": now}
@@ -80,12 +81,19 @@ def admin_set(p: Principal, start: datetime, end: datetime, *, department_id: in
     shape = SetShape(viewer=viewer_shape(p), department=department_id is not None,
                      place=_PLACE_COLUMNS[GridLevel(place[0])] if place else None, category=category_id is not None)
     return ReportSet(shape, start, end, {**viewer_params(p), "department_id": department_id,
-                                         "place_id": place[1] if place else None, "category_id": category_id})
+                                         "place_id": place[1] if place else None, "category_id": category_id},
+                     street_hint=street_of(p.scope_path))
 
 
-def community_set(community_id: int, start: datetime, end: datetime) -> ReportSet:
+def street_of(path: str | None) -> int | None:
+    """The street of a grid path ('/street/community/...')."""
+    ids = [int(x) for x in (path or "").split("/") if x.isdigit()]
+    return ids[0] if ids else None
+
+
+def community_set(community_id: int, start: datetime, end: datetime, street_id: int | None = None) -> ReportSet:
     """Every report of a community (public or not, any state): the resident dashboard's set, aggregates only."""
-    return ReportSet(SetShape(), start, end, {"community_id": community_id})
+    return ReportSet(SetShape(), start, end, {"community_id": community_id}, street_hint=street_id)
 
 
 def street_set(street_id: int, start: datetime, end: datetime) -> ReportSet:

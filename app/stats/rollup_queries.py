@@ -70,8 +70,11 @@ def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False)
     needed = {col for col, _ in equal} | ({group} if group not in (None, "day") else set())
     cut = next(c for c in PREFERENCE if needed <= CUT_COLUMNS[c]
                and (not histogram or c in rollup_math.HISTOGRAM_CUTS))
-    # the columns the cut keeps at 0 ("every"): matched too, so the read is one range of the primary key
+    # the columns the cut keeps at 0 ("every") are matched too, and the street when known (a community's cells
+    # hold its street's id), so the read is one range of the primary key
     equal += [(col, 0) for col in ALL_COLUMNS if col not in CUT_COLUMNS[cut]]
+    if rs.street_hint is not None and "street_id" in CUT_COLUMNS[cut] and "street_id" not in {c for c, _ in equal}:
+        equal.append(("street_id", rs.street_hint))
     return (CellShape(cut, tuple(col for col, _ in equal), group),
             {"cut": cut, **{f"eq_{i}": v for i, (_, v) in enumerate(equal)}})
 

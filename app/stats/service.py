@@ -344,7 +344,7 @@ async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, 
     node = await queries.grid_node(rows, p.community_id)
     if node is None:  # not possible (a foreign key), but then there is no community to show
         raise NotPermitted()
-    rs = queries.community_set(p.community_id, start, end)
+    rs = queries.community_set(p.community_id, start, end, queries.street_of(node["path"]))
     figures, series = await _figures_and_series(rows, rs, now, granularity, exact)
     return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]), figures=figures, series=series)
 
