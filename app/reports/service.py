@@ -286,10 +286,12 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     await webhook_events.publish_step(db, report, body.action, frm, to, values, now)
     if to is State.resolved:
         metrics.count("reports_resolved")
-    # the figures' roll-ups, last: the cells are shared with every other step on the same day and key
-    await rollups.apply(db, before, rollup_math.stepped(before, to.value, values))
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
-    return await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
+    out = await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
+    # the figures' roll-ups, last before COMMIT: the cells are shared with every other step on the same day and
+    # key, and their row locks are held until the commit
+    await rollups.apply(db, before, rollup_math.stepped(before, to.value, values))
+    return out
 
 
 # ---- following ----------------------------------------------------------------------------------------------
