@@ -1,4 +1,4 @@
-"""The `weilinli` console script: serve, migrate, demo, create-admin, openapi."""
+"""The `weilinli` console script: serve, migrate, demo, create-admin, worker, rollups rebuild, openapi."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from app.core.config import get_settings
 
@@ -152,6 +153,28 @@ def cmd_openapi(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+async def _rebuild_rollups(since: Any) -> Any:
+    from app.db.session import make_engine
+    from app.stats.rebuild import rebuild
+
+    engine = make_engine(get_settings())
+    try:
+        return await rebuild(engine, since)
+    finally:
+        await engine.dispose()
+
+
+def cmd_rollups_rebuild(args: argparse.Namespace) -> None:
+    """Correct the figures' roll-ups from the reports (issue 20): idempotent, a month at a time, safe while the
+    service runs."""
+    from datetime import date
+
+    since = date.fromisoformat(args.from_) if args.from_ else None
+    out = asyncio.run(_rebuild_rollups(since))
+    print(f"roll-ups rebuilt: {out.months} months, {out.reports} reports read, {out.cells_corrected} cells and "
+          f"{out.buckets_corrected} histogram buckets corrected")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weilinli", description="微邻里 (Weilinli) service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -182,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("worker", help="run timed jobs (auto-close unrated reports ...); safe to run twice")
     p.add_argument("--once", action="store_true", help="one pass, then exit")
     p.set_defaults(func=cmd_worker)
+
+    rollups = sub.add_parser("rollups", help="the figures' roll-ups").add_subparsers(dest="rollups", required=True)
+    p = rollups.add_parser("rebuild", help="recompute the roll-ups from the reports (idempotent, in batches of a "
+                                           "month, safe while the service runs)")
+    p.add_argument("--from", dest="from_", metavar="DATE", help="first China day (YYYY-MM-DD) to rebuild; its "
+                                                                  "whole month is rebuilt (default: everything)")
+    p.set_defaults(func=cmd_rollups_rebuild)
 
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--output", default="openapi/openapi.json")

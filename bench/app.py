@@ -108,6 +108,14 @@ def _add_baselines(app: FastAPI) -> None:
     async def raw_query() -> dict[str, Any] | None:
         return await raw.one_row()
 
+    @app.post("/bench/rollups", include_in_schema=False)
+    async def switch_rollups(on: bool) -> dict[str, bool]:
+        """Roll-up upserts on or off (issue 20's same-run comparison of a step); reads are unaffected."""
+        from app.stats import rollups
+
+        rollups.ENABLED = on
+        return {"rollups": rollups.ENABLED}
+
     page = _fixed_page(20)
 
     @app.get("/bench/list-floor", include_in_schema=False, response_model=Page[ReportSummary])
@@ -116,7 +124,7 @@ def _add_baselines(app: FastAPI) -> None:
                          limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
         return page
 
-    _to_front(app, 3)
+    _to_front(app, 4)
 
 
 def _fixed_page(n: int) -> dict[str, Any]:

@@ -152,6 +152,11 @@ def create_and_seed(t: Target, log=print) -> dict[str, Any]:
         stats = asyncio.run(seeding.seed_postgresql(t.dsn, t.scale, log=log))
     else:
         stats = seeding.seed_sqlite(t.name, t.scale, log=log)
+    began = time.perf_counter()
+    built = rebuild_rollups(t)  # the seed writes rows directly: the figures' roll-ups are built from them
+    stats.phases["rollups"] = time.perf_counter() - began
+    log(f"  roll-ups built in {stats.phases['rollups']:.0f}s ({built.cells_corrected:,} cells, "
+        f"{built.buckets_corrected:,} histogram buckets)")
     meta = {"reports": t.scale, "complete": True, "seeded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "rows": stats.rows, "seconds": round(stats.seconds, 1), "phases": {k: round(v, 1) for k, v in
                                                                                 stats.phases.items()},
@@ -209,8 +214,55 @@ def _sqlite_reset(t: Target, meta: dict[str, Any]) -> int:
 
 
 def reset(t: Target, meta: dict[str, Any]) -> int:
-    """Back to the seeded rows; returns how many reports were removed."""
-    return asyncio.run(_pg_reset(t, meta)) if t.kind == "postgresql" else _sqlite_reset(t, meta)
+    """Back to the seeded rows; returns how many reports were removed. The removed reports leave the figures'
+    roll-ups, rebuilt from the month of the oldest of them."""
+    since = asyncio.run(_first_day_above(t, meta["max_report_id"]))
+    removed = asyncio.run(_pg_reset(t, meta)) if t.kind == "postgresql" else _sqlite_reset(t, meta)
+    if since is not None:
+        rebuild_rollups(t, since)
+    return removed
+
+
+async def _first_day_above(t: Target, max_report_id: int) -> Any:
+    from sqlalchemy import func, select
+
+    from app.reports.models import Report
+    from app.stats.rollup_math import china_day
+
+    engine = _engine(t)
+    try:
+        async with engine.connect() as c:
+            first = (await c.execute(select(func.min(Report.created_at)).where(Report.id > max_report_id)))\
+                .scalar_one()
+    finally:
+        await engine.dispose()
+    return china_day(first) if first is not None else None
+
+
+def _engine(t: Target) -> Any:
+    from app.core.config import Settings
+    from app.db.session import make_engine
+
+    return make_engine(Settings(database_url=t.url, jwt_secret="bench-rollups-" + "x" * 40), t.url)
+
+
+def rebuild_rollups(t: Target, since: Any = None) -> Any:
+    """`weilinli rollups rebuild [--from since]` on the benchmark database."""
+    from app.stats.rebuild import rebuild
+
+    async def go() -> Any:
+        engine = _engine(t)
+        try:
+            out = await rebuild(engine, since)
+            if engine.dialect.name == "postgresql":
+                async with engine.connect() as c:
+                    await c.exec_driver_sql("ANALYZE report_rollups, report_rollup_durations")
+                    await c.commit()
+            return out
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def ensure(t: Target, *, reuse: bool, log=print) -> tuple[dict[str, Any], bool]:

@@ -164,11 +164,16 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
                 _log(f"  {sc.name:<20} skipped: {res.skipped}")
                 continue
             try:
+                if not sc.rollups:
+                    _set_rollups(srv.base_url, False)
                 reqs = _measure(opts, sc, ctx, srv, res, work, wrk_log)
                 requests_used[sc.name] = reqs
             except Exception as exc:  # noqa: BLE001 - one failing scenario must not lose the others
                 res.skipped = f"failed: {exc}"
                 _log(f"  {sc.name:<20} FAILED: {exc}")
+            finally:
+                if not sc.rollups:
+                    _set_rollups(srv.base_url, True)
         for name in _profile_targets(opts, run):
             try:
                 _profile(opts, run, name, ctx, srv, work, wrk_log)
@@ -178,6 +183,12 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
     # the SQL of each endpoint, from a second server with the capture switched on
     run.captures = _capture(opts, target, secret, uploads, ctx, requests_used, work)
     return run
+
+
+def _set_rollups(base_url: str, on: bool) -> None:
+    """Switch the server's roll-up upserts (bench/app.py, baselines mounted): the step with and without them."""
+    resp = httpx.post(f"{base_url}/bench/rollups", params={"on": "true" if on else "false"}, timeout=10)
+    resp.raise_for_status()
 
 
 def uploads_cleanup(path: Path) -> None:

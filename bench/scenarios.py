@@ -36,6 +36,7 @@ class Facts:
     single_workers: list[tuple[int, int]] = field(default_factory=list)  # (user, grid): workers with one grid
     multi_workers: list[int] = field(default_factory=list)               # workers keeping two grids
     community_admins: list[tuple[int, int]] = field(default_factory=list)  # (user, community)
+    street_admins: list[tuple[int, int]] = field(default_factory=list)  # (user, street)
     community_residents: list[int] = field(default_factory=list)
     detail_reports: list[tuple[int, int, str]] = field(default_factory=list)  # (report, viewer, viewer role)
     categories: list[tuple[int, int]] = field(default_factory=list)      # (id, respond_within_minutes)
@@ -61,6 +62,9 @@ async def load_facts(url: str, rng: random.Random) -> Facts:
             f.community_admins = [tuple(r) for r in await rows(
                 "SELECT u.id, u.scope_grid_id FROM users u JOIN grids g ON g.id = u.scope_grid_id "
                 "WHERE u.role = 'admin' AND g.level = 'community' ORDER BY u.id")]
+            f.street_admins = [tuple(r) for r in await rows(
+                "SELECT u.id, u.scope_grid_id FROM users u JOIN grids g ON g.id = u.scope_grid_id "
+                "WHERE u.role = 'admin' AND g.level = 'street' ORDER BY u.id")]
             f.community_residents = [r[0] for r in rng.sample(residents, min(500, len(residents)))]
             f.categories = [tuple(r) for r in await rows(
                 "SELECT id, respond_within_minutes FROM categories WHERE retired_at IS NULL ORDER BY id")]
@@ -184,6 +188,12 @@ def b_stats_dashboard(ctx: Ctx) -> list[Req]:
             for u in _spread(ctx.facts.community_residents)]
 
 
+def b_stats_street_year(ctx: Ctx) -> list[Req]:
+    """A street's figures and monthly series over the 365 days up to now (issue 20)."""
+    return [Req("GET", f"/api/v1/stats/streets/{street}?{_period(365)}", ctx.token(u, "admin"))
+            for u, street in _spread(ctx.facts.street_admins)]
+
+
 SUBMIT_TITLES = ["楼道灯不亮", "垃圾桶满溢", "电梯异响", "井盖松动", "楼上噪音", "消防通道堵塞"]
 
 
@@ -262,10 +272,23 @@ async def prepare_accept_pool(ctx: Ctx, n: int) -> list[tuple[int, int]]:
                 conn.execute("COMMIT")
             finally:
                 conn.close()
+        await _add_rollups(engine, reports)
     finally:
         await engine.dispose()
     grid_idx = REPORT_COLS.index("grid_id")
     return [(r[0], worker_of_grid[r[grid_idx]]) for r in reports]
+
+
+async def _add_rollups(engine: Any, reports: list[tuple]) -> None:
+    """What the app's submissions would have added to the figures' roll-ups for the pool's reports (issue 20)."""
+    from app.stats import rebuild, rollups
+    from bench.seed import REPORT_COLS
+
+    rows = [dict(zip(REPORT_COLS, r, strict=True)) for r in reports]
+    changed, hist = rebuild.corrections(rows, [], [])
+    async with engine.begin() as c:
+        for prepared, params in rollups.statements(engine.dialect.name, changed, hist):
+            await c.execute(prepared.stmt, params)
 
 
 async def _reserve_ids(c: Any, kind: str, n: int) -> Any:
@@ -308,6 +331,7 @@ class Scenario:
     one_shot: int = 0                  # >0: requests are used once; this many are prepared per wrk run
     single_connection: bool = False    # also measure with 1 connection (latency of one request alone)
     prepare: Callable[[Ctx, int], Awaitable[list]] | None = None
+    rollups: bool = True               # False: the server's roll-up upserts are off for this scenario (bench only)
 
     @property
     def is_read(self) -> bool:
@@ -336,9 +360,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              b_stats_figures_year, single_connection=True),
     Scenario("stats_dashboard", "community dashboard (resident, 30 days)", "read", "GET", "/api/v1/stats/community",
              b_stats_dashboard, single_connection=True),
+    # issue 20: a street's year (before the writes, which leave thousands of open reports of today behind)
+    Scenario("stats_street_year", "street statistics (admin, 365 days)", "read", "GET",
+             "/api/v1/stats/streets/{street_id}", b_stats_street_year, single_connection=True),
     Scenario("login", "login (argon2id, production cost)", "write", "POST", "/api/v1/auth/token", b_login),
     Scenario("submit", "resident: submit a report", "write", "POST", "/api/v1/reports", b_submit),
     Scenario("accept", "grid worker: accept (a step)", "write", "POST", "/api/v1/reports/{report_id}/steps",
              None, one_shot=20000, prepare=prepare_accept_pool),
+    # issue 20: the same step with the roll-up upserts switched off, in the same run
+    Scenario("accept_no_rollups", "grid worker: accept (a step), roll-ups off", "write", "POST",
+             "/api/v1/reports/{report_id}/steps", None, one_shot=20000, prepare=prepare_accept_pool, rollups=False),
 )
 LIST_SCENARIOS = tuple(s.name for s in SCENARIOS if s.kind == "list")

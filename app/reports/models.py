@@ -57,6 +57,14 @@ class Report(IdMixin, Base):
         # foreign keys that are checked when a report is deleted or merged into
         Index("ix_reports_merged_into_id", "merged_into_id"),
         Index("ix_reports_handler_user_id", "handler_user_id"),
+        # a community's / a street's open reports by created_at: the live part of the rolled-up figures (overdue
+        # now, still waiting past respond_by), issue 20
+        Index("ix_reports_community_open", "community_id", "created_at",
+              postgresql_include=["state", "respond_by", "resolve_by", "responded_at"],
+              postgresql_where=text("due_at IS NOT NULL"), sqlite_where=text("due_at IS NOT NULL")),
+        Index("ix_reports_street_open", "street_id", "created_at",
+              postgresql_include=["state", "respond_by", "resolve_by", "responded_at"],
+              postgresql_where=text("due_at IS NOT NULL"), sqlite_where=text("due_at IS NOT NULL")),
     )
 
     number: Mapped[str] = mapped_column(String(24))

@@ -23,6 +23,7 @@ from app.reports import lifecycle, notices, numbers, policies, queries, webhook_
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
 from app.reports.schemas import FollowRead, ReportCreate, StepIn
+from app.stats import rollup_math, rollups
 from app.uploads import service as uploads_service
 from app.uploads.models import Upload
 from app.users.models import Role, User, UserGrid
@@ -101,6 +102,11 @@ def _event(report_id: int, p: Principal | None, action: str, frm: str | None, to
             "created_at": now}
 
 
+# what a new report's row leaves to the column defaults, among the roll-ups' fields
+_NEW_REPORT_FIELDS = {"handler_department_id": None, "accepted_at": None, "responded_at": None, "resolved_at": None,
+                      "resolve_by": None, "rating": None}
+
+
 async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> dict:
     if not policies.can_submit(p):
         raise NotPermitted()
@@ -110,14 +116,15 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     ids = _path_ids(refs["path"])  # street, community, grid, building
     grid_path = "/" + "/".join(str(i) for i in ids[:3]) + "/"
     now = datetime.now(UTC)
-    report_id = await writes.insert_report(db, {
+    row = {
         "number": numbers.provisional(), "street_id": ids[0], "community_id": ids[1], "grid_id": ids[2],
         "building_id": refs["id"], "grid_path": grid_path, "category_id": data.category_id, "title": data.title,
         "description": data.description, "lat": data.lat, "lng": data.lng, "address": data.address,
         "is_public": data.is_public, "hide_reporter": data.hide_reporter, "source": source, "reporter_id": reporter_id,
         "filed_by_id": p.user_id, "state": State.submitted.value, "version": 1, "reopen_count": 0,
         "auto_closed": False, "follower_count": 0,
-        "respond_by": now + timedelta(minutes=refs["respond_within_minutes"]), "created_at": now, "updated_at": now})
+        "respond_by": now + timedelta(minutes=refs["respond_within_minutes"]), "created_at": now, "updated_at": now}
+    report_id = await writes.insert_report(db, row)
     await writes.insert_event(db, _event(report_id, p, "submit", None, State.submitted, note=None, is_public=True,
                                          note_public=True, photo_ids=list(data.photo_ids), data={"source": source},
                                          now=now))
@@ -125,6 +132,8 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     metrics.count("reports_submitted")
     out = await queries.report_detail(SessionRows(db), p, report_id)
     hooks = await webhook_events.submitted_targets(db, ids[1], ids[0])
+    # the figures' roll-ups, late in the transaction: the street's cells of today are shared by every submission
+    await rollups.apply(db, None, {**_NEW_REPORT_FIELDS, **row})
     # Last, and nothing after it but COMMIT (and the webhook deliveries, if the community has subscribers): from
     # here the street's counter row is locked, and every other submission of the street waits for it.
     out["number"] = await numbers.assign_number(db, report_id, ids[0], now)
@@ -262,6 +271,7 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     values, data = await _effects(db, settings, p, report, body, now, resolve_within)
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
+    before = rollups.fields_of(report)  # the row the conditional UPDATE below proves current
     if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
         now_at = (await db.execute(select(Report.version, Report.state).where(Report.id == report.id))).one()
         raise Conflict("stale_version", {"current_version": now_at.version, "state": now_at.state})
@@ -277,7 +287,11 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     if to is State.resolved:
         metrics.count("reports_resolved")
     db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
-    return await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
+    out = await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
+    # the figures' roll-ups, last before COMMIT: the cells are shared with every other step on the same day and
+    # key, and their row locks are held until the commit
+    await rollups.apply(db, before, rollup_math.stepped(before, to.value, values))
+    return out
 
 
 # ---- following ----------------------------------------------------------------------------------------------
@@ -347,13 +361,16 @@ async def photo_for_download(db: AsyncSession, p: Principal, report_id: int, upl
 _EVENT_COLUMNS = (Report.id, Report.number, Report.category_id, Report.street_id, Report.community_id, Report.grid_id,
                   Report.handler_department_id, Report.reopen_count, Report.created_at, Report.respond_by,
                   Report.resolve_by)
+# and what the figures' roll-ups need besides (rollup_math.FIELDS)
+_ROLLUP_COLUMNS = (Report.state, Report.accepted_at, Report.responded_at, Report.resolved_at, Report.rating,
+                   Report.auto_closed)
 
 
 async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
     """Close resolved reports left unrated for AUTO_CLOSE_DAYS (an automatic step, by the system). Each close is
     conditional on the version read, so two workers sweeping at once close each report exactly once."""
     cutoff = now - timedelta(days=settings.auto_close_days)
-    due = (await db.execute(select(*_EVENT_COLUMNS, Report.version).where(
+    due = (await db.execute(select(*_EVENT_COLUMNS, *_ROLLUP_COLUMNS, Report.version).where(
         Report.state == State.resolved, Report.resolved_at < cutoff).order_by(Report.resolved_at).limit(batch))).all()
     closed = 0
     for r in due:
@@ -365,6 +382,9 @@ async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, ba
                                                  photo_ids=[], data={"after_days": settings.auto_close_days},
                                                  now=now))
             await webhook_events.publish_step(db, r, Action.auto_close, State.resolved, State.closed, {}, now)
+            before = rollups.fields_of(r)
+            await rollups.apply(db, before, rollup_math.stepped(before, State.closed.value,
+                                                               {"closed_at": now, "auto_closed": True}))
             closed += 1
     return closed
 

@@ -53,6 +53,7 @@ class SetShape:
     department: bool = False
     place: str | None = None           # the grid filter: the report column of the node's level
     category: bool = False
+    street: bool = False               # with viewer None: a street's reports instead of a community's (issue 20)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class ReportSet:
     start: datetime
     end: datetime
     params: dict[str, Any] = field(default_factory=dict)  # the scope's and the filters' values
+    street_hint: int | None = None  # the street holding the whole set, when known: the roll-ups' reads use it
 
     def values(self, now: datetime) -> dict[str, Any]:
         return {**self.params, "start": self.start, "end": self.end, "now": now}
@@ -79,12 +81,24 @@ def admin_set(p: Principal, start: datetime, end: datetime, *, department_id: in
     shape = SetShape(viewer=viewer_shape(p), department=department_id is not None,
                      place=_PLACE_COLUMNS[GridLevel(place[0])] if place else None, category=category_id is not None)
     return ReportSet(shape, start, end, {**viewer_params(p), "department_id": department_id,
-                                         "place_id": place[1] if place else None, "category_id": category_id})
+                                         "place_id": place[1] if place else None, "category_id": category_id},
+                     street_hint=street_of(p.scope_path))
 
 
-def community_set(community_id: int, start: datetime, end: datetime) -> ReportSet:
+def street_of(path: str | None) -> int | None:
+    """The street of a grid path ('/street/community/...')."""
+    ids = [int(x) for x in (path or "").split("/") if x.isdigit()]
+    return ids[0] if ids else None
+
+
+def community_set(community_id: int, start: datetime, end: datetime, street_id: int | None = None) -> ReportSet:
     """Every report of a community (public or not, any state): the resident dashboard's set, aggregates only."""
-    return ReportSet(SetShape(), start, end, {"community_id": community_id})
+    return ReportSet(SetShape(), start, end, {"community_id": community_id}, street_hint=street_id)
+
+
+def street_set(street_id: int, start: datetime, end: datetime) -> ReportSet:
+    """Every report of a street: the street-level figures' set (issue 20)."""
+    return ReportSet(SetShape(street=True), start, end, {"street_id": street_id})
 
 
 NOW = bindparam("now", type_=Report.respond_by.type)
@@ -92,8 +106,12 @@ NOW = bindparam("now", type_=Report.respond_by.type)
 
 @lru_cache(maxsize=128)
 def conditions(shape: SetShape) -> tuple[ColumnElement[bool], ...]:
-    scope = staff_queue_sql(shape.viewer) if shape.viewer is not None \
-        else Report.community_id == bindparam("community_id")
+    if shape.viewer is not None:
+        scope = staff_queue_sql(shape.viewer)
+    elif shape.street:
+        scope = Report.street_id == bindparam("street_id")
+    else:
+        scope = Report.community_id == bindparam("community_id")
     out = [scope, Report.created_at >= bindparam("start"), Report.created_at < bindparam("end")]
     if shape.department:
         out.append(Report.handler_department_id == bindparam("department_id"))
@@ -144,6 +162,7 @@ def per_state_measures(now: datetime) -> dict[str, ColumnElement[int]]:
         "past_respond_by": _count_where(Report.respond_by < now),
         "past_resolve_by": _count_where(Report.resolve_by < now),
         "accepted_first_time": _count_where(and_(Report.accepted_at.is_not(None), Report.reopen_count == 0)),
+        "resolved_in_time": _count_where(Report.resolved_at <= Report.resolve_by),
         "rated": func.count(Report.rating),
         "satisfied": _count_where(Report.rating >= SATISFIED_FROM),
         "reopened": _count_where(Report.reopen_count > 0),
@@ -166,6 +185,7 @@ def combine(per_state: Sequence[Row]) -> dict[str, int]:
         # responded, or still waiting for intake past respond_by (a report sent back to intake keeps responded_at)
         "due": total("responded") + (submitted_row["waiting_late"] if submitted_row else 0),
         "on_time": total("on_time"), "resolved_first_time": total("accepted_first_time", DONE),
+        "resolved_in_time": total("resolved_in_time", DONE),
         "rated": total("rated"), "satisfied": total("satisfied"), "reopened": total("reopened"),
         "overdue_now": (submitted_row["past_respond_by"] if submitted_row else 0) + total("past_resolve_by", ACTIVE),
         "auto_closed": total("auto_closed"),
@@ -295,7 +315,8 @@ async def series(rows: Rows, rs: ReportSet, now: datetime, granularity: str) -> 
 @lru_cache(maxsize=128)
 def _per_entity_sql(shape: SetShape, kind: str) -> Prepared:
     entity: Any = Department if kind == "department" else Grid
-    key = Report.handler_department_id if kind == "department" else Report.grid_id
+    key = {"department": Report.handler_department_id, "grid": Report.grid_id,
+           "community": Report.community_id}[kind]
     return Prepared(select(key.label("id"), entity.name.label("name"), *_labelled(rate_measures(NOW)))
                     .select_from(Report).join(entity, entity.id == key).where(*conditions(shape))
                     .group_by(key, entity.name))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
@@ -14,11 +14,32 @@ from app.core.errors import error_responses
 from app.core.validators import IdQuery
 from app.db.session import DbSession, ReadRows
 from app.stats import service
-from app.stats.schemas import CommunityDashboard, Figures, Granularity, Ranking, RankingKind, Series
+from app.stats.schemas import (
+    CommunityDashboard,
+    Figures,
+    Granularity,
+    Ranking,
+    RankingKind,
+    Series,
+    StreetCommunities,
+    StreetDashboard,
+    StreetRankingKind,
+)
 
 router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
 
 ADMIN_ERRORS = error_responses(401, 403, 404, 422, 500)
+
+METHOD = """
+**Roll-ups (`method`).** By default the numbers are read from roll-ups kept with every step: per China day (and
+month) and per street, community, grid, category and handling department, counts and log-spaced duration
+histograms. Whole days come from them, a partial first or last day from the reports, and what depends on the
+clock (`overdue_now`, a report still waiting past `respond_by` counting as due) live from the open reports, so
+counts and rates are exact. Percentiles (`median`, `p90`) are **histogram percentiles**: the geometric midpoint
+of the bucket (bucket bounds 1.04^k seconds) holding the nearest-rank value, within 1.98 % of it; `mean` is exact
+to the millisecond. `exact=true` (periods of at most 31 days) reads every number from the reports, percentiles
+by nearest rank; a scope or filter at building level is always read exactly. The response's `method` says which.
+"""
 
 REPORT_SET = """
 **The report set.** Reports in your scope (the same reports as your queue: your street, community, grid or
@@ -42,7 +63,7 @@ RATES = """
   Reports closed automatically without a rating are not rated.
 """
 
-FIGURES = REPORT_SET + RATES + """
+FIGURES = REPORT_SET + RATES + METHOD + """
 **Counts.** `states`: reports per current state, all nine. `submitted`: reports in the set. `accepted`:
 `accepted_at` set. `resolved`: state `resolved` or `closed`. `reopened`: `reopen_count` > 0. `overdue_now`:
 `submitted` past `respond_by`, or `accepted`/`dispatched`/`in_progress` past `resolve_by`, at now. `auto_closed`:
@@ -56,7 +77,7 @@ at rank ceil(q·n) in ascending order (median q = 0.5, p90 q = 0.9); null when c
 The period is at most 366 days.
 """
 
-SERIES = REPORT_SET + RATES + """
+SERIES = REPORT_SET + RATES + METHOD + """
 **Buckets** of `created_at` in China time (Asia/Shanghai, UTC+8): a day, a week starting on Monday, or a
 calendar month. Every bucket touching [`from`, `to`) is listed, oldest first, empty ones included; the first and
 the last may be only partly inside the period (only reports inside it are counted). For each: `submitted`,
@@ -64,7 +85,7 @@ the last may be only partly inside the period (only reports inside it are counte
 (so up to 400 days, weeks or months); more is 422.
 """
 
-RANKING = REPORT_SET + RATES + """
+RANKING = REPORT_SET + RATES + METHOD + """
 **Ranking (红黑榜).** `kind=department`: reports grouped by their handling department (reports with none are
 left out); `kind=grid`: by their grid. For each entity, the three rates over its reports, and
 score = Σ wᵢ·rateᵢ / Σ wᵢ over the rates that are not null (weights RANKING_WEIGHTS: response, resolution,
@@ -83,7 +104,7 @@ or phone number. Text starting with `=`, `+`, `-` or `@` is prefixed with `'` so
 The period is at most 366 days.
 """
 
-COMMUNITY = RATES + """
+COMMUNITY = RATES + METHOD + """
 For residents: the figures and the series of **your own community** (every report of the community created in
 [`from`, `to`), public or not, counted; no report, no name, only aggregates). `from`/`to` as in
 GET /api/v1/stats/figures (default: the 30 days up to now, at most 366 days). Counts, durations and buckets are
@@ -94,6 +115,8 @@ others get 403.
 CSV_RESPONSES = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                        "description": "The CSV file (UTF-8 with BOM), streamed."}}
 
+ExactQuery = Annotated[bool, Query(description="true: every number from the reports themselves (percentiles by "
+                                              "nearest rank), not the roll-ups; periods of at most 31 days.")]
 From = Annotated[AwareDatetime | None, Query(alias="from", description="Start (included), ISO 8601 with offset.")]
 To = Annotated[AwareDatetime | None, Query(description="End (excluded), ISO 8601 with offset.")]
 
@@ -110,9 +133,9 @@ async def stats_params(from_: From = None, to: To = None,
                  = None,
                  grid_id: Annotated[int | None, Query(ge=1, le=2**53, description="A node of the grid tree in "
                                                                                    "your scope.")] = None,
-                 category_id: IdQuery = None) -> StatsParams:
+                 category_id: IdQuery = None, exact: ExactQuery = False) -> StatsParams:
     return StatsParams(service.StatsQuery(start=from_, end=to, department_id=department_id, grid_id=grid_id,
-                                          category_id=category_id))
+                                          category_id=category_id, exact=exact))
 
 
 Params = Annotated[StatsParams, Depends(stats_params)]
@@ -151,5 +174,47 @@ async def export_reports_csv(request: Request, db: DbSession, p: CurrentPrincipa
 @router.get("/community", summary="My community's dashboard (aggregates only)", response_model=CommunityDashboard,
             responses=error_responses(401, 403, 422, 500), description=COMMUNITY)
 async def get_community_dashboard(rows: ReadRows, p: ReadPrincipal, from_: From = None, to: To = None,
-                    granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "week"):
-    return await service.community_dashboard(rows, p, from_, to, granularity)
+                    granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "week",
+                    exact: ExactQuery = False):
+    return await service.community_dashboard(rows, p, from_, to, granularity, exact)
+
+
+# ---- a street (街道), issue 20 ----------------------------------------------------------------------------------
+
+STREET = """
+**A street (街道).** Every report of the street (all its communities, public or not, any state) whose
+`created_at` is in [`from`, `to`): any period up to 3 years (1096 days). `from`/`to` as in
+GET /api/v1/stats/figures. For admins whose scope holds the street (the street's or a district's admins);
+a street outside the scope, or a node that is not a street, is 404.
+""" + METHOD
+
+StreetId = Annotated[int, Path(ge=1, le=2**53, description="A street (the top of a grid tree).")]
+
+
+@router.get("/streets/{street_id}", summary="A street's figures and series", response_model=StreetDashboard,
+            responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nFigures and buckets as in GET /api/v1/stats/figures "
+                        "and /series.")
+async def stats_street(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None, to: To = None,
+                       granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "month",
+                       exact: ExactQuery = False):
+    return await service.street_dashboard(rows, p, street_id, from_, to, granularity, exact)
+
+
+@router.get("/streets/{street_id}/communities", summary="A street's figures per community",
+            response_model=StreetCommunities, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nOne entry per community with reports in the period.")
+async def stats_street_communities(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None,
+                                   to: To = None, exact: ExactQuery = False):
+    return await service.street_communities(rows, p, street_id, from_, to, exact)
+
+
+@router.get("/streets/{street_id}/ranking", summary="A street's ranking of communities or departments (红黑榜)",
+            response_model=Ranking, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            description="Admins only." + STREET + RATES + "\nRanking as in GET /api/v1/stats/ranking, across the "
+                        "street's communities (`kind=community`) or the departments handling its reports.")
+async def stats_street_ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, street_id: StreetId,
+                               from_: From = None, to: To = None,
+                               kind: Annotated[StreetRankingKind, Query(description="community or department.")]
+                               = "community", exact: ExactQuery = False):
+    return await service.street_ranking(rows, settings, p, street_id, from_, to, kind, exact)

@@ -11,6 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 Rate = float | None
 Granularity = Literal["day", "week", "month"]
 RankingKind = Literal["department", "grid"]
+StreetRankingKind = Literal["community", "department"]
+Method = Literal["rollup", "exact"]
+METHOD = ("How the numbers were made. `rollup`: whole China days from the roll-ups kept with every step, a partial "
+          "first or last day from the reports, overdue now and still-waiting-past-respond_by live from the open "
+          "reports; counts and rates are exact either way, percentiles come from duration histograms (within "
+          "2 %). `exact`: every number from the reports (percentiles by nearest rank).")
 
 
 class PeriodRead(BaseModel):
@@ -49,6 +55,7 @@ class Counts(BaseModel):
                                          "past resolve_by, at `as_of`.")
     auto_closed: int = Field(description="Closed automatically, unrated.")
     rated: int = Field(description="Reports with a rating.")
+    resolved_in_time: int = Field(0, description="Resolved or closed, with resolved_at <= resolve_by.")
 
 
 class ResponseParts(BaseModel):
@@ -69,14 +76,19 @@ class SatisfactionParts(BaseModel):
 class DurationStats(BaseModel):
     count: int
     mean: float | None = Field(description="Seconds, to the millisecond; null when count is 0.")
-    median: float | None = Field(description="Nearest rank: the value at rank ceil(0.5 n), ascending.")
-    p90: float | None = Field(description="Nearest rank: the value at rank ceil(0.9 n), ascending.")
+    median: float | None = Field(description="Nearest rank: the value at rank ceil(0.5 n), ascending. With "
+                                             "`method` rollup, a histogram percentile: the geometric midpoint of "
+                                             "the log-spaced bucket (ratio 1.04) holding that value, within 1.98 % "
+                                             "of it.")
+    p90: float | None = Field(description="Nearest rank: the value at rank ceil(0.9 n), ascending. With `method` "
+                                          "rollup, a histogram percentile within 1.98 % (as for the median).")
 
 
 class Figures(BaseModel):
     period: PeriodRead
     filters: FiltersRead
     as_of: datetime = Field(description="The moment `due` and `overdue_now` were evaluated at.")
+    method: Method = Field("exact", description=METHOD)
     states: StateTally
     counts: Counts
     response_rate: Rate = Field(description="on_time / due; null when due = 0.")
@@ -106,6 +118,7 @@ class Series(BaseModel):
     filters: FiltersRead
     as_of: datetime
     granularity: Granularity
+    method: Method = Field("exact", description=METHOD)
     timezone: Literal["Asia/Shanghai"] = "Asia/Shanghai"
     points: list[SeriesPoint] = Field(description="Every bucket touching the period, oldest first, empty ones "
                                                   "included (rates null). The first and last may be partial.")
@@ -135,10 +148,11 @@ class UnrankedEntity(BaseModel):
 
 
 class Ranking(BaseModel):
-    kind: RankingKind
+    kind: Literal["department", "grid", "community"]
     period: PeriodRead
     filters: FiltersRead
     as_of: datetime
+    method: Method = Field("exact", description=METHOD)
     weights: Weights
     min_reports: int
     top_n: int
@@ -158,3 +172,35 @@ class CommunityDashboard(BaseModel):
     community: PlaceRef
     figures: Figures
     series: Series
+
+
+# ---- a street (街道), issue 20 ----------------------------------------------------------------------------------
+
+
+class StreetDashboard(BaseModel):
+    street: PlaceRef
+    figures: Figures
+    series: Series
+
+
+class CommunityFigures(BaseModel):
+    id: int
+    name: str
+    submitted: int
+    accepted: int
+    resolved: int
+    response_rate: Rate
+    resolution_rate: Rate
+    satisfaction_rate: Rate
+    response: ResponseParts
+    resolution: ResolutionParts
+    satisfaction: SatisfactionParts
+
+
+class StreetCommunities(BaseModel):
+    street: PlaceRef
+    period: PeriodRead
+    as_of: datetime
+    method: Method = Field(description=METHOD)
+    communities: list[CommunityFigures] = Field(description="Every community of the street with reports in the "
+                                                            "period, by id.")

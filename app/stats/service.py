@@ -23,10 +23,11 @@ from app.core.errors import InvalidInput, NotFound, NotPermitted
 from app.db.reader import Rows, SessionRows
 from app.db.session import Database
 from app.reports.lifecycle import State
-from app.stats import queries
+from app.stats import queries, rollup_queries
 from app.stats.queries import ReportSet
 from app.stats.schemas import (
     CommunityDashboard,
+    CommunityFigures,
     Counts,
     DurationStats,
     Figures,
@@ -41,6 +42,8 @@ from app.stats.schemas import (
     Series,
     SeriesPoint,
     StateTally,
+    StreetCommunities,
+    StreetDashboard,
     UnrankedEntity,
     Weights,
 )
@@ -49,6 +52,8 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # UTC+8 all year: China h
 DEFAULT_DAYS = 30
 MAX_DAYS = 366        # figures, ranking, CSV, dashboard
 MAX_BUCKETS = 400     # series: the range may be longer, as long as it makes at most this many buckets
+STREET_MAX_DAYS = 1096  # a street's figures: any period up to 3 years (issue 20)
+MAX_EXACT_DAYS = 31   # exact=true (every number from the reports, not the roll-ups): short periods only
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 CSV_CHUNK_ROWS = 1000
@@ -63,6 +68,7 @@ class StatsQuery:
     department_id: int | None = None
     grid_id: int | None = None
     category_id: int | None = None
+    exact: bool = False  # every number from the reports, not the roll-ups (periods of at most MAX_EXACT_DAYS)
 
     def filters(self) -> FiltersRead:
         return FiltersRead(department_id=self.department_id, grid_id=self.grid_id, category_id=self.category_id)
@@ -88,9 +94,16 @@ def resolve_period(start: datetime | None, end: datetime | None, now: datetime) 
     return start, end
 
 
-def _check_days(start: datetime, end: datetime) -> None:
-    if end - start > timedelta(days=MAX_DAYS):
-        raise InvalidInput("invalid_period", {"reason": f"at most {MAX_DAYS} days", "max_days": MAX_DAYS})
+def _check_days(start: datetime, end: datetime, max_days: int = MAX_DAYS) -> None:
+    if end - start > timedelta(days=max_days):
+        raise InvalidInput("invalid_period", {"reason": f"at most {max_days} days", "max_days": max_days})
+
+
+def _check_exact(start: datetime, end: datetime, exact: bool) -> None:
+    """exact=true reads every report of the period: only for short ones."""
+    if exact and end - start > timedelta(days=MAX_EXACT_DAYS):
+        raise InvalidInput("invalid_period", {"reason": f"exact=true: at most {MAX_EXACT_DAYS} days",
+                                              "max_days": MAX_EXACT_DAYS})
 
 
 def bucket_start(day: date, granularity: str) -> date:
@@ -174,16 +187,28 @@ def _duration(row: dict[str, Any] | None) -> DurationStats:
                          p90=_seconds(row["p90"]))
 
 
-async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead) -> Figures:
-    m = await queries.counts(rows, rs, now)
-    spans = await queries.durations(rows, rs)
+async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, exact: bool = False,
+                   rolled: tuple[dict[str, int], dict[int, dict[int, int]]] | None = None) -> Figures:
+    """The figures of the set; `rolled`: its sums and histograms, already read from the roll-ups."""
+    got = rolled
+    if got is None and not exact:
+        found = await rollup_queries.rolled(rows, rs, now, histogram=True)
+        if found is not None:
+            got = (found.sums.get(None) or rollup_queries.rolled_blank(), found.histogram)
+    if got is not None:
+        m = rollup_queries.as_measures(got[0])
+        spans = rollup_queries.duration_figures(got[0], got[1])
+    else:
+        m = await queries.counts(rows, rs, now)
+        spans = await queries.durations(rows, rs)
     response, resolution, satisfaction = rates(m)
     return Figures(
         period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now,
+        method="exact" if got is None else "rollup",
         states=StateTally(**{s.value: m[f"state_{s.value}"] for s in State}),
         counts=Counts(submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
                       reopened=m["reopened"], overdue_now=m["overdue_now"], auto_closed=m["auto_closed"],
-                      rated=m["rated"]),
+                      rated=m["rated"], resolved_in_time=m["resolved_in_time"]),
         response_rate=response, resolution_rate=resolution, satisfaction_rate=satisfaction,
         response=ResponseParts(due=m["due"], on_time=m["on_time"]),
         resolution=ResolutionParts(accepted=m["accepted"], resolved_first_time=m["resolved_first_time"]),
@@ -192,20 +217,52 @@ async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRea
         time_to_resolve_seconds=_duration(spans.get(queries.RESOLVE)))
 
 
-async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str) -> Series:
+async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str,
+                  exact: bool = False, rolled: dict[date, dict[str, int]] | None = None) -> Series:
+    """The series of the set; `rolled`: its sums per bucket, already read from the roll-ups."""
     keys = buckets(rs.start, rs.end, granularity)
-    found = await queries.series(rows, rs, now, granularity)
+    per_bucket = rolled
+    if per_bucket is None and not exact:
+        found = await rollup_queries.rolled(rows, rs, now, group="day", key=lambda day: bucket_start(day, granularity),
+                                            months=granularity == "month")
+        per_bucket = found.sums if found is not None else None
+    got = per_bucket
+    if per_bucket is not None:
+        found_m = {k: rollup_queries.as_measures(v) for k, v in per_bucket.items()}
+    else:
+        found_m = await queries.series(rows, rs, now, granularity)
     zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
                           "satisfied"), 0)
     points = []
     for key in keys:
-        m = found.get(key, zero)
+        m = found_m.get(key, zero)
         response, resolution, satisfaction = rates(m)
         points.append(SeriesPoint(start=key, submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
                                   response_rate=response, resolution_rate=resolution,
                                   satisfaction_rate=satisfaction))
     return Series(period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now, granularity=granularity,
-                  points=points)
+                  method="exact" if got is None else "rollup", points=points)
+
+
+async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granularity: str, exact: bool) \
+        -> tuple[Figures, Series]:
+    """A dashboard's figures and series. From the roll-ups, one read serves both: the sums per day (and month)
+    with the histograms, added up per bucket for the series and in total for the figures."""
+    filters = FiltersRead()
+    got = None if exact else await rollup_queries.rolled(rows, rs, now, group="day", months=granularity == "month",
+                                                         histogram=True)
+    if got is None:
+        return (await _figures(rows, rs, now, filters, exact),
+                await _series(rows, rs, now, filters, granularity, exact))
+    total = rollup_queries.rolled_blank()
+    per_bucket: dict[date, dict[str, int]] = {}
+    for day, sums in got.sums.items():
+        into = per_bucket.setdefault(bucket_start(day, granularity), rollup_queries.rolled_blank())
+        for k, v in sums.items():
+            into[k] += v
+            total[k] += v
+    return (await _figures(rows, rs, now, filters, rolled=(total, got.histogram)),
+            await _series(rows, rs, now, filters, granularity, rolled=per_bucket))
 
 
 # ---- the operations -------------------------------------------------------------------------------------------
@@ -216,8 +273,9 @@ async def figures(rows: Rows, p: Principal, q: StatsQuery) -> Figures:
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
+    _check_exact(start, end, q.exact)
     rs = await _report_set(rows, p, q, start, end)
-    return await _figures(rows, rs, now, q.filters())
+    return await _figures(rows, rs, now, q.filters(), q.exact)
 
 
 async def series(rows: Rows, p: Principal, q: StatsQuery, granularity: str) -> Series:
@@ -225,8 +283,9 @@ async def series(rows: Rows, p: Principal, q: StatsQuery, granularity: str) -> S
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     buckets(start, end, granularity)  # 422 before any query when the range is too long for the granularity
+    _check_exact(start, end, q.exact)
     rs = await _report_set(rows, p, q, start, end)
-    return await _series(rows, rs, now, q.filters(), granularity)
+    return await _series(rows, rs, now, q.filters(), granularity, q.exact)
 
 
 async def ranking(rows: Rows, settings: Settings, p: Principal, q: StatsQuery, kind: str) -> Ranking:
@@ -234,11 +293,27 @@ async def ranking(rows: Rows, settings: Settings, p: Principal, q: StatsQuery, k
     now = datetime.now(UTC)
     start, end = resolve_period(q.start, q.end, now)
     _check_days(start, end)
+    _check_exact(start, end, q.exact)
     rs = await _report_set(rows, p, q, start, end)
+    return await _ranking(rows, settings, rs, now, q.filters(), kind, q.exact)
+
+
+async def _per_entity(rows: Rows, rs: ReportSet, now: datetime, kind: str, exact: bool) \
+        -> tuple[list[dict[str, Any]], str]:
+    """Rate measures per department / grid / community of the set, with id and name; and the method."""
+    got = None if exact else await rollup_queries.rolled(rows, rs, now, group=f"{kind}_id")
+    if got is None:
+        return await queries.per_entity(rows, rs, now, kind), "exact"
+    return [{"id": k, "name": got.names[k], **rollup_queries.as_measures(v)} for k, v in got.sums.items()], "rollup"
+
+
+async def _ranking(rows: Rows, settings: Settings, rs: ReportSet, now: datetime, filters: FiltersRead, kind: str,
+                   exact: bool) -> Ranking:
     weights = tuple(settings.ranking_weights)
     ranked: list[RankedEntity] = []
     unranked: list[UnrankedEntity] = []
-    for row in await queries.per_entity(rows, rs, now, kind):
+    per_entity, method = await _per_entity(rows, rs, now, kind, exact)
+    for row in per_entity:
         values = rates(row)
         s = score(values, weights)
         if row["submitted"] < settings.ranking_min_reports or s is None:
@@ -251,28 +326,90 @@ async def ranking(rows: Rows, settings: Settings, p: Principal, q: StatsQuery, k
     red = sorted(ranked, key=lambda e: (-e.score, -e.reports, e.id))[:n]
     on_red = {e.id for e in red}
     black = sorted((e for e in ranked if e.id not in on_red), key=lambda e: (e.score, -e.reports, e.id))[:n]
-    return Ranking(kind=kind, period=PeriodRead(from_=start, to=end), filters=q.filters(), as_of=now,
-                   weights=Weights(response=weights[0], resolution=weights[1], satisfaction=weights[2]),
+    return Ranking(kind=kind, period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now,
+                   method=method, weights=Weights(response=weights[0], resolution=weights[1], satisfaction=weights[2]),
                    min_reports=settings.ranking_min_reports, top_n=n, red=red, black=black,
                    unranked=sorted(unranked, key=lambda e: e.id))
 
 
 async def community_dashboard(rows: Rows, p: Principal, start: datetime | None, end: datetime | None,
-                              granularity: str) -> CommunityDashboard:
+                              granularity: str, exact: bool = False) -> CommunityDashboard:
     """Residents (anyone bound to a community): their community's figures and series, aggregates only."""
     if p.community_id is None:
         raise NotPermitted()
     now = datetime.now(UTC)
     start, end = resolve_period(start, end, now)
     _check_days(start, end)
+    _check_exact(start, end, exact)
     node = await queries.grid_node(rows, p.community_id)
     if node is None:  # not possible (a foreign key), but then there is no community to show
         raise NotPermitted()
-    rs = queries.community_set(p.community_id, start, end)
-    filters = FiltersRead()
-    return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]),
-                              figures=await _figures(rows, rs, now, filters),
-                              series=await _series(rows, rs, now, filters, granularity))
+    rs = queries.community_set(p.community_id, start, end, queries.street_of(node["path"]))
+    figures, series = await _figures_and_series(rows, rs, now, granularity, exact)
+    return CommunityDashboard(community=PlaceRef(id=node["id"], name=node["name"]), figures=figures, series=series)
+
+
+# ---- a street (街道), issue 20 --------------------------------------------------------------------------------
+
+
+async def _street(rows: Rows, p: Principal, street_id: int) -> PlaceRef:
+    """The street, if the admin's scope holds it (a street or district admin); 404 otherwise, like a grid
+    filter outside the scope."""
+    ensure_admin(p)
+    node = await queries.grid_node(rows, street_id)
+    if node is None or node["level"] != "street" or not p.in_scope(node["path"]):
+        raise NotFound()
+    return PlaceRef(id=node["id"], name=node["name"])
+
+
+def _street_period(start: datetime | None, end: datetime | None, exact: bool, now: datetime) \
+        -> tuple[datetime, datetime]:
+    start, end = resolve_period(start, end, now)
+    _check_days(start, end, STREET_MAX_DAYS)
+    _check_exact(start, end, exact)
+    return start, end
+
+
+async def street_dashboard(rows: Rows, p: Principal, street_id: int, start: datetime | None,
+                           end: datetime | None, granularity: str, exact: bool = False) -> StreetDashboard:
+    """A street's figures and series: every report of the street, any period up to 3 years."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    buckets(start, end, granularity)
+    street = await _street(rows, p, street_id)
+    figures, series = await _figures_and_series(rows, queries.street_set(street_id, start, end), now, granularity,
+                                                exact)
+    return StreetDashboard(street=street, figures=figures, series=series)
+
+
+async def street_communities(rows: Rows, p: Principal, street_id: int, start: datetime | None,
+                             end: datetime | None, exact: bool = False) -> StreetCommunities:
+    """The street's figures per community."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    street = await _street(rows, p, street_id)
+    per_entity, method = await _per_entity(rows, queries.street_set(street_id, start, end), now, "community", exact)
+    out = []
+    for m in sorted(per_entity, key=lambda e: e["id"]):
+        response, resolution, satisfaction = rates(m)
+        out.append(CommunityFigures(
+            id=m["id"], name=m["name"], submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
+            response_rate=response, resolution_rate=resolution, satisfaction_rate=satisfaction,
+            response=ResponseParts(due=m["due"], on_time=m["on_time"]),
+            resolution=ResolutionParts(accepted=m["accepted"], resolved_first_time=m["resolved_first_time"]),
+            satisfaction=SatisfactionParts(rated=m["rated"], satisfied=m["satisfied"])))
+    return StreetCommunities(street=street, period=PeriodRead(from_=start, to=end), as_of=now, method=method,
+                             communities=out)
+
+
+async def street_ranking(rows: Rows, settings: Settings, p: Principal, street_id: int, start: datetime | None,
+                         end: datetime | None, kind: str, exact: bool = False) -> Ranking:
+    """The street's 红黑榜 across its communities or its departments."""
+    now = datetime.now(UTC)
+    start, end = _street_period(start, end, exact, now)
+    await _street(rows, p, street_id)
+    return await _ranking(rows, settings, queries.street_set(street_id, start, end), now, FiltersRead(), kind,
+                          exact)
 
 
 # ---- CSV ------------------------------------------------------------------------------------------------------

@@ -649,3 +649,13 @@ MATRIX.update(_SIGNIN)
 from tests.open311.authz import ENTRIES as _OPEN311  # noqa: E402 - needs Entry, Req, Ctx above
 
 MATRIX.update(_OPEN311)
+# a street's figures (issue 20): admins whose scope holds the street
+_STREET = lambda c: Req(path={"street_id": c.world.street.id})  # noqa: E731
+MATRIX.update({
+    ("GET", "/api/v1/stats/streets/{street_id}"): Entry({"admin_street"}, _STREET,
+                                                        why="a street's figures: its admins only"),
+    ("GET", "/api/v1/stats/streets/{street_id}/communities"): Entry({"admin_street"}, _STREET,
+                                                                    why="a street's figures: its admins only"),
+    ("GET", "/api/v1/stats/streets/{street_id}/ranking"): Entry({"admin_street"}, _STREET,
+                                                                why="a street's ranking: its admins only"),
+})

@@ -22,6 +22,7 @@ PURE += ["app.privacy.policies"]  # issue 21
 PURE += ["app.clients.scopes", "app.clients.secrets", "app.clients.origins", "app.clients.operations"]  # issue 18
 PURE += ["app.auth.codes", "app.auth.bind_ticket"]  # issue 18
 PURE += ["app.open311.formats", "app.open311.mapping"]  # issue 19
+PURE += ["app.stats.rollup_math"]  # issue 20
 
 
 @pytest.mark.parametrize("module", PURE)

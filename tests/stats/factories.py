@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from app.org import service as org_service
 from app.org.models import Category, Department, Grid, GridLevel
 from app.reports.models import Report
+from app.stats import rollups
 
 FAR = datetime.fromisoformat("2099-01-01T00:00:00+00:00")
 _numbers = itertools.count(1)
@@ -53,6 +54,9 @@ async def put_report(app, world, *, created: str, state: str, place: tuple[Grid,
         auto_closed=auto_closed, created_at=created_at, updated_at=created_at)
     async with app.state.db.session(write=True) as s:
         s.add(report)
+        await s.flush()
+        # what a submission and its steps would have left in the figures' roll-ups (issue 20)
+        await rollups.apply(s, None, rollups.fields_of(report))
     return report
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.reports.queries import is_overdue
+from app.stats.rollup_math import MAX_RELATIVE_ERROR
 from tests.helpers import assert_error
 from tests.stats.conftest import HOUR, MARCH
 from tests.stats.factories import FAR, put_report
@@ -23,15 +24,22 @@ async def _figures(client, world, who="admin_c1", **params):
     return resp.json()
 
 
-async def test_march_for_community_one_by_hand(client, world, march):
-    f = await _figures(client, world, **MARCH)
+def _near(got: float, want: float) -> bool:
+    """A histogram percentile against the exact one: within the documented relative error."""
+    return abs(got - want) / want <= MAX_RELATIVE_ERROR
+
+
+@pytest.mark.parametrize("exact", [True, False])
+async def test_march_for_community_one_by_hand(client, world, march, exact):
+    f = await _figures(client, world, **MARCH, exact=exact)
+    assert f["method"] == ("exact" if exact else "rollup")
     assert f["period"] == {"from": "2026-02-28T16:00:00Z", "to": "2026-03-31T16:00:00Z"}
     assert f["filters"] == {"department_id": None, "grid_id": None, "category_id": None}
     # R11 (at `from`) and R14 (last minute) are in; R12 (a second before `from`), R13 (at `to`), R15 (c2) are not
     assert f["states"] == {"submitted": 2, "accepted": 0, "rejected": 2, "withdrawn": 3, "dispatched": 1,
                            "in_progress": 1, "resolved": 1, "closed": 4, "merged": 0}
     assert f["counts"] == {"submitted": 14, "accepted": 7, "resolved": 5, "reopened": 1, "overdue_now": 2,
-                           "auto_closed": 1, "rated": 3}
+                           "auto_closed": 1, "rated": 3, "resolved_in_time": 5}
     # due: 9 responded (R1 R2 R3 R4 R7 R8 R9 R16 R17) + R5 waiting past its deadline; R6 is not due yet.
     # on time: R1 R2 (at the deadline exactly) R7 R8 R9 R16 R17; late: R3 (rejected after it), R4, and R5.
     assert f["response"] == {"due": 10, "on_time": 7}
@@ -44,10 +52,16 @@ async def test_march_for_community_one_by_hand(client, world, march):
     assert f["satisfaction_rate"] == 2 / 3
     # accept: 1 1 2 3 4 5 25 hours (n=7): median rank ceil(3.5)=4 -> 3 h, p90 rank ceil(6.3)=7 -> 25 h
     acc = f["time_to_accept_seconds"]
-    assert acc["count"] == 7 and acc["median"] == 3 * HOUR and acc["p90"] == 25 * HOUR
-    assert acc["mean"] == pytest.approx(41 * HOUR / 7, abs=0.001)
+    assert acc["count"] == 7 and acc["mean"] == pytest.approx(41 * HOUR / 7, abs=0.001)
     # resolve: 5 6 10 20 50 hours (n=5): median rank 3 -> 10 h, p90 rank ceil(4.5)=5 -> 50 h, mean 18.2 h
-    assert f["time_to_resolve_seconds"] == {"count": 5, "mean": 18.2 * HOUR, "median": 10 * HOUR, "p90": 50 * HOUR}
+    res = f["time_to_resolve_seconds"]
+    assert res["count"] == 5 and res["mean"] == 18.2 * HOUR
+    if exact:
+        assert acc["median"] == 3 * HOUR and acc["p90"] == 25 * HOUR
+        assert res["median"] == 10 * HOUR and res["p90"] == 50 * HOUR
+    else:  # histogram percentiles: near, not equal
+        assert _near(acc["median"], 3 * HOUR) and _near(acc["p90"], 25 * HOUR) and acc["median"] != 3 * HOUR
+        assert _near(res["median"], 10 * HOUR) and _near(res["p90"], 50 * HOUR)
 
 
 async def test_the_street_admin_also_sees_community_two(client, world, march):
@@ -57,7 +71,10 @@ async def test_the_street_admin_also_sees_community_two(client, world, march):
     assert f["resolution"] == {"accepted": 8, "resolved_first_time": 5}
     assert f["satisfaction"] == {"rated": 4, "satisfied": 3} and f["satisfaction_rate"] == 0.75
     # accept: 1 1 1 2 3 4 5 25 (n=8): median rank 4 -> 2 h, p90 rank ceil(7.2)=8 -> 25 h
-    assert f["time_to_accept_seconds"]["median"] == 2 * HOUR and f["time_to_accept_seconds"]["p90"] == 25 * HOUR
+    assert _near(f["time_to_accept_seconds"]["median"], 2 * HOUR) and _near(f["time_to_accept_seconds"]["p90"],
+                                                                             25 * HOUR)
+    exact = await _figures(client, world, "admin_street", **MARCH, exact=True)
+    assert exact["time_to_accept_seconds"]["median"] == 2 * HOUR and exact["time_to_accept_seconds"]["p90"] == 25 * HOUR
     c2 = await _figures(client, world, "admin_c2", **MARCH)
     assert c2["counts"]["submitted"] == 1 and c2["satisfaction_rate"] == 1.0
 
@@ -129,13 +146,19 @@ async def test_percentiles_by_nearest_rank(app, client, world):
     for k in range(1, 11):
         await put_report(app, world, created=f"2026-05-{k:02d}T02:00:00Z", state="closed" if k <= 7 else "accepted",
                          accepted=k, resolved=10 * k if k <= 7 else None, closed=10 * k + 1 if k <= 7 else None)
-    f = await _figures(client, world, **{"from": "2026-05-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"})
+    may = {"from": "2026-05-01T00:00:00Z", "to": "2026-06-01T00:00:00Z"}
+    rolled = await _figures(client, world, **may)
+    f = await _figures(client, world, **may, exact=True)
+    assert (rolled["method"], f["method"]) == ("rollup", "exact")
+    for kind in ("time_to_accept_seconds", "time_to_resolve_seconds"):
+        assert rolled[kind]["count"] == f[kind]["count"] and rolled[kind]["mean"] == f[kind]["mean"]
+        assert _near(rolled[kind]["median"], f[kind]["median"]) and _near(rolled[kind]["p90"], f[kind]["p90"])
     # 1..10: median rank ceil(5)=5 -> 5 h, p90 rank ceil(9)=9 -> 9 h, mean 5.5 h
     assert f["time_to_accept_seconds"] == {"count": 10, "mean": 5.5 * HOUR, "median": 5 * HOUR, "p90": 9 * HOUR}
     # 10..70: median rank ceil(3.5)=4 -> 40 h, p90 rank ceil(6.3)=7 -> 70 h, mean 40 h
     assert f["time_to_resolve_seconds"] == {"count": 7, "mean": 40 * HOUR, "median": 40 * HOUR, "p90": 70 * HOUR}
     # one value: it is the median and the p90
-    one = await _figures(client, world, **{"from": "2026-05-03T00:00:00Z", "to": "2026-05-04T00:00:00Z"})
+    one = await _figures(client, world, **{"from": "2026-05-03T00:00:00Z", "to": "2026-05-04T00:00:00Z"}, exact=True)
     assert one["time_to_accept_seconds"] == {"count": 1, "mean": 3 * HOUR, "median": 3 * HOUR, "p90": 3 * HOUR}
 
 
@@ -175,7 +198,7 @@ async def test_counts_agree_with_the_per_report_definitions(app, client, world):
     sent back to intake that keep responded_at), and the sums must agree."""
     rng = random.Random(20260602)
     expected = dict.fromkeys(("submitted", "accepted", "resolved", "reopened", "overdue_now", "auto_closed", "rated",
-                              "due", "on_time", "resolved_first_time", "satisfied"), 0)
+                              "due", "on_time", "resolved_first_time", "satisfied", "resolved_in_time"), 0)
     states = dict.fromkeys(ALL_STATES, 0)
     now = datetime.now(UTC)
     for i in range(80):
@@ -204,8 +227,12 @@ async def test_counts_agree_with_the_per_report_definitions(app, client, world):
         expected["due"] += responded_at is not None or (state == "submitted" and r.respond_by < now)
         expected["on_time"] += responded_at is not None and responded_at <= r.respond_by
         expected["resolved_first_time"] += r.accepted_at is not None and done and reopen_count == 0
-    f = await _figures(client, world, **{"from": "2026-06-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"})
-    assert f["states"] == states
-    got = {**f["counts"], **f["response"], **f["resolution"], **f["satisfaction"]}
-    assert got == expected
+        expected["resolved_in_time"] += done and r.resolved_at is not None and r.resolve_by is not None \
+            and r.resolved_at <= r.resolve_by
+    for exact in (False, True):
+        f = await _figures(client, world, **{"from": "2026-06-01T00:00:00Z", "to": "2026-07-01T00:00:00Z"},
+                           exact=exact)
+        assert f["states"] == states
+        got = {**f["counts"], **f["response"], **f["resolution"], **f["satisfaction"]}
+        assert got == expected
     assert 0 < expected["due"] < 80 and 0 < expected["overdue_now"] < 80  # the sample has both kinds

@@ -1,0 +1,284 @@
+"""Roll-ups of the report figures, in pure Python: what one report adds to them, how a step changes that, the
+duration histograms' buckets, and percentiles read back from a histogram. No I/O (the statements are in
+app/stats/rollups.py).
+
+**What is counted.** A report adds its *contribution* to the cells of the day it was created on (China time) and
+of that day's month: one report, its current state, whether it was accepted, responded on time, resolved (first
+time, in time), rated, satisfied, reopened, auto-closed, and its time to accept and to resolve in a histogram.
+The cells are keyed by the report's place, category and current handling department at several cuts (below).
+A step replaces the report's contribution: `delta(old row, new row)` subtracts the old one and adds the new,
+so a step that changes the key (a dispatch to another department, a return, a rating that sends the report
+back to intake) decrements the old key's cells and increments the new key's; a step that changes nothing
+counted (hide, supervise, a note) writes nothing. So at every commit the roll-ups equal the sum of the
+contributions of the reports as they are: exactly what the figures over `created_at in [from, to)` count,
+and what a rebuild recomputes.
+
+What depends on the clock, not on a step (overdue now, and a report still waiting past respond_by counting
+as due), is not rolled up: it is read live from the set's open reports (decisions.md, issue 20).
+
+**Histograms.** Durations in milliseconds go into fixed log-spaced buckets: bucket 0 is [0, 1 s); bucket k >= 1
+is [1.04^(k-1), 1.04^k) seconds. A bucket is reported as its geometric midpoint 1.04^(k-1/2) s, within
+sqrt(1.04) - 1 < 1.98 % of every duration in it, so a percentile read from the histogram (the midpoint of the
+bucket holding the nearest-rank value) is within 1.98 % of the exact nearest-rank percentile. Durations under
+one second are reported as 0.5 s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+RATIO = 1.04
+MAX_RELATIVE_ERROR = math.sqrt(RATIO) - 1  # 0.0198: a bucket's midpoint against any value in it
+_LOG_RATIO = math.log(RATIO)
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+# time grains of a cell: a China day, or the calendar month starting on `day`
+DAY, MONTH = 1, 2
+# cuts: which of the key's columns a cell keeps (the others are 0)
+FINE = 1         # street, community, grid, category, department: filters, grids, communities' departments
+COMMUNITY = 2    # street, community: a community's figures and series
+STREET = 3       # street: a street's figures and series
+STREET_DEPT = 4  # street, department: a street's ranking of departments
+CUTS = (FINE, COMMUNITY, STREET, STREET_DEPT)
+HISTOGRAM_CUTS = (FINE, COMMUNITY, STREET)  # the ranking has no durations
+NO_DEPARTMENT = 0  # a report no department handles (the key columns are never NULL: they are upsert targets)
+
+ACCEPT, RESOLVE = 1, 2  # the histograms' metric: time to accept, time to resolve (from created_at)
+
+STATES = ("submitted", "accepted", "rejected", "withdrawn", "dispatched", "in_progress", "resolved", "closed",
+          "merged")
+DONE = ("resolved", "closed")
+SATISFIED_FROM = 4
+
+COUNTERS = (
+    "n",                    # reports
+    *(f"st_{s}" for s in STATES),  # reports per current state
+    "accepted",             # accepted_at set
+    "responded",            # responded_at set (accepted or rejected)
+    "on_time",              # responded_at <= respond_by
+    "resolved",             # state resolved or closed
+    "resolved_first_time",  # accepted_at set, resolved or closed, reopen_count = 0
+    "resolved_in_time",     # resolved or closed, resolved_at <= resolve_by
+    "rated",                # rating set
+    "satisfied",            # rating >= 4
+    "reopened",             # reopen_count > 0
+    "auto_closed",          # closed automatically
+    "resolve_n",            # resolved_at set (the time-to-resolve histogram's count)
+    "accept_ms",            # sum of accepted_at - created_at, milliseconds
+    "resolve_ms",           # sum of resolved_at - created_at, milliseconds
+)
+KEY = ("cut", "street_id", "community_id", "grid_id", "category_id", "department_id", "grain", "day")
+HISTOGRAM_KEY = (*KEY, "metric", "bucket")
+# the primary keys' column order: a cut's constant columns first (the "every" zeros and the community), so a read
+# of one community's or one street's cells is one index range on (grain, day)
+PRIMARY_KEY = ("cut", "community_id", "grid_id", "category_id", "department_id", "street_id", "grain", "day")
+# the report columns a contribution is made of
+FIELDS = ("street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
+          "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating", "reopen_count",
+          "auto_closed")
+
+Cell = tuple[int, int, int, int, int, int, int, date]   # KEY's values
+HistCell = tuple[int, int, int, int, int, int, int, date, int, int]
+
+
+# ---- days ------------------------------------------------------------------------------------------------------
+
+
+def china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
+
+
+def day_start(day: date) -> datetime:
+    """The UTC moment a China day starts."""
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(UTC)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+# ---- histograms ------------------------------------------------------------------------------------------------
+
+
+def bucket_of(ms: int) -> int:
+    """The histogram bucket of a duration in milliseconds (negative ones, which a clock skew could make, in 0)."""
+    if ms < 1000:
+        return 0
+    return 1 + math.floor(math.log(ms / 1000) / _LOG_RATIO)
+
+
+def bucket_value(bucket: int) -> float:
+    """The seconds a bucket stands for: its geometric midpoint (0.5 s for bucket 0)."""
+    if bucket <= 0:
+        return 0.5
+    return float(RATIO ** (bucket - 0.5))
+
+
+def bucket_bounds(bucket: int) -> tuple[float, float]:
+    """[low, high) in seconds."""
+    if bucket <= 0:
+        return 0.0, 1.0
+    return float(RATIO ** (bucket - 1)), float(RATIO ** bucket)
+
+
+def percentile(histogram: Mapping[int, int], percent: int) -> float | None:
+    """The nearest-rank percentile (the value at rank ceil(percent/100 · n), ascending) as its bucket's midpoint,
+    in seconds; None for an empty histogram."""
+    n = sum(histogram.values())
+    if n <= 0:
+        return None
+    rank = (n * percent + 99) // 100
+    seen = 0
+    for bucket in sorted(histogram):
+        seen += histogram[bucket]
+        if seen >= rank:
+            return bucket_value(bucket)
+    return bucket_value(max(histogram))  # not reached with non-negative counts
+
+
+def millis(end: datetime, begin: datetime) -> int:
+    return round((end - begin).total_seconds() * 1000)
+
+
+# ---- one report's contribution ---------------------------------------------------------------------------------
+
+
+def counters(r: Mapping[str, Any]) -> dict[str, int]:
+    """What one report (a mapping of FIELDS) adds to its cells."""
+    state = r["state"]
+    done = state in DONE
+    accepted = r["accepted_at"] is not None
+    rating = r["rating"]
+    out = dict.fromkeys(COUNTERS, 0)
+    out["n"] = 1
+    out[f"st_{state}"] = 1
+    out["accepted"] = int(accepted)
+    out["responded"] = int(r["responded_at"] is not None)
+    out["on_time"] = int(r["responded_at"] is not None and r["responded_at"] <= r["respond_by"])
+    out["resolved"] = int(done)
+    out["resolved_first_time"] = int(accepted and done and r["reopen_count"] == 0)
+    out["resolved_in_time"] = int(done and r["resolved_at"] is not None and r["resolve_by"] is not None
+                                  and r["resolved_at"] <= r["resolve_by"])
+    out["rated"] = int(rating is not None)
+    out["satisfied"] = int(rating is not None and rating >= SATISFIED_FROM)
+    out["reopened"] = int(r["reopen_count"] > 0)
+    out["auto_closed"] = int(bool(r["auto_closed"]))
+    if accepted:
+        out["accept_ms"] = millis(r["accepted_at"], r["created_at"])
+    if r["resolved_at"] is not None:
+        out["resolve_n"] = 1
+        out["resolve_ms"] = millis(r["resolved_at"], r["created_at"])
+    return out
+
+
+def durations(r: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """(metric, bucket) of the report's time to accept and to resolve, where it has them."""
+    out = []
+    if r["accepted_at"] is not None:
+        out.append((ACCEPT, bucket_of(millis(r["accepted_at"], r["created_at"]))))
+    if r["resolved_at"] is not None:
+        out.append((RESOLVE, bucket_of(millis(r["resolved_at"], r["created_at"]))))
+    return out
+
+
+def cells(r: Mapping[str, Any], cuts: Iterable[int] = CUTS) -> list[Cell]:
+    """The cells a report counts in: each cut, for its China day and that day's month."""
+    s, c, g, k = r["street_id"], r["community_id"], r["grid_id"], r["category_id"]
+    d = r["handler_department_id"] or NO_DEPARTMENT
+    keys = {FINE: (s, c, g, k, d), COMMUNITY: (s, c, 0, 0, 0), STREET: (s, 0, 0, 0, 0),
+            STREET_DEPT: (s, 0, 0, 0, d)}
+    day = china_day(r["created_at"])
+    return [(cut, *keys[cut], grain, when) for cut in cuts for grain, when in ((DAY, day), (MONTH, month_of(day)))]
+
+
+def add(totals: dict[Cell, dict[str, int]], hist: dict[HistCell, int], r: Mapping[str, Any], sign: int = 1) -> None:
+    """Add (sign 1) or take away (sign -1) a report's contribution."""
+    values = counters(r)
+    for cell in cells(r):
+        into = totals.setdefault(cell, dict.fromkeys(COUNTERS, 0))
+        for name, v in values.items():
+            if v:
+                into[name] += sign * v
+    spans = durations(r)
+    for cell in cells(r, HISTOGRAM_CUTS):
+        for metric, bucket in spans:
+            hc = (*cell, metric, bucket)
+            hist[hc] = hist.get(hc, 0) + sign
+
+
+def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) \
+        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
+    """What a change of one report (None: it did not exist / does not any more) does to the roll-ups: the
+    counter deltas per cell and the histogram deltas per bucket, zeros left out, sorted by cell (every writer
+    locks the rows in the same order)."""
+    totals: dict[Cell, dict[str, int]] = {}
+    hist: dict[HistCell, int] = {}
+    if old is not None:
+        add(totals, hist, old, -1)
+    if new is not None:
+        add(totals, hist, new, 1)
+    changed = sorted((cell, v) for cell, v in totals.items() if any(v.values()))
+    return changed, sorted((hc, n) for hc, n in hist.items() if n)
+
+
+def stepped(old: Mapping[str, Any], state: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The report's FIELDS after a step to `state` with `changes` (columns outside FIELDS are ignored)."""
+    new = {f: old[f] for f in FIELDS}
+    new.update({k: v for k, v in changes.items() if k in new})
+    new["state"] = state
+    return new
+
+
+# ---- reading back: which cells cover a period ------------------------------------------------------------------
+
+
+def segments(first: date, last: date, months: bool = True) -> list[tuple[int, date, date]]:
+    """The cells covering the China days [first, last) (last excluded): (grain, from, to) ranges of `day`,
+    whole calendar months as MONTH cells (when `months`), the days before and after them as DAY cells. Three
+    ranges, some possibly empty (from == to), so a statement has one shape."""
+    if first >= last:
+        return [(DAY, first, first), (MONTH, first, first), (DAY, first, first)]
+    if not months:
+        return [(DAY, first, last), (MONTH, first, first), (DAY, last, last)]
+    m_first = first if first.day == 1 else next_month(first)
+    m_last = month_of(last)
+    if m_first >= m_last:  # no whole month inside
+        return [(DAY, first, last), (MONTH, first, first), (DAY, last, last)]
+    return [(DAY, first, m_first), (MONTH, m_first, m_last), (DAY, m_last, last)]
+
+
+def sum_counters(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    out = dict.fromkeys(COUNTERS, 0)
+    for row in rows:
+        for name in COUNTERS:
+            out[name] += int(row[name] or 0)
+    return out
+
+
+def whole_days(start: datetime, end: datetime, now: datetime) \
+        -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """How a period [start, end) splits into whole China days [first, last) read from the roll-ups and the
+    slices of time left over (a partial first or last day), read from the reports. A day is whole when the period
+    holds all of it, or all of it up to now (so a period ending now reads today from the roll-ups: they hold
+    every report committed so far)."""
+    s_day = china_day(start)
+    first = s_day if start == day_start(s_day) else s_day + timedelta(days=1)
+    tail: tuple[datetime, datetime] | None = None
+    if end >= now:
+        last = china_day(now) + timedelta(days=1)
+    else:
+        last = china_day(end)
+        if end > day_start(last):
+            tail = (day_start(last), end)
+    if first >= last:
+        return first, first, [(start, end)]
+    head = (start, day_start(first)) if start < day_start(first) else None
+    return first, last, [x for x in (head, tail) if x is not None]

@@ -1,0 +1,242 @@
+"""The figures read from the roll-ups: whole China days from the cells (app/stats/models.py), the partial first or
+last day from the reports themselves (their contributions, rollup_math, the same code that keeps the cells), and
+what depends on the clock (overdue now, still waiting past respond_by) live from the set's open reports, through
+the partial indexes of open reports.
+
+A report set maps to the cells of one cut: its scope and filters become equalities on the cut's key columns
+(street, community, grid, category, department). A set the cells cannot express (a building's or a path
+scope, a building filter) has no cells: `None`, and the caller uses the exact queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.db.reader import Prepared, Rows
+from app.org.models import Department, Grid
+from app.reports.lifecycle import State
+from app.reports.models import Report
+from app.reports.queries import ACTIVE
+from app.stats import rollup_math
+from app.stats.models import report_rollup_durations, report_rollups
+from app.stats.queries import NOW, ReportSet, bucket_expression, conditions
+from app.stats.rollup_math import COMMUNITY, COUNTERS, DAY, FINE, MONTH, STREET, STREET_DEPT
+
+CUT_COLUMNS = {STREET: {"street_id"}, COMMUNITY: {"street_id", "community_id"},
+               STREET_DEPT: {"street_id", "department_id"},
+               FINE: {"street_id", "community_id", "grid_id", "category_id", "department_id"}}
+ALL_COLUMNS = ("community_id", "grid_id", "category_id", "department_id", "street_id")
+PREFERENCE = (STREET, COMMUNITY, STREET_DEPT, FINE)  # the fewest cells first
+_SET_COLUMNS = {"street_id", "community_id", "grid_id"}  # the report columns a scope or place may match on
+GROUPS = {"department_id": Report.handler_department_id, "grid_id": Report.grid_id,
+          "community_id": Report.community_id}
+
+
+@dataclass(frozen=True, slots=True)
+class CellShape:
+    cut: int
+    equal: tuple[str, ...]      # key columns matched on a value (bound as eq_0, eq_1, ...)
+    group: str | None = None    # a key column the sums are per ("day", "department_id", "grid_id", "community_id")
+
+
+def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False) \
+        -> tuple[CellShape, dict[str, Any]] | None:
+    """The cells holding exactly the reports of `rs` (per `group`), and their equalities' values; with
+    `histogram`, a cut that keeps histograms."""
+    equal: list[tuple[str, Any]] = []
+    shape = rs.shape
+    if shape.viewer is None:
+        equal.append(("street_id", rs.params["street_id"]) if shape.street
+                     else ("community_id", rs.params["community_id"]))
+    elif shape.viewer.scope in _SET_COLUMNS:
+        equal.append((shape.viewer.scope, rs.params["viewer_scope_id"]))
+    else:
+        return None
+    if shape.place is not None:
+        if shape.place not in _SET_COLUMNS:
+            return None
+        equal.append((shape.place, rs.params["place_id"]))
+    if shape.department:
+        equal.append(("department_id", rs.params["department_id"]))
+    if shape.category:
+        equal.append(("category_id", rs.params["category_id"]))
+    needed = {col for col, _ in equal} | ({group} if group not in (None, "day") else set())
+    cut = next(c for c in PREFERENCE if needed <= CUT_COLUMNS[c]
+               and (not histogram or c in rollup_math.HISTOGRAM_CUTS))
+    # the columns the cut keeps at 0 ("every") are matched too, and the street when known (a community's cells
+    # hold its street's id), so the read is one range of the primary key
+    equal += [(col, 0) for col in ALL_COLUMNS if col not in CUT_COLUMNS[cut]]
+    if rs.street_hint is not None and "street_id" in CUT_COLUMNS[cut] and "street_id" not in {c for c, _ in equal}:
+        equal.append(("street_id", rs.street_hint))
+    return (CellShape(cut, tuple(col for col, _ in equal), group),
+            {"cut": cut, **{f"eq_{i}": v for i, (_, v) in enumerate(equal)}})
+
+
+def _cells_where(table: Any, shape: CellShape) -> list[ColumnElement[bool]]:
+    out = [table.c.cut == bindparam("cut")]
+    out += [table.c[col] == bindparam(f"eq_{i}") for i, col in enumerate(shape.equal)]
+    out.append(or_(*(and_(table.c.grain == grain, table.c.day >= bindparam(f"lo_{i}", type_=table.c.day.type),
+                          table.c.day < bindparam(f"hi_{i}", type_=table.c.day.type))
+                     for i, grain in enumerate((DAY, MONTH, DAY)))))
+    return out
+
+
+_NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
+
+
+@lru_cache(maxsize=128)
+def _counters_sql(shape: CellShape) -> Prepared:
+    t = report_rollups
+    sums = [func.coalesce(func.sum(t.c[c]), 0).label(c) for c in COUNTERS]
+    if shape.group is None:
+        return Prepared(select(*sums).where(*_cells_where(t, shape)))
+    key = t.c[shape.group]
+    if shape.group == "day":
+        return Prepared(select(key.label("g"), *sums).where(*_cells_where(t, shape)).group_by(key))
+    entity: Any = _NAMED[shape.group]  # entities with a name only: "no department" (0) is left out
+    return Prepared(select(key.label("g"), entity.name.label("name"), *sums).join(entity, entity.id == key)
+                    .where(*_cells_where(t, shape)).group_by(key, entity.name))
+
+
+@lru_cache(maxsize=128)
+def _histogram_sql(shape: CellShape) -> Prepared:
+    t = report_rollup_durations
+    return Prepared(select(t.c.metric, t.c.bucket, func.sum(t.c.n).label("n")).where(*_cells_where(t, shape))
+                    .group_by(t.c.metric, t.c.bucket))
+
+
+@lru_cache(maxsize=128)
+def _slice_sql(rs_shape: Any, group: str | None) -> Prepared:
+    cols = [Report.__table__.c[f] for f in rollup_math.FIELDS]
+    if group in _NAMED:
+        cols.append(GROUPS[group].label("g"))
+    return Prepared(select(*cols).where(*conditions(rs_shape)))
+
+
+def _live_measures() -> list[ColumnElement[int]]:
+    waiting_late = and_(Report.state == State.submitted, Report.responded_at.is_(None), Report.respond_by < NOW)
+    overdue = or_(and_(Report.state == State.submitted, Report.respond_by < NOW),
+                  and_(Report.state.in_(ACTIVE), Report.resolve_by < NOW))
+    return [func.count().filter(waiting_late).label("waiting_late"), func.count().filter(overdue).label("overdue_now")]
+
+
+@lru_cache(maxsize=128)
+def _live_sql(rs_shape: Any, group: str | None, dialect: str) -> Prepared:
+    """The clock's part, over the set's open reports only (due_at is set exactly while a report is open)."""
+    where = [*conditions(rs_shape), Report.due_at.is_not(None)]
+    if group is None:
+        return Prepared(select(*_live_measures()).where(*where))
+    key = bucket_expression(dialect, "day") if group == "day" else GROUPS[group]
+    return Prepared(select(key.label("g"), *_live_measures()).where(*where).group_by(key))
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@dataclass
+class Rolled:
+    """Sums per output key (None when not grouped): the COUNTERS, waiting_late and overdue_now, entity names;
+    and the histograms {metric: {bucket: n}} (ungrouped reads only)."""
+
+    sums: dict[Any, dict[str, int]]
+    names: dict[Any, str]
+    histogram: dict[int, dict[int, int]]
+
+
+def rolled_blank() -> dict[str, int]:
+    return {**dict.fromkeys(COUNTERS, 0), "waiting_late": 0, "overdue_now": 0}
+
+
+async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None = None,
+                 key: Callable[[Any], Any] = lambda g: g, months: bool = True,
+                 histogram: bool = False) -> Rolled | None:
+    """The set's sums from the roll-ups (whole days), the slices (partial days) and the open reports, per
+    `key(group value)`: group "day" gives China days, the others entity ids. None: no cells hold this set."""
+    found = cell_shape(rs, group, histogram)
+    if found is None:
+        return None
+    shape, params = found
+    first, last, slices = rollup_math.whole_days(rs.start, rs.end, now)
+    for i, (_, lo, hi) in enumerate(rollup_math.segments(first, last, months)):
+        params[f"lo_{i}"], params[f"hi_{i}"] = lo, hi
+    out = Rolled({}, {}, {})
+
+    def into(g: Any) -> dict[str, int]:
+        return out.sums.setdefault(key(g), rolled_blank())
+
+    for row in await rows.all(_counters_sql(shape), params):
+        g = row["g"] if shape.group else None
+        if shape.group == "day":
+            g = _as_date(g)
+        if shape.group in _NAMED:
+            out.names[key(g)] = row["name"]
+        target = into(g)
+        for c in COUNTERS:
+            target[c] += int(row[c])
+    if histogram:
+        for row in await rows.all(_histogram_sql(shape), params):
+            h = out.histogram.setdefault(row["metric"], {})
+            h[row["bucket"]] = h.get(row["bucket"], 0) + int(row["n"])
+    for lo, hi in slices:  # the partial days: each report's own contribution
+        for row in await rows.all(_slice_sql(rs.shape, group), {**rs.values(now), "start": lo, "end": hi}):
+            if group == "day":
+                g = rollup_math.china_day(row["created_at"])
+            elif group in _NAMED:
+                g = row["g"]
+                if g is None:
+                    continue
+            else:
+                g = None
+            target = into(g)
+            for c, v in rollup_math.counters(row).items():
+                target[c] += v
+            if histogram:
+                for metric, bucket in rollup_math.durations(row):
+                    h = out.histogram.setdefault(metric, {})
+                    h[bucket] = h.get(bucket, 0) + 1
+    for row in await rows.all(_live_sql(rs.shape, group, rows.dialect_name), rs.values(now)):
+        g = None if group is None else (_as_date(row["g"]) if group == "day" else row["g"])
+        if group in _NAMED and g is None:
+            continue
+        target = into(g)
+        target["waiting_late"] += row["waiting_late"]
+        target["overdue_now"] += row["overdue_now"]
+    if group in _NAMED:  # entities seen only in a slice or live: their names
+        missing = [k for k in out.sums if k not in out.names]
+        if missing:
+            entity: Any = _NAMED[group]
+            for row in await rows.all(select(entity.id, entity.name).where(entity.id.in_(missing))):
+                out.names[row["id"]] = row["name"]
+    return out
+
+
+def as_measures(s: dict[str, int]) -> dict[str, int]:
+    """The keys of queries.combine / rate_measures, from rolled sums."""
+    out = {"submitted": s["n"], "accepted": s["accepted"], "resolved": s["resolved"],
+           "due": s["responded"] + s["waiting_late"], "on_time": s["on_time"],
+           "resolved_first_time": s["resolved_first_time"], "resolved_in_time": s["resolved_in_time"],
+           "rated": s["rated"], "satisfied": s["satisfied"], "reopened": s["reopened"],
+           "overdue_now": s["overdue_now"], "auto_closed": s["auto_closed"]}
+    out.update({f"state_{st}": s[f"st_{st}"] for st in rollup_math.STATES})
+    return out
+
+
+def duration_figures(s: dict[str, int], histogram: dict[int, dict[int, int]]) -> dict[int, dict[str, Any]]:
+    """{ACCEPT|RESOLVE: {count, mean, median, p90}} like queries.durations: the count and the mean exact (to the
+    millisecond), the percentiles from the histogram; kinds with no durations are missing."""
+    out = {}
+    for metric, count, ms in ((rollup_math.ACCEPT, s["accepted"], s["accept_ms"]),
+                              (rollup_math.RESOLVE, s["resolve_n"], s["resolve_ms"])):
+        if count:
+            h = histogram.get(metric, {})
+            out[metric] = {"count": count, "mean": ms / count / 1000, "median": rollup_math.percentile(h, 50),
+                           "p90": rollup_math.percentile(h, 90)}
+    return out

@@ -1,0 +1,101 @@
+"""Keeping the roll-ups (app/stats/models.py) in the step's own transaction: one upsert statement for the
+counters and one for the histogram buckets, each executed for its rows (executemany), `n = n + excluded.n`,
+never a read of the counter in Python. The deltas are computed from the report's row as the step found it and
+as the step leaves it (rollup_math.delta); the step's conditional UPDATE on the report's version proves that
+row was the current one, so concurrent steps on one report cannot both apply a delta, and concurrent steps on
+different reports only add to the counters.
+
+Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
+shared rows in the same order. The statements are built once per dialect and bound per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.db.reader import Prepared
+from app.stats import rollup_math
+from app.stats.models import report_rollup_durations, report_rollups
+from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY, Cell, HistCell
+
+# Off only in the bench's same-run comparison of a step with and without roll-ups (bench/app.py); never in
+# production, where every change of a report keeps them.
+ENABLED = True
+
+
+def fields_of(report: Any) -> dict[str, Any]:
+    """The FIELDS of a report (an ORM entity or a row with those attributes)."""
+    return {f: getattr(report, f) for f in rollup_math.FIELDS}
+
+
+def _upsert(table: Table, dialect: str, columns: tuple[str, ...], key: tuple[str, ...],
+            adds: tuple[str, ...]) -> Prepared:
+    """One row's upsert, executed once per row (executemany): one compiled statement, cached, whatever the
+    number of rows (a multi-row VALUES would compile anew for every call)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values({c: bindparam(c, type_=table.c[c].type) for c in columns})
+    return Prepared(stmt.on_conflict_do_update(index_elements=list(key),
+                                               set_={c: table.c[c] + stmt.excluded[c] for c in adds}))
+
+
+@lru_cache(maxsize=4)
+def counters_sql(dialect: str) -> Prepared:
+    return _upsert(report_rollups, dialect, (*KEY, *COUNTERS), KEY, COUNTERS)
+
+
+@lru_cache(maxsize=4)
+def histogram_sql(dialect: str) -> Prepared:
+    return _upsert(report_rollup_durations, dialect, (*HISTOGRAM_KEY, "n"), HISTOGRAM_KEY, ("n",))
+
+
+def counter_rows(changed: Sequence[tuple[Cell, Mapping[str, int]]]) -> list[dict[str, Any]]:
+    return [{**dict(zip(KEY, cell, strict=True)), **{c: values[c] for c in COUNTERS}} for cell, values in changed]
+
+
+def histogram_rows(hist: Sequence[tuple[HistCell, int]]) -> list[dict[str, Any]]:
+    return [{**dict(zip(HISTOGRAM_KEY, cell, strict=True)), "n": n} for cell, n in hist]
+
+
+BATCH = 1000  # rows per executemany when a rebuild writes its corrections
+
+
+def statements(dialect: str, changed: Sequence[tuple[Cell, Mapping[str, int]]],
+               hist: Sequence[tuple[HistCell, int]]) -> list[tuple[Prepared, list[dict[str, Any]]]]:
+    """The upserts adding these deltas (each with its rows, in order), counters first, at most BATCH rows each."""
+    out = []
+    rows = counter_rows(changed)
+    for i in range(0, len(rows), BATCH):
+        out.append((counters_sql(dialect), rows[i:i + BATCH]))
+    hrows = histogram_rows(hist)
+    for i in range(0, len(hrows), BATCH):
+        out.append((histogram_sql(dialect), hrows[i:i + BATCH]))
+    return out
+
+
+async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | None,
+                new: Mapping[str, Any] | None) -> None:
+    """Replace a report's contribution `old` (its FIELDS before; None for a new report) by `new`, in the
+    caller's transaction."""
+    if not ENABLED:
+        return
+    changed, hist = rollup_math.delta(old, new)
+    if not changed and not hist:
+        return
+    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    for prepared, params in statements(conn.dialect.name, changed, hist):
+        await conn.execute(prepared.stmt, params)
+
+
+def apply_sync(conn: Connection, changed: Sequence[tuple[Cell, Mapping[str, int]]],
+               hist: Sequence[tuple[HistCell, int]]) -> None:
+    """The same upserts on a synchronous connection (the migration's)."""
+    for prepared, params in statements(conn.dialect.name, changed, hist):
+        conn.execute(prepared.stmt, params)

@@ -1,0 +1,130 @@
+"""The roll-ups' pure parts: histogram buckets and their error bound, percentiles from a histogram, a report's
+contribution and a step's delta, the cells covering a period."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from app.stats import rollup_math as rm
+
+T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
+
+
+def _report(**kw):
+    base = dict(street_id=1, community_id=2, grid_id=3, category_id=4, handler_department_id=None, created_at=T0,
+                state="submitted", accepted_at=None, responded_at=None, respond_by=T0 + timedelta(hours=24),
+                resolved_at=None, resolve_by=None, rating=None, reopen_count=0, auto_closed=False)
+    base.update(kw)
+    return base
+
+
+def test_every_duration_is_within_two_percent_of_its_buckets_midpoint():
+    rng = random.Random(20)
+    assert rm.MAX_RELATIVE_ERROR < 0.02
+    for ms in [1000, 1001, 1039, 1040, 1041, 59_999, 60_000, 86_400_000, 400 * 86_400_000] + \
+            [rng.randint(1000, 10**11) for _ in range(5000)]:
+        b = rm.bucket_of(ms)
+        low, high = rm.bucket_bounds(b)
+        assert low <= ms / 1000 * (1 + 1e-12) and ms / 1000 < high * (1 + 1e-12), (ms, b, low, high)
+        assert abs(rm.bucket_value(b) - ms / 1000) / (ms / 1000) <= rm.MAX_RELATIVE_ERROR + 1e-12
+    assert rm.bucket_of(999) == rm.bucket_of(0) == rm.bucket_of(-5) == 0 and rm.bucket_value(0) == 0.5
+
+
+def _nearest_rank(values, percent):
+    values = sorted(values)
+    return values[(len(values) * percent + 99) // 100 - 1]
+
+
+def test_percentiles_from_the_histogram_are_within_the_error_of_the_nearest_rank():
+    rng = random.Random(7)
+    for n in (1, 2, 3, 10, 99, 1000):
+        values = [rng.randint(1000, 30 * 86_400_000) for _ in range(n)]
+        hist: dict[int, int] = {}
+        for v in values:
+            hist[rm.bucket_of(v)] = hist.get(rm.bucket_of(v), 0) + 1
+        for percent in (50, 90):
+            exact = _nearest_rank(values, percent) / 1000
+            got = rm.percentile(hist, percent)
+            assert abs(got - exact) / exact <= rm.MAX_RELATIVE_ERROR + 1e-12, (n, percent, got, exact)
+    assert rm.percentile({}, 50) is None
+
+
+def test_a_report_counts_once_in_every_cut_for_its_day_and_month():
+    r = _report(created_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))  # 04-01 00:30 in China
+    cells = rm.cells(r)
+    assert len(cells) == len(rm.CUTS) * 2
+    assert {(c[-2], c[-1]) for c in cells} == {(rm.DAY, date(2026, 4, 1)), (rm.MONTH, date(2026, 4, 1))}
+    assert (rm.FINE, 1, 2, 3, 4, 0, rm.DAY, date(2026, 4, 1)) in cells
+    assert (rm.COMMUNITY, 1, 2, 0, 0, 0, rm.DAY, date(2026, 4, 1)) in cells
+    assert (rm.STREET, 1, 0, 0, 0, 0, rm.MONTH, date(2026, 4, 1)) in cells
+
+
+def test_a_step_that_moves_the_department_moves_the_report_between_cells():
+    old = _report(state="accepted", accepted_at=T0 + timedelta(hours=1), responded_at=T0 + timedelta(hours=1),
+                  resolve_by=T0 + timedelta(days=7))
+    new = rm.stepped(old, "dispatched", {"handler_department_id": 9, "dispatched_at": T0, "note": "ignored"})
+    changed, hist = rm.delta(old, new)
+    by_cell = dict(changed)
+    fine_old = (rm.FINE, 1, 2, 3, 4, 0, rm.DAY, date(2026, 3, 1))
+    fine_new = (rm.FINE, 1, 2, 3, 4, 9, rm.DAY, date(2026, 3, 1))
+    assert by_cell[fine_old]["n"] == -1 and by_cell[fine_new]["n"] == 1
+    assert by_cell[fine_old]["accept_ms"] == -3_600_000 and by_cell[fine_new]["accept_ms"] == 3_600_000
+    community = (rm.COMMUNITY, 1, 2, 0, 0, 0, rm.DAY, date(2026, 3, 1))
+    assert by_cell[community]["st_accepted"] == -1 and by_cell[community]["st_dispatched"] == 1
+    assert by_cell[community]["n"] == 0
+    # the histograms move with the fine cell; the community's and street's are unchanged
+    assert {h[0] for h, _ in hist} == {rm.FINE} and sorted(n for _, n in hist) == [-1, -1, 1, 1]
+    assert [c for c, _ in changed] == sorted(c for c, _ in changed)
+
+
+def test_a_step_that_changes_nothing_counted_writes_nothing():
+    old = _report(state="dispatched", accepted_at=T0, responded_at=T0, handler_department_id=9)
+    assert rm.delta(old, rm.stepped(old, "dispatched", {"hidden_at": T0})) == ([], [])
+
+
+def test_the_counters_of_one_report():
+    r = _report(state="closed", accepted_at=T0 + timedelta(hours=2), responded_at=T0 + timedelta(hours=2),
+                resolved_at=T0 + timedelta(hours=10), resolve_by=T0 + timedelta(hours=9), rating=4, reopen_count=1)
+    c = rm.counters(r)
+    assert c["n"] == c["st_closed"] == c["accepted"] == c["responded"] == c["on_time"] == c["resolved"] == 1
+    assert c["resolved_first_time"] == 0 and c["reopened"] == 1 and c["resolved_in_time"] == 0
+    assert c["rated"] == c["satisfied"] == 1 and c["resolve_n"] == 1 and c["resolve_ms"] == 36_000_000
+
+
+def test_segments_cover_every_day_once():
+    rng = random.Random(3)
+    for _ in range(300):
+        first = date(2025, 1, 1) + timedelta(days=rng.randint(0, 700))
+        last = first + timedelta(days=rng.randint(0, 800))
+        covered: list[date] = []
+        for grain, lo, hi in rm.segments(first, last):
+            d = lo
+            while d < hi:
+                covered.append(d)
+                if grain == rm.MONTH:
+                    assert d.day == 1 and rm.next_month(d) <= last
+                    end = rm.next_month(d)
+                    covered.extend(d + timedelta(days=i) for i in range(1, (end - d).days))
+                    d = end
+                else:
+                    d += timedelta(days=1)
+        assert covered == [first + timedelta(days=i) for i in range((last - first).days)]
+
+
+def test_a_period_splits_into_whole_days_and_partial_slices():
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 11:00 in China, 12-04
+    midnight = rm.day_start(date(2026, 11, 4))
+    # 30 days up to now from a China midnight: every day whole, today included (up to now)
+    assert rm.whole_days(midnight, now, now) == (date(2026, 11, 4), date(2026, 12, 5), [])
+    # starting mid-day: that day is a slice
+    start = midnight + timedelta(hours=5)
+    assert rm.whole_days(start, now, now) == (date(2026, 11, 5), date(2026, 12, 5),
+                                              [(start, rm.day_start(date(2026, 11, 5)))])
+    # ending mid-day in the past: the last day is a slice
+    end = rm.day_start(date(2026, 11, 20)) + timedelta(hours=3)
+    assert rm.whole_days(midnight, end, now) == (date(2026, 11, 4), date(2026, 11, 20),
+                                                 [(rm.day_start(date(2026, 11, 20)), end)])
+    # within one day: all of it is a slice
+    assert rm.whole_days(start, start + timedelta(hours=2), now) == (date(2026, 11, 5), date(2026, 11, 5),
+                                                                   [(start, start + timedelta(hours=2))])
