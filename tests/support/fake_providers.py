@@ -3,6 +3,8 @@
 to it through the configured base URLs (SMS_PROVIDER_URL, WECHAT_API_URL).
 
 - POST /sms/send: records the JSON; answers the next status of `sms_statuses` (then 200).
+- GET  /inbox?phone=...: the codes that phone received, newest first (for clients outside Python, e.g. the
+  TypeScript journey, that read their code over HTTP).
 - GET  /wx/sns/jscode2session: `wx_codes[js_code]` = (openid, unionid) or an errcode; an unknown code: 40029.
   The appid and secret must be one of `wx_apps`.
 - GET  /wx/cgi-bin/token: an access token for a known appid+secret (counted in `token_fetches`).
@@ -62,6 +64,8 @@ class FakeProviders:
                     return
                 url = urlparse(self.path)
                 q = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path == "/inbox":
+                    return self._answer(200, fake.sms_codes_to(q.get("phone", ""))[::-1])
                 known = fake.wx_apps.get(q.get("appid", "")) == q.get("secret") and q.get("secret")
                 if url.path == "/wx/sns/jscode2session":
                     fake.sessions.append(q)
