@@ -223,6 +223,24 @@ def reset(t: Target, meta: dict[str, Any]) -> int:
     return removed
 
 
+async def _accept_notice(t: Target) -> None:
+    """Residents seeded before the privacy notice existed (or before its version changed) accept the current one,
+    as seeding does now: without it every resident request of a benchmark answers 403 privacy_consent_required."""
+    from sqlalchemy import update
+
+    from app.users.models import User
+    from bench.seed import NOTICE_VERSION
+
+    engine = _engine(t)
+    try:
+        async with engine.begin() as c:
+            await c.execute(update(User).where(User.role == "resident", (User.privacy_version.is_(None)) |
+                                               (User.privacy_version != NOTICE_VERSION))
+                            .values(privacy_version=NOTICE_VERSION))
+    finally:
+        await engine.dispose()
+
+
 async def _first_day_above(t: Target, max_report_id: int) -> Any:
     from sqlalchemy import func, select
 
@@ -273,6 +291,7 @@ def ensure(t: Target, *, reuse: bool, log=print) -> tuple[dict[str, Any], bool]:
             from app.db import migrate
 
             migrate.upgrade(t.url)  # migrations added since the seeding (e.g. an index) apply to the seeded rows
+            asyncio.run(_accept_notice(t))
             removed = reset(t, meta)
             log(f"  reusing {t.kind} {t.name} (seeded {meta['seeded_at']}); removed {removed:,} reports of an "
                 "earlier run")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -19,8 +19,8 @@ from app.bookings.models import Booking, BookingEvent, BookingService, BookingSl
 from app.bookings.policies import BookingFacts, ServiceFacts
 from app.bookings.states import ACTIVE, BookingStatus, ServiceKind, ServiceStatus, SlotStatus, When
 from app.core.errors import NotFound, NotPermitted
-from app.core.pagination import keyset, page_of
-from app.db.reader import Rows
+from app.core.pagination import keyset, keyset_params, keyset_sql, page_of
+from app.db.reader import Prepared, Rows
 from app.org.models import Grid
 from app.privacy import policies as privacy
 from app.users.models import User
@@ -97,14 +97,32 @@ _SLOT_COLUMNS = (BookingSlot.id, BookingSlot.service_id, BookingSlot.starts_at, 
                  BookingSlot.cancel_reason)
 
 
+_SERVICE_FACTS = Prepared(select(BookingService.community_id, BookingService.grid_path,
+                                  BookingService.provider_department_id, BookingService.status)
+                           .where(BookingService.id == bindparam("service_id")))
+_SLOT_KEY = [_SLOT_T.c.starts_at, _SLOT_T.c.id]
+
+
+def _slots_page_sql(available_only: bool, after: bool) -> Prepared:
+    stmt = select(*_SLOT_COLUMNS).where(BookingSlot.service_id == bindparam("service_id"),
+                                        BookingSlot.status == SlotStatus.open,
+                                        BookingSlot.starts_at >= bindparam("start"),
+                                        BookingSlot.starts_at < bindparam("end"))
+    if available_only:
+        stmt = stmt.where(BookingSlot.booked < BookingSlot.capacity)
+    return Prepared(keyset_sql(stmt, _SLOT_KEY, after=after))
+
+
+# built once per shape: residents list slots far more often than anything else of the domain (a flash crowd)
+_SLOTS_PAGE = {(avail, after): _slots_page_sql(avail, after) for avail in (False, True) for after in (False, True)}
+
+
 async def list_slots(rows: Rows, p: Principal, service_id: int, *, start: datetime | None, end: datetime | None,
                      available_only: bool, now: datetime, limit: int,
                      cursor: str | None) -> tuple[list[Any], str | None]:
     """Open slots of a visible service in [start, end) (default: from now, 60 days), with remaining places, in
     start order. One query for the service's visibility, one for the page."""
-    found = await rows.all(select(BookingService.community_id, BookingService.grid_path,
-                                  BookingService.provider_department_id, BookingService.status)
-                           .where(BookingService.id == service_id))
+    found = await rows.all(_SERVICE_FACTS, {"service_id": service_id})
     if not found:
         raise NotFound()
     s = found[0]
@@ -114,12 +132,10 @@ async def list_slots(rows: Rows, p: Principal, service_id: int, *, start: dateti
         raise NotFound()
     start = start or now
     end = end or start + timedelta(days=60)
-    stmt = select(*_SLOT_COLUMNS).where(BookingSlot.service_id == service_id, BookingSlot.status == SlotStatus.open,
-                                        BookingSlot.starts_at >= start, BookingSlot.starts_at < end)
-    if available_only:
-        stmt = stmt.where(BookingSlot.booked < BookingSlot.capacity)
-    stmt = keyset(stmt, [_SLOT_T.c.starts_at, _SLOT_T.c.id], [datetime, int], cursor, limit)
-    return page_of(list(await rows.all(stmt)), limit, lambda r: [r["starts_at"], r["id"]])
+    params = {"service_id": service_id, "start": start, "end": end,
+              **keyset_params(cursor, [datetime, int], limit)}
+    page = await rows.all(_SLOTS_PAGE[(available_only, bool(cursor))], params)
+    return page_of(list(page), limit, lambda r: [r["starts_at"], r["id"]])
 
 
 # ---- bookings -------------------------------------------------------------------------------------------------

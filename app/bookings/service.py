@@ -12,9 +12,9 @@ rating, errand steps. One transaction per request; the invariants are held by th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -59,37 +59,59 @@ def _check_bookable(svc: BookingService) -> None:
         raise ServicePaused(details={"service_id": svc.id, "status": svc.status})
 
 
+# The booking path's statements are built once (a flash crowd runs them thousands of times a minute: building a
+# statement and its cache key cost more CPU than running it); the values come as bind parameters.
+_ACTIVE = [s.value for s in ACTIVE]
+_SLOT_AND_SERVICE = select(BookingSlot, BookingService).join(
+    BookingService, BookingService.id == BookingSlot.service_id).where(BookingSlot.id == bindparam("slot_id"))
+_HOME = select(Grid.parent_id, User.birth_date).select_from(User).join(Grid, Grid.id == User.building_id)\
+    .where(User.id == bindparam("user_id"))
+_ACTIVE_COUNT = select(func.count()).select_from(Booking).where(
+    Booking.service_id == bindparam("service_id"), Booking.resident_id == bindparam("resident_id"),
+    Booking.status.in_(_ACTIVE), or_(Booking.slot_id.is_(None), Booking.starts_at >= bindparam("now")))
+_TAKE_PLACE = update(BookingSlot).where(
+    BookingSlot.id == bindparam("slot_id"), BookingSlot.booked < BookingSlot.capacity,
+    BookingSlot.status == SlotStatus.open).values(booked=BookingSlot.booked + 1)\
+    .execution_options(synchronize_session=False)
+_NO_SHOWS = select(Booking.starts_at).where(
+    Booking.service_id == bindparam("service_id"), Booking.resident_id == bindparam("resident_id"),
+    Booking.status == S.no_show, Booking.starts_at > bindparam("since"))
+_HOLDS_PLACE = select(Booking.id).where(Booking.slot_id == bindparam("slot_id"),
+                                        Booking.resident_id == bindparam("resident_id"),
+                                        Booking.status.in_(_ACTIVE)).limit(1)
+_LOCK_HOLD: dict[str, Any] = {}  # per dialect: the upsert's ON CONFLICT is dialect-specific
+
+
 async def _home(db: AsyncSession, p: Principal) -> tuple[int, date | None]:
     """The resident's grid (their building's parent) and birth date."""
-    row = (await db.execute(select(Grid.parent_id, User.birth_date).select_from(User)
-                            .join(Grid, Grid.id == User.building_id).where(User.id == p.user_id))).one()
+    row = (await db.execute(_HOME, {"user_id": p.user_id})).one()
     return row.parent_id, row.birth_date
 
 
 async def _lock_hold(db: AsyncSession, service_id: int, resident_id: int) -> None:
     """Upsert the (service, resident) row: it stays locked to COMMIT, serialising this resident's bookings of the
     service (SQLite: the whole write is already serialised by BEGIN IMMEDIATE)."""
-    ins = upsert_insert(db)
-    stmt = ins(BookingHold).values(service_id=service_id, resident_id=resident_id, bookings=1)
-    await db.execute(stmt.on_conflict_do_update(index_elements=["service_id", "resident_id"],
-                                                set_={"bookings": BookingHold.bookings + 1}))
+    dialect = db.get_bind().dialect.name
+    stmt = _LOCK_HOLD.get(dialect)
+    if stmt is None:
+        ins = upsert_insert(db)(BookingHold).values(service_id=bindparam("service_id"),
+                                                     resident_id=bindparam("resident_id"), bookings=1)
+        stmt = _LOCK_HOLD[dialect] = ins.on_conflict_do_update(index_elements=["service_id", "resident_id"],
+                                                               set_={"bookings": BookingHold.bookings + 1})
+    await db.execute(stmt, {"service_id": service_id, "resident_id": resident_id})
 
 
 async def _check_limit(db: AsyncSession, svc: BookingService, p: Principal, now: datetime) -> None:
     """Under the hold lock: the resident's active bookings of the service (upcoming places, waitlist entries, open
     errands) are below the limit."""
-    active = (await db.execute(select(func.count()).select_from(Booking).where(
-        Booking.service_id == svc.id, Booking.resident_id == p.user_id, Booking.status.in_([s.value for s in ACTIVE]),
-        or_(Booking.slot_id.is_(None), Booking.starts_at >= now)))).scalar_one()
+    active = (await db.execute(_ACTIVE_COUNT, {"service_id": svc.id, "resident_id": p.user_id, "now": now}))\
+        .scalar_one()
     if active >= svc.max_active_per_resident:
         raise LimitReached(details={"limit": svc.max_active_per_resident, "active": active})
 
 
 async def _take_place(db: AsyncSession, slot_id: int) -> bool:
-    done = await db.execute(update(BookingSlot).where(
-        BookingSlot.id == slot_id, BookingSlot.booked < BookingSlot.capacity, BookingSlot.status == SlotStatus.open)
-        .values(booked=BookingSlot.booked + 1).execution_options(synchronize_session=False))
-    return rowcount(done) == 1
+    return rowcount(await db.execute(_TAKE_PLACE, {"slot_id": slot_id})) == 1
 
 
 async def _free_place(db: AsyncSession, slot_id: int) -> None:
@@ -98,15 +120,12 @@ async def _free_place(db: AsyncSession, slot_id: int) -> None:
 
 
 async def _no_shows(db: AsyncSession, service_id: int, resident_id: int, now: datetime) -> list[datetime]:
-    return list((await db.execute(select(Booking.starts_at).where(
-        Booking.service_id == service_id, Booking.resident_id == resident_id, Booking.status == S.no_show,
-        Booking.starts_at > now - rules.NO_SHOW_WINDOW))).scalars())
+    return list((await db.execute(_NO_SHOWS, {"service_id": service_id, "resident_id": resident_id,
+                                              "since": now - rules.NO_SHOW_WINDOW})).scalars())
 
 
 async def _holds_place(db: AsyncSession, slot_id: int, resident_id: int) -> bool:
-    return (await db.execute(select(Booking.id).where(
-        Booking.slot_id == slot_id, Booking.resident_id == resident_id,
-        Booking.status.in_([s.value for s in ACTIVE])))).first() is not None
+    return (await db.execute(_HOLDS_PLACE, {"slot_id": slot_id, "resident_id": resident_id})).first() is not None
 
 
 async def _refuse_full(db: AsyncSession, slot: BookingSlot, p: Principal) -> NoReturn:
@@ -120,9 +139,7 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     now = now or datetime.now(UTC)
     if body.slot_id is None:
         return await ask_errand(db, p, body, now)
-    found = (await db.execute(select(BookingSlot, BookingService).join(
-        BookingService, BookingService.id == BookingSlot.service_id).where(BookingSlot.id == body.slot_id)))\
-        .one_or_none()
+    found = (await db.execute(_SLOT_AND_SERVICE, {"slot_id": body.slot_id})).one_or_none()
     if found is None:
         raise NotFound()
     slot, svc = found
