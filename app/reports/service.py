@@ -133,7 +133,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
     out = await queries.report_detail(SessionRows(db), p, report_id)
     hooks = await webhook_events.submitted_targets(db, ids[1], ids[0])
     # the figures' roll-ups, late in the transaction: the street's cells of today are shared by every submission
-    await rollups.apply(db, None, {**_NEW_REPORT_FIELDS, **row})
+    await rollups.apply(db, None, {**_NEW_REPORT_FIELDS, **row, "id": report_id})
     # Last, and nothing after it but COMMIT (and the webhook deliveries, if the community has subscribers): from
     # here the street's counter row is locked, and every other submission of the street waits for it.
     out["number"] = await numbers.assign_number(db, report_id, ids[0], now)

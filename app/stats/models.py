@@ -18,6 +18,7 @@ def _key_columns() -> list[Column]:
     return [Column("cut", SmallInteger, nullable=False), Column("street_id", IdType, nullable=False),
             Column("community_id", IdType, nullable=False), Column("grid_id", IdType, nullable=False),
             Column("category_id", IdType, nullable=False), Column("department_id", IdType, nullable=False),
+            Column("slot", SmallInteger, nullable=False, server_default=text("0")),  # rollup_math.SLOTS
             Column("grain", SmallInteger, nullable=False), Column("day", Date, nullable=False)]
 
 

@@ -71,18 +71,22 @@ COUNTERS = (
     "accept_ms",            # sum of accepted_at - created_at, milliseconds
     "resolve_ms",           # sum of resolved_at - created_at, milliseconds
 )
-KEY = ("cut", "street_id", "community_id", "grid_id", "category_id", "department_id", "grain", "day")
+KEY = ("cut", "street_id", "community_id", "grid_id", "category_id", "department_id", "slot", "grain", "day")
 HISTOGRAM_KEY = (*KEY, "metric", "bucket")
 # the primary keys' column order: a cut's constant columns first (the "every" zeros and the community), so a read
 # of one community's or one street's cells is one index range on (grain, day)
-PRIMARY_KEY = ("cut", "community_id", "grid_id", "category_id", "department_id", "street_id", "grain", "day")
+PRIMARY_KEY = ("cut", "community_id", "grid_id", "category_id", "department_id", "street_id", "grain", "day", "slot")
+# A community's and a street's cells of today are shared by every step of their reports: concurrent steps would queue
+# on those few rows until COMMIT. Those cuts are spread over SLOTS rows (the report id modulo SLOTS: fixed for the
+# report's life), which every read sums; the fine cut is spread thin by its own key and keeps slot 0.
+SLOTS = 8
 # the report columns a contribution is made of
-FIELDS = ("street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
+FIELDS = ("id", "street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
           "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating", "reopen_count",
           "auto_closed")
 
-Cell = tuple[int, int, int, int, int, int, int, date]   # KEY's values
-HistCell = tuple[int, int, int, int, int, int, int, date, int, int]
+Cell = tuple[int, int, int, int, int, int, int, int, date]   # KEY's values
+HistCell = tuple[int, int, int, int, int, int, int, int, date, int, int]
 
 
 # ---- days ------------------------------------------------------------------------------------------------------
@@ -196,7 +200,9 @@ def cells(r: Mapping[str, Any], cuts: Iterable[int] = CUTS) -> list[Cell]:
     keys = {FINE: (s, c, g, k, d), COMMUNITY: (s, c, 0, 0, 0), STREET: (s, 0, 0, 0, 0),
             STREET_DEPT: (s, 0, 0, 0, d)}
     day = china_day(r["created_at"])
-    return [(cut, *keys[cut], grain, when) for cut in cuts for grain, when in ((DAY, day), (MONTH, month_of(day)))]
+    spread = r["id"] % SLOTS
+    return [(cut, *keys[cut], 0 if cut == FINE else spread, grain, when)
+            for cut in cuts for grain, when in ((DAY, day), (MONTH, month_of(day)))]
 
 
 def add(totals: dict[Cell, dict[str, int]], hist: dict[HistCell, int], r: Mapping[str, Any], sign: int = 1) -> None:

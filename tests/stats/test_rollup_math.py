@@ -12,7 +12,7 @@ T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 
 
 def _report(**kw):
-    base = dict(street_id=1, community_id=2, grid_id=3, category_id=4, handler_department_id=None, created_at=T0,
+    base = dict(id=13, street_id=1, community_id=2, grid_id=3, category_id=4, handler_department_id=None, created_at=T0,
                 state="submitted", accepted_at=None, responded_at=None, respond_by=T0 + timedelta(hours=24),
                 resolved_at=None, resolve_by=None, rating=None, reopen_count=0, auto_closed=False)
     base.update(kw)
@@ -55,9 +55,15 @@ def test_a_report_counts_once_in_every_cut_for_its_day_and_month():
     cells = rm.cells(r)
     assert len(cells) == len(rm.CUTS) * 2
     assert {(c[-2], c[-1]) for c in cells} == {(rm.DAY, date(2026, 4, 1)), (rm.MONTH, date(2026, 4, 1))}
-    assert (rm.FINE, 1, 2, 3, 4, 0, rm.DAY, date(2026, 4, 1)) in cells
-    assert (rm.COMMUNITY, 1, 2, 0, 0, 0, rm.DAY, date(2026, 4, 1)) in cells
-    assert (rm.STREET, 1, 0, 0, 0, 0, rm.MONTH, date(2026, 4, 1)) in cells
+    assert (rm.FINE, 1, 2, 3, 4, 0, 0, rm.DAY, date(2026, 4, 1)) in cells
+    assert (rm.COMMUNITY, 1, 2, 0, 0, 0, 13 % rm.SLOTS, rm.DAY, date(2026, 4, 1)) in cells
+    assert (rm.STREET, 1, 0, 0, 0, 0, 13 % rm.SLOTS, rm.MONTH, date(2026, 4, 1)) in cells
+
+
+def test_the_shared_cuts_spread_over_slots_by_report_and_the_fine_cut_does_not():
+    spread = {c[6] for i in range(40) for c in rm.cells(_report(id=i)) if c[0] in (rm.COMMUNITY, rm.STREET)}
+    assert spread == set(range(rm.SLOTS))
+    assert {c[6] for i in range(40) for c in rm.cells(_report(id=i)) if c[0] == rm.FINE} == {0}
 
 
 def test_a_step_that_moves_the_department_moves_the_report_between_cells():
@@ -66,11 +72,11 @@ def test_a_step_that_moves_the_department_moves_the_report_between_cells():
     new = rm.stepped(old, "dispatched", {"handler_department_id": 9, "dispatched_at": T0, "note": "ignored"})
     changed, hist = rm.delta(old, new)
     by_cell = dict(changed)
-    fine_old = (rm.FINE, 1, 2, 3, 4, 0, rm.DAY, date(2026, 3, 1))
-    fine_new = (rm.FINE, 1, 2, 3, 4, 9, rm.DAY, date(2026, 3, 1))
+    fine_old = (rm.FINE, 1, 2, 3, 4, 0, 0, rm.DAY, date(2026, 3, 1))
+    fine_new = (rm.FINE, 1, 2, 3, 4, 9, 0, rm.DAY, date(2026, 3, 1))
     assert by_cell[fine_old]["n"] == -1 and by_cell[fine_new]["n"] == 1
     assert by_cell[fine_old]["accept_ms"] == -3_600_000 and by_cell[fine_new]["accept_ms"] == 3_600_000
-    community = (rm.COMMUNITY, 1, 2, 0, 0, 0, rm.DAY, date(2026, 3, 1))
+    community = (rm.COMMUNITY, 1, 2, 0, 0, 0, 13 % rm.SLOTS, rm.DAY, date(2026, 3, 1))
     assert by_cell[community]["st_accepted"] == -1 and by_cell[community]["st_dispatched"] == 1
     assert by_cell[community]["n"] == 0
     # the histograms move with the fine cell; the community's and street's are unchanged
