@@ -8,7 +8,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.auth import service
 from app.auth.deps import CurrentPrincipal
 from app.auth.schemas import RefreshIn, RegisterIn, RegistrationAccepted, TokenOut
-from app.clients.deps import ClientIdHeader, signing_in_client
+from app.clients.deps import ClientIdHeader, app_signing_in, client_address
 from app.core import ratelimit
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
@@ -29,8 +29,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def register(request: Request, settings: AppSettings, body: RegisterIn) -> RegistrationAccepted:
     # no request session: the password is hashed before any write transaction opens
     await ratelimit.check_phone(request, body.phone)  # issue 18
-    await service.register_resident(get_database(request), settings, body,
-                                    request.client.host if request.client else None)
+    await service.register_resident(get_database(request), settings, body, client_address(request))
     return RegistrationAccepted(status="accepted", next="login")
 
 
@@ -47,12 +46,9 @@ async def issue_token(request: Request, settings: AppSettings, form: Annotated[O
         raise InvalidInput("validation_error", [{"loc": ["body", "username"], "type": "phone",
                                                  "msg": "mainland mobile number expected"}])
     await ratelimit.check_phone(request, form.username)  # issue 18: requests per phone number, failed or not
-    database = get_database(request)
-    async with database.session(write=False) as db:
-        client = await signing_in_client(request, db)
-    return await service.login(database, settings, request.app.state.jwt_secret, phone=form.username,
-                               password=form.password, address=request.client.host if request.client else None,
-                               client=client)
+    client = await app_signing_in(request)
+    return await service.login(get_database(request), settings, request.app.state.jwt_secret, phone=form.username,
+                               password=form.password, address=client_address(request), client=client)
 
 
 @router.post("/refresh", summary="Exchange a refresh token for a new pair (rotation)", response_model=TokenOut,

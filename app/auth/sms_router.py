@@ -8,8 +8,7 @@ from app.auth import sms
 from app.auth.schemas import TokenOut
 from app.auth.sms_delivery import send_now
 from app.auth.sms_schemas import SmsCodeRequest, SmsCodeSent, SmsLoginIn, SmsRegisterIn, SmsResetIn
-from app.clients.deps import signing_in_client
-from app.clients.models import ApiClient
+from app.clients.deps import app_signing_in, client_address
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.db.session import get_database
@@ -21,14 +20,6 @@ _CODE_ERRORS = ("`sms_code_invalid` (wrong code; `details.attempts_left`), `sms_
                 "ask for a new one); all 401.")
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-async def _app_of(request: Request) -> ApiClient | None:
-    """The registered app named by X-Client-Id (none: first party), read before the sign-in's transaction."""
-    async with get_database(request).session(write=False) as db:
-        return await signing_in_client(request, db)
 
 
 _APP = (" Through a registered app (header `X-Client-Id`) the tokens carry its client id and scopes; an unknown "
@@ -46,7 +37,7 @@ async def sms_codes_request(request: Request, settings: AppSettings, body: SmsCo
                             background: BackgroundTasks) -> SmsCodeSent:
     database = get_database(request)
     outbox_id = await sms.request_code(database, settings, request.app.state.jwt_secret, phone=body.phone,
-                                       purpose=body.purpose, address=_address(request))
+                                       purpose=body.purpose, address=client_address(request))
     background.add_task(send_now, database, settings, outbox_id)  # after the commit above
     return SmsCodeSent(expires_in=300, resend_after=settings.sms_resend_seconds)
 
@@ -56,10 +47,10 @@ async def sms_codes_request(request: Request, settings: AppSettings, body: SmsCo
              description="Tokens for the number's account. " + _CODE_ERRORS + " A number without an account: "
                          "404 (the code is spent); a disabled account: 401 `account_disabled`." + _APP)
 async def sms_login(request: Request, settings: AppSettings, body: SmsLoginIn) -> TokenOut:
-    client = await _app_of(request)
+    client = await app_signing_in(request)
     return await sms.login(get_database(request), settings, request.app.state.jwt_secret,
                            request.app.state.jwt_secret, phone=body.phone, code=body.code,
-                           address=_address(request), client=client)
+                           address=client_address(request), client=client)
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=TokenOut,
@@ -69,9 +60,9 @@ async def sms_login(request: Request, settings: AppSettings, body: SmsLoginIn) -
                          + _CODE_ERRORS + " A number that already has an account: 409 `phone_taken` (told only "
                          "to the holder of a valid code). The password is optional." + _APP)
 async def sms_register(request: Request, settings: AppSettings, body: SmsRegisterIn) -> TokenOut:
-    client = await _app_of(request)
+    client = await app_signing_in(request)
     return await sms.register(get_database(request), settings, request.app.state.jwt_secret,
-                              request.app.state.jwt_secret, body, address=_address(request), client=client)
+                              request.app.state.jwt_secret, body, address=client_address(request), client=client)
 
 
 @router.post("/reset-password", status_code=status.HTTP_204_NO_CONTENT, summary="Reset the password with an SMS code",

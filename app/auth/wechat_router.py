@@ -9,8 +9,7 @@ from fastapi import APIRouter, Header, Request
 from app.auth import wechat
 from app.auth.schemas import TokenOut
 from app.auth.wechat_schemas import WechatBindIn, WechatLoginIn
-from app.clients.deps import signing_in_client
-from app.clients.models import ApiClient
+from app.clients.deps import app_signing_in, client_address
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.db.session import get_database
@@ -21,13 +20,6 @@ ClientIdHeader = Annotated[str, Header(alias="X-Client-Id", min_length=1, max_le
                                        description="The registered mini-program (its `wechat_appid` is used).")]
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-async def _app_of(request: Request) -> ApiClient | None:
-    async with get_database(request).session(write=False) as db:
-        return await signing_in_client(request, db)
 
 
 @router.post("/login", response_model=TokenOut, summary="Sign in with a WeChat mini-program login code",
@@ -42,7 +34,7 @@ async def _app_of(request: Request) -> ApiClient | None:
 async def wechat_login(request: Request, settings: AppSettings, body: WechatLoginIn,
                        x_client_id: ClientIdHeader) -> TokenOut:
     return await wechat.login(get_database(request), settings, request.app.state.jwt_secret,
-                              await _app_of(request), js_code=body.code, address=_address(request))
+                              await app_signing_in(request), js_code=body.code, address=client_address(request))
 
 
 @router.post("/bind", response_model=TokenOut, summary="Bind a WeChat user to a phone number and sign in",
@@ -56,5 +48,5 @@ async def wechat_login(request: Request, settings: AppSettings, body: WechatLogi
 async def wechat_bind(request: Request, settings: AppSettings, body: WechatBindIn,
                       x_client_id: ClientIdHeader) -> TokenOut:
     secret = request.app.state.jwt_secret
-    return await wechat.bind(get_database(request), settings, secret, secret, await _app_of(request), body,
-                             address=_address(request))
+    return await wechat.bind(get_database(request), settings, secret, secret, await app_signing_in(request), body,
+                             address=client_address(request))

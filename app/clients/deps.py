@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clients.models import ApiClient
 from app.clients.service import active_client
+from app.db.session import get_database
 
 CLIENT_HEADER = "X-Client-Id"
 # Declare it on a sign-in route (`x_client_id: ClientIdHeader = None`) so openapi.json and generated clients show it;
@@ -26,3 +27,15 @@ async def signing_in_client(request: Request, db: AsyncSession) -> ApiClient | N
     if client_id is None:
         return None
     return await active_client(db, client_id.strip())
+
+
+async def app_signing_in(request: Request) -> ApiClient | None:
+    """The same, read in its own short read-only session before the sign-in's transaction."""
+    async with get_database(request).session(write=False) as db:
+        return await signing_in_client(request, db)
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address: the socket's peer, or X-Forwarded-For's when BEHIND_PROXY (the proxy-headers middleware
+    rewrites the scope's client before the rate limiter and the routes read it)."""
+    return request.client.host if request.client else None
