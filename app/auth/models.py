@@ -24,7 +24,8 @@ class RefreshToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failure counter per key ('phone:<n>' or 'addr:<ip>') within a window; locked_until blocks logins."""
+    """Failure counter per key ('phone:<HMAC of the number>', see throttle.phone_key, or 'addr:<ip>') within a
+    window; locked_until blocks logins."""
 
     __tablename__ = "login_throttles"
 

@@ -96,7 +96,7 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
     pooled connection idle in a transaction. The write transaction re-reads the hash it verified, so a password
     changed in between counts as a failure, never as a login with the old one."""
     now = datetime.now(UTC)
-    keys = throttle.keys_for(phone, address)
+    keys = throttle.keys_for(secret, phone, address)
     async with database.session(write=False) as db:
         user = (await db.execute(_LOGIN_ROW.where(User.phone == phone))).one_or_none()
         # an address this account signed in from before is not locked out by other people's failures; its own
@@ -119,7 +119,7 @@ async def login(database: Database, settings: Settings, secret: str, *, phone: s
             raise InvalidCredentials()
         if not user.is_active:
             raise Unauthenticated("account_disabled")
-        await throttle.clear(db, phone)
+        await throttle.clear(db, secret, phone)
         await throttle.remember(db, user.id, address, now)
         audit.record(db, user.id, "auth.login", "user", user.id, address=address)
         return await _issue_pair(db, settings, secret, user, uuid.uuid4().hex, now, client)

@@ -62,7 +62,7 @@ async def request_code(database: Database, settings: Settings, key: str, *, phon
     code = codes.new_code()
     expires = now + timedelta(seconds=codes.TTL_SECONDS)
     async with database.session(write=True) as db:
-        await sms_limits.count_request(db, settings, phone, address, now)
+        await sms_limits.count_request(db, settings, key, phone, address, now)
         db.add(SmsCode(phone=phone, purpose=purpose, code_hash=codes.code_hash(key, phone, purpose, code),
                        attempts=0, created_at=now, expires_at=expires, address=(address or "")[:64] or None))
         return await provider_outbox.enqueue(db, "sms", phone, {"purpose": purpose, "code": code}, now,
@@ -162,5 +162,5 @@ async def reset_password(database: Database, settings: Settings, key: str, *, ph
                          .values(password_hash=new_hash, password_changed_at=now)
                          .execution_options(synchronize_session=False))
         await sessions.revoke_all(db, user_id)
-        await throttle.clear(db, phone)  # the owner proved the number: the password lock is lifted
+        await throttle.clear(db, key, phone)  # the owner proved the number: the password lock is lifted
         audit.record(db, user_id, "auth.password_reset", "user", user_id, via="sms")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import LoginThrottle
+from app.auth.throttle import phone_key
 from app.core.config import Settings
 from app.core.errors import AppError
 
@@ -41,7 +42,7 @@ async def _bump(db: AsyncSession, key: str, window: int, now: datetime) -> tuple
     return row.failures, row.window_start
 
 
-async def count_request(db: AsyncSession, settings: Settings, phone: str, address: str | None,
+async def count_request(db: AsyncSession, settings: Settings, secret: str, phone: str, address: str | None,
                         now: datetime) -> None:
     """Raise SmsRateLimited (429, `per`: phone or address) when this request is over a limit: one code per number
     per SMS_RESEND_SECONDS, SMS_MAX_PER_PHONE per number and SMS_MAX_PER_ADDRESS per address per
@@ -50,8 +51,8 @@ async def count_request(db: AsyncSession, settings: Settings, phone: str, addres
     checks = []
     if address:
         checks.append(("address", f"smsa:{address[:60]}", settings.sms_window_seconds, settings.sms_max_per_address))
-    checks += [("phone", f"smsr:{phone}", settings.sms_resend_seconds, 1),
-               ("phone", f"smsp:{phone}", settings.sms_window_seconds, settings.sms_max_per_phone)]
+    checks += [("phone", phone_key(secret, phone, "smsr"), settings.sms_resend_seconds, 1),
+               ("phone", phone_key(secret, phone, "smsp"), settings.sms_window_seconds, settings.sms_max_per_phone)]
     for per, key, window, limit in checks:
         count, start = await _bump(db, key, window, now)
         if count > limit:

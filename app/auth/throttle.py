@@ -1,7 +1,12 @@
-"""Login throttling: failures counted per phone and per address in the database (shared by all workers)."""
+"""Login throttling: failures counted per phone and per address in the database (shared by all workers).
+
+A phone number is never a key in clear: `phone_key` keys it by an HMAC under the app's signing secret, so the
+counters (kept for a window, purged by retention) hold no personal number (PIPL: data minimisation)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from datetime import datetime, timedelta
 
@@ -15,8 +20,14 @@ from app.core.config import Settings
 from app.core.errors import TooManyRequests
 
 
-def keys_for(phone: str, address: str | None) -> list[tuple[str, str]]:
-    out = [("phone", f"phone:{phone}")]
+def phone_key(secret: str, phone: str, prefix: str = "phone") -> str:
+    """`prefix:` and the first 32 hex digits of HMAC-SHA256(secret, phone): one key per number, not the number."""
+    digest = hmac.new(secret.encode(), phone.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{prefix}:{digest}"
+
+
+def keys_for(secret: str, phone: str, address: str | None) -> list[tuple[str, str]]:
+    out = [("phone", phone_key(secret, phone))]
     if address:
         out.append(("addr", f"addr:{address[:60]}"))
     return out
@@ -63,8 +74,8 @@ async def record_failure(db: AsyncSession, settings: Settings, keys: list[tuple[
             await db.execute(update(t).where(t.c.key == key).values(locked_until=now + timedelta(seconds=wait)))
 
 
-async def clear(db: AsyncSession, phone: str) -> None:
-    await clear_key(db, f"phone:{phone}")
+async def clear(db: AsyncSession, secret: str, phone: str) -> None:
+    await clear_key(db, phone_key(secret, phone))
 
 
 async def clear_key(db: AsyncSession, key: str) -> None:

@@ -113,7 +113,7 @@ async def erase_account(database: Database, settings: Settings, storage: Storage
             audit.record(db, p.user_id, "user.erase_failed", "user", p.user_id)
         raise InvalidInput("wrong_password")
     async with database.session(write=True) as db:
-        files = await erase(db, p, stored, datetime.now(UTC))
+        files = await erase(db, p, stored, datetime.now(UTC), code_key)
     for key in files:  # after the commit: a failed erasure keeps its photos; a file left here is a stray the
         await storage.delete(key)  # uploads cleanup removes
 
@@ -124,12 +124,12 @@ async def _erase_by_code(database: Database, storage: Storage, p: Principal, cod
     async with database.session(write=True) as db:
         row = (await db.execute(select(User.phone, User.password_hash).where(User.id == p.user_id))).one()
         await sms.consume(db, key, phone=row.phone, purpose="erase", code=code, now=datetime.now(UTC))
-        files = await erase(db, p, row.password_hash, datetime.now(UTC))
+        files = await erase(db, p, row.password_hash, datetime.now(UTC), key)
     for k in files:
         await storage.delete(k)
 
 
-async def erase(db: AsyncSession, p: Principal, verified_hash: str, now: datetime) -> list[str]:
+async def erase(db: AsyncSession, p: Principal, verified_hash: str, now: datetime, secret: str) -> list[str]:
     """Everything but the password check, in the caller's transaction. Returns the storage keys of the files to
     delete once it commits."""
     uid = p.user_id
@@ -141,7 +141,8 @@ async def erase(db: AsyncSession, p: Principal, verified_hash: str, now: datetim
     phone = (await db.execute(select(User.phone).where(User.id == uid))).scalar_one()
     await sessions.revoke_all(db, uid)
     await db.execute(delete(KnownLoginAddress).where(KnownLoginAddress.user_id == uid))
-    await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_([f"phone:{phone}", _pwd_key(uid)[1]])))
+    throttled = [throttle.phone_key(secret, phone), _pwd_key(uid)[1]]
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(throttled)))
 
     bookings = await bookings_service.cancel_on_erasure(db, p, now)
     signups = await _cancel_signups(db, p, now)

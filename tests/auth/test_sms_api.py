@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from app.auth.models import RefreshToken
 from app.auth.sms_models import SmsCode
+from app.auth.throttle import phone_key
 from app.notifications.provider_models import ProviderMessage
 from app.users.models import User
 from app.worker.runner import run_once
@@ -96,7 +97,8 @@ async def test_only_the_newest_code_counts(pclient, app, world, fake, settings):
     async with app.state.db.session(write=True) as s:  # as if the resend interval had passed
         await s.execute(update(SmsCode).values(created_at=datetime.now(UTC) - timedelta(seconds=61)))
         from app.auth.models import LoginThrottle
-        await s.execute(update(LoginThrottle).where(LoginThrottle.key == f"smsr:{phone}").values(
+        await s.execute(update(LoginThrottle).where(
+            LoginThrottle.key == phone_key(app.state.jwt_secret, phone, "smsr")).values(
             window_start=datetime.now(UTC) - timedelta(seconds=61)))
     second = await code_for(pclient, fake, phone)
     if first != second:
@@ -142,7 +144,8 @@ async def test_codes_are_rate_limited_per_number_per_window(pclient, app, world,
         assert (await ask(pclient, phone)).status_code == 202, n
         async with app.state.db.session(write=True) as s:  # the resend interval passes
             from app.auth.models import LoginThrottle
-            await s.execute(update(LoginThrottle).where(LoginThrottle.key == f"smsr:{phone}").values(
+            await s.execute(update(LoginThrottle).where(
+            LoginThrottle.key == phone_key(app.state.jwt_secret, phone, "smsr")).values(
                 window_start=datetime.now(UTC) - timedelta(seconds=61)))
     err = assert_error(await ask(pclient, phone), 429, "sms_rate_limited")
     assert err["details"]["per"] == "phone" and err["details"]["retry_after"] > 60
@@ -358,3 +361,17 @@ async def test_the_code_is_committed_before_its_sms_leaves(pclient, app, world, 
     fake.on_sms = lambda body: seen.append(asyncio.run_coroutine_threadsafe(committed(), loop).result(10))
     assert (await ask(pclient, world.users["resident_a"].phone)).status_code == 202
     assert seen == [(1, 1)]
+
+
+async def test_the_throttle_counters_hold_no_phone_number(pclient, app, world, fake):
+    """PIPL data minimisation: the counters of code requests and failed logins are keyed by an HMAC of the
+    number, never the number itself."""
+    from app.auth.models import LoginThrottle
+    phone = world.users["resident_a"].phone
+    assert (await ask(pclient, phone)).status_code == 202
+    bad = await pclient.post("/api/v1/auth/token", data={"username": phone, "password": "wrong-password"})
+    assert bad.status_code == 401
+    async with app.state.db.session(write=False) as s:
+        keys = set((await s.execute(select(LoginThrottle.key))).scalars())
+    assert {phone_key(app.state.jwt_secret, phone, p) for p in ("smsr", "smsp", "phone")} <= keys
+    assert not any(phone in k for k in keys), keys
