@@ -7,6 +7,15 @@ different reports only add to the counters.
 
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
 shared rows in the same order. The statements are built once per dialect and bound per row.
+
+On PostgreSQL a step's deltas go in ONE statement (`step_sql`): each upsert takes its rows as one array parameter
+per column (`unnest(...) WITH ORDINALITY`, in the order given), the histograms' upsert a data-modifying CTE of the
+counters' one. One round trip and one parameter set instead of two executemany calls of ~14 row dicts: the
+per-row parameter handling had been most of the roll-ups' cost in a step (profile in docs/decisions.md, issue 20).
+PostgreSQL runs the main statement (the counters) first and the unreferenced CTE (the histograms) after it, so the
+lock order stays counters, then histograms, every row in cell order. SQLite keeps the per-row upserts (its
+statements are no round trips), and so does the rebuild, whose batches also run on the migration's synchronous
+connection.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import BigInteger, Date, Integer, SmallInteger, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -80,6 +90,51 @@ def statements(dialect: str, changed: Sequence[tuple[Cell, Mapping[str, int]]],
     return out
 
 
+def _element_type(table: Table, column: str) -> SmallInteger | Integer | BigInteger | Date:
+    """The PostgreSQL type of a column's array parameter (the key's id columns are BIGINT there)."""
+    t = table.c[column].type
+    for kind in (SmallInteger, BigInteger, Integer, Date):
+        if isinstance(t, kind):
+            return kind()
+    return BigInteger()  # IdType: BIGINT on PostgreSQL
+
+
+def _unnest_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...], adds: tuple[str, ...],
+                   prefix: str):
+    """INSERT ... SELECT FROM unnest(one array per column) WITH ORDINALITY ORDER BY it ... ON CONFLICT add."""
+    arrays = [bindparam(prefix + c, type_=ARRAY(_element_type(table, c))) for c in columns]
+    rows = func.unnest(*arrays).table_valued(*columns, with_ordinality="ord").render_derived()
+    stmt = pg_insert(table).from_select(list(columns), select(*(rows.c[c] for c in columns)).order_by(rows.c.ord))
+    return stmt.on_conflict_do_update(index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in adds})
+
+
+_COUNTER_COLUMNS = (*KEY, *COUNTERS)
+_HISTOGRAM_COLUMNS = (*HISTOGRAM_KEY, "n")
+
+
+@lru_cache(maxsize=1)
+def step_sql() -> Prepared:
+    """PostgreSQL: the counters' and the histograms' upserts of one change, in one statement (module docstring)."""
+    hist = _unnest_upsert(report_rollup_durations, _HISTOGRAM_COLUMNS, HISTOGRAM_KEY, ("n",), "h_").cte("hist")
+    return Prepared(_unnest_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "c_").add_cte(hist))
+
+
+def step_params(changed: Sequence[tuple[Cell, Mapping[str, int]]],
+                hist: Sequence[tuple[HistCell, int]]) -> dict[str, list[Any]]:
+    """step_sql's parameters: one list per column, the rows in the order given (cell order)."""
+    params: dict[str, list[Any]] = {}
+    cells = list(zip(*(cell for cell, _ in changed), strict=True)) if changed else [()] * len(KEY)
+    for name, values in zip(KEY, cells, strict=True):
+        params["c_" + name] = list(values)
+    for name in COUNTERS:
+        params["c_" + name] = [v[name] for _, v in changed]
+    hcells = list(zip(*(cell for cell, _ in hist), strict=True)) if hist else [()] * len(HISTOGRAM_KEY)
+    for name, values in zip(HISTOGRAM_KEY, hcells, strict=True):
+        params["h_" + name] = list(values)
+    params["h_n"] = [n for _, n in hist]
+    return params
+
+
 async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | None,
                 new: Mapping[str, Any] | None) -> None:
     """Replace a report's contribution `old` (its FIELDS before; None for a new report) by `new`, in the
@@ -90,6 +145,9 @@ async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | Non
     if not changed and not hist:
         return
     conn = await db.connection() if isinstance(db, AsyncSession) else db
+    if conn.dialect.name == "postgresql":
+        await conn.execute(step_sql().stmt, step_params(changed, hist))
+        return
     for prepared, params in statements(conn.dialect.name, changed, hist):
         await conn.execute(prepared.stmt, params)
 
