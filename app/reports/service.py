@@ -279,12 +279,13 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     if body.action is Action.rate:  # after the step is won: a concurrent loser is stale, not already_rated
         await _record_rating(db, p, report, body, now)
     note_public = step.note_public if body.note_public is None else body.note_public
+    # the step's webhook deliveries ride on its event's INSERT (one statement on PostgreSQL)
     event_id = await writes.insert_event(db, _event(
         report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
-        note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now))
+        note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now),
+        webhook_events.step_deliveries(report, body.action, frm, to, values, now))
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
     await notices.notify_step(db, p, report, body.action, to, values, body.note)
-    await webhook_events.publish_step(db, report, body.action, frm, to, values, now)
     if to is State.resolved:
         metrics.count("reports_resolved")
     out = await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)

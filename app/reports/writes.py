@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.reader import Prepared, SessionRows
+from app.notifications import outbox
 from app.reports.models import Report, ReportEvent
 
 REPORT_COLUMNS = (
@@ -41,9 +42,21 @@ async def insert_report(db: AsyncSession, values: dict[str, Any]) -> int:
     return (await SessionRows(db).all(_REPORT_INSERT, values))[0]["id"]
 
 
-async def insert_event(db: AsyncSession, values: dict[str, Any]) -> int:
-    """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only."""
-    return (await SessionRows(db).all(_EVENT_INSERT, values))[0]["id"]
+# PostgreSQL: the event's INSERT carrying its webhook deliveries (outbox.EMIT_PG) as a CTE: one round trip
+_EVENT_INSERT_DELIVERING = Prepared(_EVENT_INSERT.stmt.add_cte(outbox.EMIT_PG.cte("deliveries")))
+
+
+async def insert_event(db: AsyncSession, values: dict[str, Any], deliveries: dict[str, Any] | None = None) -> int:
+    """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only. `deliveries`: the
+    webhook deliveries announcing it (outbox.emit_params), written in the same statement on PostgreSQL."""
+    rows = SessionRows(db)
+    if deliveries is None:
+        return (await rows.all(_EVENT_INSERT, values))[0]["id"]
+    if rows.dialect_name == "postgresql":
+        return (await rows.all(_EVENT_INSERT_DELIVERING, {**values, **deliveries}))[0]["id"]
+    event_id = (await rows.all(_EVENT_INSERT, values))[0]["id"]
+    await outbox.write_deliveries(db, deliveries)
+    return event_id
 
 
 @lru_cache(maxsize=64)
