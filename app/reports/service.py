@@ -273,17 +273,19 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
     before = rollups.fields_of(report)  # the row the conditional UPDATE below proves current
-    if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
+    note_public = step.note_public if body.note_public is None else body.note_public
+    # The conditional UPDATE, the step's event and its webhook deliveries: one statement on PostgreSQL, the event
+    # and deliveries written only if the UPDATE won
+    event_id = await writes.step_with_event(
+        db, report.id, body.expected_version, to.value, now, values,
+        _event(report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
+               note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now),
+        webhook_events.step_deliveries(report, body.action, frm, to, values, now))
+    if event_id is None:
         now_at = (await db.execute(select(Report.version, Report.state).where(Report.id == report.id))).one()
         raise Conflict("stale_version", {"current_version": now_at.version, "state": now_at.state})
     if body.action is Action.rate:  # after the step is won: a concurrent loser is stale, not already_rated
         await _record_rating(db, p, report, body, now)
-    note_public = step.note_public if body.note_public is None else body.note_public
-    # the step's webhook deliveries ride on its event's INSERT (one statement on PostgreSQL)
-    event_id = await writes.insert_event(db, _event(
-        report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
-        note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now),
-        webhook_events.step_deliveries(report, body.action, frm, to, values, now))
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
     await notices.notify_step(db, p, report, body.action, to, values, body.note)
     if to is State.resolved:
