@@ -42,21 +42,9 @@ async def insert_report(db: AsyncSession, values: dict[str, Any]) -> int:
     return (await SessionRows(db).all(_REPORT_INSERT, values))[0]["id"]
 
 
-# PostgreSQL: the event's INSERT carrying its webhook deliveries (outbox.EMIT_PG) as a CTE: one round trip
-_EVENT_INSERT_DELIVERING = Prepared(_EVENT_INSERT.stmt.add_cte(outbox.emit_sql_pg().cte("deliveries")))
-
-
-async def insert_event(db: AsyncSession, values: dict[str, Any], deliveries: dict[str, Any] | None = None) -> int:
-    """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only. `deliveries`: the
-    webhook deliveries announcing it (outbox.emit_params), written in the same statement on PostgreSQL."""
-    rows = SessionRows(db)
-    if deliveries is None:
-        return (await rows.all(_EVENT_INSERT, values))[0]["id"]
-    if rows.dialect_name == "postgresql":
-        return (await rows.all(_EVENT_INSERT_DELIVERING, {**values, **deliveries}))[0]["id"]
-    event_id = (await rows.all(_EVENT_INSERT, values))[0]["id"]
-    await outbox.write_deliveries(db, deliveries)
-    return event_id
+async def insert_event(db: AsyncSession, values: dict[str, Any]) -> int:
+    """A timeline event (every column of EVENT_COLUMNS given); its id. Events are append-only."""
+    return (await SessionRows(db).all(_EVENT_INSERT, values))[0]["id"]
 
 
 def _step_update(changed: tuple[str, ...]) -> Update:
@@ -77,7 +65,7 @@ def _step_sql(changed: tuple[str, ...]) -> Prepared:
 @lru_cache(maxsize=128)
 def _step_event_sql(changed: tuple[str, ...], delivering: bool) -> Prepared:
     """PostgreSQL: the step's conditional UPDATE as a CTE, its event INSERTed from it (no row when the step lost),
-    and, when `delivering`, its webhook deliveries (outbox.EMIT_PG, also only when the step won): one statement."""
+    and, when `delivering`, its webhook deliveries (outbox.emit_sql_pg, also only when the step won): one statement."""
     stepped = _step_update(changed).cte("stepped")
     t = ReportEvent.__table__
     event = t.insert().from_select(
@@ -99,7 +87,10 @@ async def step_with_event(db: AsyncSession, report_id: int, expected_version: in
     if rows.dialect_name != "postgresql":
         if not await apply_step(db, report_id, expected_version, to_state, now, changes):
             return None
-        return await insert_event(db, event, deliveries)
+        event_id = await insert_event(db, event)
+        if deliveries is not None:
+            await outbox.write_deliveries(db, deliveries)
+        return event_id
     changed = tuple(sorted(changes))
     # The event's values as event_<column>: a parameter named like a column of the UPDATE's table would be added to
     # its SET clause by SQLAlchemy (an UPDATE sets every column its parameters name)
