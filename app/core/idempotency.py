@@ -104,8 +104,9 @@ class BodyHashMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
-        if scope["type"] != "http" or scope["method"] != "POST" or b"idempotency-key" not in headers:
+        # the headers as a dict only for a POST (every other request passes straight through)
+        headers = dict(scope.get("headers", ())) if scope["type"] == "http" and scope["method"] == "POST" else {}
+        if b"idempotency-key" not in headers:
             await self.app(scope, receive, send)
             return
         seed = f"{scope['method']} {scope['path']}?".encode() + scope.get("query_string", b"") + b"\n"

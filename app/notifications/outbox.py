@@ -16,7 +16,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, insert, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    cast,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -50,31 +64,57 @@ async def enqueue(db: AsyncSession, subscription_ids: Sequence[int], event_type:
     return len(subscription_ids)
 
 
+def emit_params(community_id: int, event_type: WebhookEventType, data: dict[str, Any], occurred_at: datetime, *,
+                street_id: int | None = None) -> dict[str, Any]:
+    """The parameters of an event's deliveries (`emit`, or `emit_sql_pg` as part of another statement)."""
+    return {"owners": [community_id] if street_id is None else [community_id, street_id],
+            "id_prefix": signing.new_event_id() + "_", "event_type": event_type.value,
+            "body": body(event_type, data, occurred_at), "at": occurred_at,
+            "pattern": '%"' + event_type.value.replace("_", "\\_").replace("%", "\\%") + '"%'}
+
+
 async def emit(db: AsyncSession, community_id: int, event_type: WebhookEventType, data: dict[str, Any],
                occurred_at: datetime, *, street_id: int | None = None) -> int:
     """Announce an event of a community (and of its street's subscribers, given `street_id`), in the caller's
     transaction. Returns how many deliveries were written.
 
     One statement, built once, whether or not anyone subscribed (every report step runs it): INSERT ... SELECT from
-    the matching subscriptions. Each delivery's webhook-id is the event's random id and the subscription's id."""
-    owners = [community_id] if street_id is None else [community_id, street_id]
+    the matching subscriptions. Each delivery's webhook-id is the event's random id and the subscription's id.
+    On PostgreSQL a caller that writes a row anyway may send `emit_sql_pg` with it instead, as a CTE (one round
+    trip)."""
+    return await write_deliveries(db, emit_params(community_id, event_type, data, occurred_at, street_id=street_id))
+
+
+async def write_deliveries(db: AsyncSession, params: dict[str, Any]) -> int:
+    """The deliveries of `emit_params(...)`: how many were written."""
     conn = await db.connection()  # Core execution in the session's transaction: no ORM layer for a plain INSERT
-    done = await conn.execute(_EMIT, {
-        "owners": owners, "id_prefix": signing.new_event_id() + "_", "event_type": event_type.value,
-        "body": body(event_type, data, occurred_at), "at": occurred_at,
-        "pattern": '%"' + event_type.value.replace("_", "\\_").replace("%", "\\%") + '"%'})
+    done = await conn.execute(_EMIT, params)
     return max(done.rowcount, 0)
 
 
 _DELIVERIES = WebhookDelivery.metadata.tables[WebhookDelivery.__tablename__]
-_EMIT = insert(_DELIVERIES).from_select(
-    [D.subscription_id, D.message_id, D.event_type, D.body, D.status, D.attempts, D.round_attempts,
-     D.next_attempt_at, D.created_at],
-    select(S.id, bindparam("id_prefix", type_=String) + cast(S.id, String), bindparam("event_type", type_=String),
-           bindparam("body", type_=D.body.type), literal("pending"), literal(0), literal(0),
-           bindparam("at", type_=D.next_attempt_at.type), bindparam("at", type_=D.created_at.type))
-    .where(S.grid_id.in_(bindparam("owners", expanding=True)), S.is_active.is_(True),
-           cast(S.event_types, String).like(bindparam("pattern", type_=String), escape="\\")))
+
+
+def _emit_sql(*conditions: Any) -> Insert:
+    return insert(_DELIVERIES).from_select(
+        [D.subscription_id, D.message_id, D.event_type, D.body, D.status, D.attempts, D.round_attempts,
+         D.next_attempt_at, D.created_at],
+        select(S.id, bindparam("id_prefix", type_=String) + cast(S.id, String), bindparam("event_type", type_=String),
+               bindparam("body", type_=D.body.type), literal_column("'pending'", String),
+               literal_column("0", Integer), literal_column("0", Integer),
+               bindparam("at", type_=D.next_attempt_at.type), bindparam("at", type_=D.created_at.type))
+        .where(*conditions, S.is_active.is_(True),
+               cast(S.event_types, String).like(bindparam("pattern", type_=String), escape="\\")))
+
+
+_EMIT = _emit_sql(S.grid_id.in_(bindparam("owners", expanding=True)))
+
+
+def emit_sql_pg(*conditions: Any) -> Insert:
+    """PostgreSQL: the same INSERT with the owners as one array parameter (no expanding IN, which is rendered anew
+    on every execution), to ride as a CTE on a statement of the caller (app/reports/writes); `conditions`: more
+    of the caller's (e.g. only when its own write happened). Build once and keep."""
+    return _emit_sql(S.grid_id == any_(bindparam("owners", type_=ARRAY(BigInteger))), *conditions)
 
 
 # ---- the worker's side --------------------------------------------------------------------------------------

@@ -7,11 +7,13 @@ so that once the transaction commits the users' live streams are woken (`publish
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, insert, select
+from sqlalchemy import BigInteger, DateTime, String, Text, bindparam, cast, column, func, insert, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.session import Database, before_commit
@@ -52,23 +54,48 @@ async def _write_queued(db: AsyncSession) -> None:
         return
     rows.sort(key=lambda r: r["user_id"])  # locks in one order in every transaction: they cannot deadlock
     if db.get_bind().dialect.name == "postgresql":
-        # each row takes its user's inbox lock (held to commit) in the statement that inserts it: no extra round trip
-        params = [{**r, "lock_key": _LOCK_NAMESPACE | r["user_id"]} for r in rows]
+        # One statement: the rows (each taking its user's inbox lock, held to commit, before it gets its id) and
+        # the WeChat acceptances they spend (issue 18), whose RETURNING says which messages to queue
         conn = await db.connection()  # Core execution in the session's transaction (no ORM layer)
-        await conn.execute(_INSERT_LOCKED, params[0] if len(params) == 1 else params)  # one row: no executemany
+        spent = (await conn.execute(_NOTIFY_PG, {**_row_arrays(rows), **wechat_messages.spend_params(rows),
+                                                 "lock_namespace": _LOCK_NAMESPACE})).all()
+        await wechat_messages.queue_spent(db, rows, spent)
     else:  # SQLite: one writer at a time already
         await db.execute(insert(Notification), rows)
-    # issue 18: the users who accepted WeChat subscription messages of these types get one, queued with the rows
-    await wechat_messages.enqueue_for(db, rows)
+        # issue 18: the users who accepted WeChat subscription messages of these types get one, queued with the rows
+        await wechat_messages.enqueue_for(db, rows)
     db.info.setdefault(PENDING_KEY, set()).update(r["user_id"] for r in rows)
 
 
 _COLUMNS = ("user_id", "type", "object_type", "object_id", "link", "params", "created_at")
-_LOCKED = select(func.pg_advisory_xact_lock(bindparam("lock_key", type_=BigInteger)).label("locked")).subquery()
 _TABLE = Notification.metadata.tables[Notification.__tablename__]
 _N = _TABLE.c
-_INSERT_LOCKED = insert(_TABLE).from_select(
-    [_N[c] for c in _COLUMNS], select(*(bindparam(c, type_=_N[c].type) for c in _COLUMNS)).select_from(_LOCKED))
+_ARRAY_TYPES = {"user_id": BigInteger(), "type": String(), "object_type": String(), "object_id": BigInteger(),
+                "link": String(), "params": Text(), "created_at": DateTime(timezone=True)}
+
+
+def _row_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """_NOTIFY_PG's rows, one array per column (params as JSON text, cast to the column's type in SQL)."""
+    out: dict[str, list[Any]] = {"n_" + c: [r[c] for r in rows] for c in _COLUMNS}
+    out["n_params"] = [json.dumps(p, ensure_ascii=False) for p in out["n_params"]]
+    return out
+
+
+def _notify_pg():
+    """PostgreSQL: INSERT the rows from one array per column, each row after its user's advisory lock (a LATERAL
+    call per row, rows in user order), as a data-modifying CTE of wechat_messages.SPEND_PG. Built once."""
+    rows = func.unnest(*(bindparam("n_" + c, type_=ARRAY(_ARRAY_TYPES[c])) for c in _COLUMNS)) \
+        .table_valued(*(column(c, _ARRAY_TYPES[c]) for c in _COLUMNS), with_ordinality="ord").render_derived()
+    lock_key = bindparam("lock_namespace", type_=BigInteger).op("|")(rows.c.user_id)
+    locked = select(func.pg_advisory_xact_lock(lock_key).label("locked")).correlate(rows).lateral("locked")
+    values = [rows.c[c] for c in _COLUMNS if c != "params"]
+    values.insert(_COLUMNS.index("params"), cast(rows.c.params, _N.params.type))
+    inserted = insert(_TABLE).from_select(
+        [_N[c] for c in _COLUMNS], select(*values).select_from(rows.join(locked, true())).order_by(rows.c.ord))
+    return wechat_messages.SPEND_PG.add_cte(inserted.cte("inserted"))
+
+
+_NOTIFY_PG = _notify_pg()
 
 
 def publish_on_commit(database: Database, broker: LocalBroker) -> None:

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import BigInteger, String, bindparam, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,19 +48,47 @@ def message_data(type_: str, params: dict[str, Any], at: datetime) -> dict[str, 
             "time3": {"value": at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")}}
 
 
-async def enqueue_for(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
-    """For notification rows about to be written (user_id, type, params, created_at): spend one acceptance of each
-    (user, type) that has one left, and queue its message. One UPDATE ... RETURNING for the whole batch."""
+def _firsts(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """The first row of each (user, type): one acceptance is spent per (user, type) and batch."""
     firsts: dict[tuple[int, str], dict[str, Any]] = {}
     for r in rows:
         firsts.setdefault((r["user_id"], r["type"]), r)
+    return firsts
+
+
+_SPENT = (S.user_id, S.appid, S.notification_type, S.template_id)
+_PAIRS = func.unnest(bindparam("spend_users", type_=ARRAY(BigInteger)),
+                     bindparam("spend_types", type_=ARRAY(String))).table_valued("user_id", "type").render_derived()
+# PostgreSQL: the UPDATE of enqueue_for with the (user, type) pairs as two array parameters, built once, so that
+# app/notifications/service.py can send it in one statement with the notifications' INSERT (a CTE of it)
+SPEND_PG = (update(S).where(S.user_id == _PAIRS.c.user_id, S.notification_type == _PAIRS.c.type, S.remaining > 0)
+            .values(remaining=S.remaining - 1).returning(*_SPENT))
+
+
+def spend_params(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """SPEND_PG's parameters for these notification rows."""
+    pairs = list(_firsts(rows))
+    return {"spend_users": [u for u, _ in pairs], "spend_types": [t for _, t in pairs]}
+
+
+async def enqueue_for(db: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """For notification rows about to be written (user_id, type, params, created_at): spend one acceptance of each
+    (user, type) that has one left, and queue its message. One UPDATE ... RETURNING for the whole batch (on
+    PostgreSQL the notifications' writer sends SPEND_PG with its INSERT instead, then calls `queue_spent`)."""
+    firsts = _firsts(rows)
     spent = (await db.execute(
         update(S).where(tuple_(S.user_id, S.notification_type).in_(list(firsts)), S.remaining > 0)
         .values(remaining=S.remaining - 1)
-        .returning(S.user_id, S.appid, S.notification_type, S.template_id)
+        .returning(*_SPENT)
         .execution_options(synchronize_session=False))).all()
+    return await queue_spent(db, rows, spent)
+
+
+async def queue_spent(db: AsyncSession, rows: Sequence[dict[str, Any]], spent: Sequence[Any]) -> int:
+    """Queue one message per acceptance spent (rows of user_id, appid, notification_type, template_id)."""
     if not spent:
         return 0
+    firsts = _firsts(rows)
     openids = {(b.user_id, b.appid): b.openid for b in (await db.execute(
         select(B.user_id, B.appid, B.openid).where(B.user_id.in_({s.user_id for s in spent})))).all()}
     queued = 0

@@ -74,9 +74,10 @@ async def _handler_name(db: AsyncSession, department_id: int | None, user_id: in
     return ""
 
 
-async def notify_step(db: AsyncSession, p: Principal, before: Report, action: Action, to: State,
+async def notify_step(db: AsyncSession, p: Principal, before: Any, action: Action, to: State,
                       changes: dict[str, Any], note: str | None) -> None:
-    """Write the step's notifications. `before` is the report as it was; `changes` the columns the step set."""
+    """Write the step's notifications. `before` is the report as it was (an entity or a row of its columns);
+    `changes` the columns the step set."""
     pairs = notices_for(action, to)
     if not pairs:
         return

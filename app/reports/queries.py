@@ -10,6 +10,7 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from sqlalchemy import Row as SARow
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -93,19 +94,27 @@ async def find_visible(db: AsyncSession, p: Principal, report_id: int) -> Report
     return (await db.execute(_load_sql(viewer_shape(p)), params)).scalar_one_or_none()
 
 
+# A report as a step reads it: a Core row of the report's columns, read as attributes (`report.version`), not an ORM
+# entity: building the entity and its identity-map state cost a step more than the statement (profile, issue 14)
+ReportRow = SARow[Any]
+
+
 @lru_cache(maxsize=64)
-def _load_for_step_sql(v: ViewerShape) -> Select:
-    return select(Report, Category.resolve_within_minutes).join(Category, Category.id == Report.category_id)\
-        .where(Report.id == bindparam("report_id"), policies.visible_sql(v))
+def _load_for_step_sql(v: ViewerShape) -> Prepared:
+    return Prepared(select(*Report.__table__.c, Category.resolve_within_minutes)
+                    .join(Category, Category.id == Report.category_id)
+                    .where(Report.id == bindparam("report_id"), policies.visible_sql(v)))
 
 
-async def load_for_step(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts, int]:
-    """load_visible, with the category's resolve-within minutes (what accept and reopen need) in the same read."""
+async def load_for_step(db: AsyncSession, p: Principal, report_id: int) -> tuple[ReportRow, ReportFacts, int]:
+    """load_visible, with the category's resolve-within minutes (what accept and reopen need) in the same read;
+    the report as a row (ReportRow), read on the session's connection in its transaction."""
     params = {**policies.viewer_params(p), "report_id": report_id}
-    row = (await db.execute(_load_for_step_sql(viewer_shape(p)), params)).first()
+    conn = await db.connection()
+    row = (await conn.execute(_load_for_step_sql(viewer_shape(p)).stmt, params)).first()
     if row is None:
         raise NotFound()
-    return row[0], facts_of(row[0]), row[1]
+    return row, facts_of(row._mapping), row.resolve_within_minutes
 
 
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:

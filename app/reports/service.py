@@ -22,6 +22,7 @@ from app.org.models import Category, Grid, GridLevel
 from app.reports import lifecycle, notices, numbers, policies, queries, webhook_events, writes
 from app.reports.lifecycle import Action, State
 from app.reports.models import Report, ReportEvent, ReportFollower, ReportPhoto, ReportRating
+from app.reports.queries import ReportRow
 from app.reports.schemas import FollowRead, ReportCreate, StepIn
 from app.stats import rollup_math, rollups
 from app.uploads import service as uploads_service
@@ -144,7 +145,7 @@ async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> d
 # ---- steps --------------------------------------------------------------------------------------------------
 
 
-async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
+async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, report: ReportRow, body: StepIn,
                         now: datetime, resolve_by: datetime) -> tuple[dict, dict]:
     """评价: decide the outcome (the rating itself is recorded by _record_rating once the step is won)."""
     outcome = lifecycle.rating_outcome(body.stars, report.reopen_count, settings.rating_reopen_limit)
@@ -159,7 +160,7 @@ async def _rate_effects(db: AsyncSession, settings: Settings, p: Principal, repo
     return values, {"stars": body.stars, "tags": list(body.tags), "outcome": outcome.value}
 
 
-async def _record_rating(db: AsyncSession, p: Principal, report: Report, body: StepIn, now: datetime) -> None:
+async def _record_rating(db: AsyncSession, p: Principal, report: ReportRow, body: StepIn, now: datetime) -> None:
     """One rating per resolution cycle, held by a unique constraint."""
     db.add(ReportRating(report_id=report.id, rater_id=p.user_id, cycle=report.reopen_count, stars=body.stars,
                         tags=list(body.tags), comment=body.note, created_at=now))
@@ -180,7 +181,7 @@ _ACTION_FIELDS = {
 _STEP_SPECIFIC = {"department_id", "handler_user_id", "target_report_id", "resolve_by", "photo_id", "stars", "tags"}
 
 
-async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: Report, body: StepIn,
+async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: ReportRow, body: StepIn,
                    now: datetime, resolve_within: int) -> tuple[dict, dict]:
     """Column changes and event data for the action (validated against the database). A `state` key overrides
     the Step's usual target (only rate does that). `resolve_within`: the category's minutes to resolve, read with
@@ -244,7 +245,7 @@ async def _effects(db: AsyncSession, settings: Settings, p: Principal, report: R
     return {}, {}
 
 
-async def _merge_effects(db: AsyncSession, p: Principal, report: Report, target_id: int) -> tuple[dict, dict]:
+async def _merge_effects(db: AsyncSession, p: Principal, report: ReportRow, target_id: int) -> tuple[dict, dict]:
     target = await queries.find_visible(db, p, target_id)
     if target is None or target.id == report.id or target.community_id != report.community_id \
             or State(target.state) not in lifecycle.OPEN_STATES | {State.resolved}:
@@ -272,21 +273,23 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     frm = State(report.state)
     to = values.pop("state", None) or step.to or frm
     before = rollups.fields_of(report)  # the row the conditional UPDATE below proves current
-    if not await writes.apply_step(db, report.id, body.expected_version, to.value, now, values):
+    note_public = step.note_public if body.note_public is None else body.note_public
+    # The conditional UPDATE, the step's event and its webhook deliveries: one statement on PostgreSQL, the event
+    # and deliveries written only if the UPDATE won
+    event_id = await writes.step_with_event(
+        db, report.id, body.expected_version, to.value, now, values,
+        _event(report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
+               note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now),
+        webhook_events.step_deliveries(report, body.action, frm, to, values, now))
+    if event_id is None:
         now_at = (await db.execute(select(Report.version, Report.state).where(Report.id == report.id))).one()
         raise Conflict("stale_version", {"current_version": now_at.version, "state": now_at.state})
     if body.action is Action.rate:  # after the step is won: a concurrent loser is stale, not already_rated
         await _record_rating(db, p, report, body, now)
-    note_public = step.note_public if body.note_public is None else body.note_public
-    event_id = await writes.insert_event(db, _event(
-        report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
-        note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now))
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
     await notices.notify_step(db, p, report, body.action, to, values, body.note)
-    await webhook_events.publish_step(db, report, body.action, frm, to, values, now)
     if to is State.resolved:
         metrics.count("reports_resolved")
-    db.expire(report)  # the conditional UPDATE bypassed the ORM: reload on the next read
     out = await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
     # the figures' roll-ups, last before COMMIT: the cells are shared with every other step on the same day and
     # key, and their row locks are held until the commit

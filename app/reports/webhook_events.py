@@ -69,14 +69,22 @@ def report_data(r: Any, action: str, frm: State | None, to: State, changes: dict
             "created_at": r.created_at, "respond_by": now("respond_by"), "resolve_by": now("resolve_by")}
 
 
+def step_deliveries(r: Any, action: Action, frm: State, to: State, changes: dict[str, Any],
+                    now: datetime) -> dict[str, Any] | None:
+    """The step's deliveries as outbox.emit_params (None if it announces no event): written with the step's event
+    (app/reports/writes.insert_event)."""
+    event = event_for(action, to)
+    if event is None:
+        return None
+    return outbox.emit_params(r.community_id, event, report_data(r, action.value, frm, to, changes), now,
+                              street_id=r.street_id)
+
+
 async def publish_step(db: AsyncSession, r: Any, action: Action, frm: State, to: State, changes: dict[str, Any],
                        now: datetime) -> int:
     """Write the step's deliveries (if it announces an event), in the step's transaction."""
-    event = event_for(action, to)
-    if event is None:
-        return 0
-    return await outbox.emit(db, r.community_id, event, report_data(r, action.value, frm, to, changes), now,
-                             street_id=r.street_id)
+    params = step_deliveries(r, action, frm, to, changes, now)
+    return 0 if params is None else await outbox.write_deliveries(db, params)
 
 
 async def submitted_targets(db: AsyncSession, community_id: int, street_id: int) -> list[int]:

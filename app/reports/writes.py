@@ -13,10 +13,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, Update, bindparam, exists, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.reader import Prepared, SessionRows
+from app.notifications import outbox
 from app.reports.models import Report, ReportEvent
 
 REPORT_COLUMNS = (
@@ -46,15 +47,58 @@ async def insert_event(db: AsyncSession, values: dict[str, Any]) -> int:
     return (await SessionRows(db).all(_EVENT_INSERT, values))[0]["id"]
 
 
-@lru_cache(maxsize=64)
-def _step_sql(changed: tuple[str, ...]) -> Prepared:
+def _step_update(changed: tuple[str, ...]) -> Update:
     t = Report.__table__
     values = {c: bindparam(f"set_{c}", type_=t.c[c].type) for c in changed}
-    return Prepared(t.update()
-                    .where(t.c.id == bindparam("report_id"), t.c.version == bindparam("expected_version"))
-                    .values(state=bindparam("to_state", type_=t.c.state.type), version=t.c.version + 1,
-                            updated_at=bindparam("now", type_=t.c.updated_at.type), **values)
-                    .returning(t.c.id))
+    return (t.update()
+            .where(t.c.id == bindparam("report_id"), t.c.version == bindparam("expected_version"))
+            .values(state=bindparam("to_state", type_=t.c.state.type), version=t.c.version + literal_column("1"),
+                    updated_at=bindparam("now", type_=t.c.updated_at.type), **values)
+            .returning(t.c.id))
+
+
+@lru_cache(maxsize=64)
+def _step_sql(changed: tuple[str, ...]) -> Prepared:
+    return Prepared(_step_update(changed))
+
+
+@lru_cache(maxsize=128)
+def _step_event_sql(changed: tuple[str, ...], delivering: bool) -> Prepared:
+    """PostgreSQL: the step's conditional UPDATE as a CTE, its event INSERTed from it (no row when the step lost),
+    and, when `delivering`, its webhook deliveries (outbox.emit_sql_pg, also only when the step won): one statement."""
+    stepped = _step_update(changed).cte("stepped")
+    t = ReportEvent.__table__
+    event = t.insert().from_select(
+        list(EVENT_COLUMNS),
+        select(stepped.c.id, *(bindparam(f"event_{c}", type_=t.c[c].type) for c in EVENT_COLUMNS if c != "report_id"))
+    ).returning(t.c.id)
+    if delivering:
+        event = event.add_cte(outbox.emit_sql_pg(exists(select(stepped.c.id))).cte("deliveries"))
+    return Prepared(event)
+
+
+async def step_with_event(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
+                          changes: dict[str, Any], event: dict[str, Any],
+                          deliveries: dict[str, Any] | None) -> int | None:
+    """`apply_step`, then (only if it won) the step's event and its webhook deliveries (`insert_event`): the
+    event's id, or None when the version had moved on. One statement on PostgreSQL; on SQLite the same statements
+    one after the other."""
+    rows = SessionRows(db)
+    if rows.dialect_name != "postgresql":
+        if not await apply_step(db, report_id, expected_version, to_state, now, changes):
+            return None
+        event_id = await insert_event(db, event)
+        if deliveries is not None:
+            await outbox.write_deliveries(db, deliveries)
+        return event_id
+    changed = tuple(sorted(changes))
+    # The event's values as event_<column>: a parameter named like a column of the UPDATE's table would be added to
+    # its SET clause by SQLAlchemy (an UPDATE sets every column its parameters name)
+    params = {**{f"event_{c}": v for c, v in event.items() if c != "report_id"}, **(deliveries or {}),
+              "report_id": report_id, "expected_version": expected_version, "to_state": to_state, "now": now,
+              **{f"set_{c}": v for c, v in changes.items()}}
+    done = await rows.all(_step_event_sql(changed, deliveries is not None), params)
+    return done[0]["id"] if done else None
 
 
 async def apply_step(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,

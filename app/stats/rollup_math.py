@@ -225,6 +225,10 @@ def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) \
     """What a change of one report (None: it did not exist / does not any more) does to the roll-ups: the
     counter deltas per cell and the histogram deltas per bucket, zeros left out, sorted by cell (every writer
     locks the rows in the same order)."""
+    if old is not None and new is not None:
+        same = _same_cells(old, new)
+        if same is not None:
+            return same
     totals: dict[Cell, dict[str, int]] = {}
     hist: dict[HistCell, int] = {}
     if old is not None:
@@ -233,6 +237,26 @@ def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) \
         add(totals, hist, new, 1)
     changed = sorted((cell, v) for cell, v in totals.items() if any(v.values()))
     return changed, sorted((hc, n) for hc, n in hist.items() if n)
+
+
+def _same_cells(old: Mapping[str, Any], new: Mapping[str, Any]) \
+        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]] | None:
+    """delta() when the step keeps the report's cells (most steps: only a dispatch or a return moves them): the
+    contribution's difference computed once and put in each cell. None when the cells differ."""
+    old_cells = cells(old)
+    if old_cells != cells(new):
+        return None
+    before, after = counters(old), counters(new)
+    diff = {name: after[name] - before[name] for name in COUNTERS}
+    changed = sorted((cell, dict(diff)) for cell in old_cells) if any(diff.values()) else []
+    spans: dict[tuple[int, int], int] = {}
+    for span in durations(old):
+        spans[span] = spans.get(span, 0) - 1
+    for span in durations(new):
+        spans[span] = spans.get(span, 0) + 1
+    hist = sorted(((*cell, metric, bucket), n) for cell in cells(old, HISTOGRAM_CUTS)
+                  for (metric, bucket), n in spans.items() if n)
+    return changed, hist
 
 
 def stepped(old: Mapping[str, Any], state: str, changes: Mapping[str, Any]) -> dict[str, Any]:

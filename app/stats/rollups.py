@@ -7,15 +7,40 @@ different reports only add to the counters.
 
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
 shared rows in the same order. The statements are built once per dialect and bound per row.
+
+On PostgreSQL a step's deltas go in ONE statement (`step_sql`): each upsert takes its rows as one JSON text
+parameter (an array of rows, each an array of the columns' values, read in the order given), the histograms'
+upsert a data-modifying CTE of the counters' one. One round trip and one parameter instead of two executemany
+calls of ~14 row dicts: the per-row parameter handling had been most of the roll-ups' cost in a step.
+PostgreSQL runs the main statement (the counters) first and the unreferenced CTE (the histograms) after it, so the
+lock order stays counters, then histograms, every row in cell order. SQLite keeps the per-row upserts (its
+statements are no round trips), and so does the rebuild, whose batches also run on the migration's synchronous
+connection.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    SmallInteger,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -80,6 +105,58 @@ def statements(dialect: str, changed: Sequence[tuple[Cell, Mapping[str, int]]],
     return out
 
 
+def _column_type(table: Table, column: str) -> SmallInteger | Integer | BigInteger | Date:
+    """The PostgreSQL type of a column in the rows' record definition (the key's id columns are BIGINT there)."""
+    t = table.c[column].type
+    for kind in (SmallInteger, BigInteger, Integer, Date):
+        if isinstance(t, kind):
+            return kind()
+    return BigInteger()  # IdType: BIGINT on PostgreSQL
+
+
+def _json_rows_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...], adds: tuple[str, ...],
+                      param: str):
+    """INSERT ... SELECT FROM jsonb_array_elements(:param) WITH ORDINALITY (each row a JSON array of the columns'
+    values, in `columns` order), in the rows' order ... ON CONFLICT add. The rows travel as one JSON text: as
+    arrays per column, asyncpg checked every element against the container ABCs (~0.2 ms of a step for ~400
+    numbers); JSON objects cost twice the encoding of plain arrays."""
+    rows = func.jsonb_array_elements(cast(bindparam(param, type_=Text), JSONB)).table_valued(
+        "value", with_ordinality="i").render_derived()
+    values = [cast(rows.c.value.op("->>")(literal_column(str(n))), _column_type(table, c)).label(c)
+              for n, c in enumerate(columns)]
+    stmt = pg_insert(table).from_select(list(columns), select(*values).order_by(rows.c.i))
+    return stmt.on_conflict_do_update(index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in adds})
+
+
+_COUNTER_COLUMNS = (*KEY, *COUNTERS)
+_HISTOGRAM_COLUMNS = (*HISTOGRAM_KEY, "n")
+
+
+@lru_cache(maxsize=1)
+def step_sql() -> Prepared:
+    """PostgreSQL: the counters' and the histograms' upserts of one change, in one statement (module docstring)."""
+    hist = _json_rows_upsert(report_rollup_durations, _HISTOGRAM_COLUMNS, HISTOGRAM_KEY, ("n",), "hist").cte("hist")
+    return Prepared(_json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters").add_cte(hist))
+
+
+_counter_values = itemgetter(*COUNTERS)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, date):  # a cell's day
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def step_params(changed: Sequence[tuple[Cell, Mapping[str, int]]],
+                hist: Sequence[tuple[HistCell, int]]) -> dict[str, str]:
+    """step_sql's parameters: each upsert's rows as one JSON array of arrays (the columns' values), in cell order."""
+    counters = [[*cell, *_counter_values(values)] for cell, values in changed]
+    buckets = [[*cell, n] for cell, n in hist]
+    return {"counters": json.dumps(counters, default=_json_default),
+            "hist": json.dumps(buckets, default=_json_default)}
+
+
 async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | None,
                 new: Mapping[str, Any] | None) -> None:
     """Replace a report's contribution `old` (its FIELDS before; None for a new report) by `new`, in the
@@ -90,6 +167,9 @@ async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | Non
     if not changed and not hist:
         return
     conn = await db.connection() if isinstance(db, AsyncSession) else db
+    if conn.dialect.name == "postgresql":
+        await conn.execute(step_sql().stmt, step_params(changed, hist))
+        return
     for prepared, params in statements(conn.dialect.name, changed, hist):
         await conn.execute(prepared.stmt, params)
 

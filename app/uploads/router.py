@@ -20,7 +20,8 @@ router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/uploads", tags=[
 photos = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/photos", tags=["uploads"])
 
 
-def get_photo_signer(request: Request) -> PhotoSigner:
+async def get_photo_signer(request: Request) -> PhotoSigner:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop on every request that signs
     return request.app.state.photo_signer
 
 
