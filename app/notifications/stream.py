@@ -70,10 +70,10 @@ async def events(rows: Rows, broker: LocalBroker, spec: StreamSpec,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> AsyncIterator[bytes]:
     """The bytes of the stream, until the token expires or the principal is no longer valid."""
     with broker.subscribe(spec.user_id) as doorbell:  # before the first read: nothing committed after it is missed
-        yield f"retry: {RETRY_MS}\n\n".encode()
         last = spec.last_id
-        if last is None:
+        if last is None:  # read before the first byte: a client that saw `retry:` gets everything committed after
             last = (await rows.all(_NEWEST, {"user_id": spec.user_id}))[0]["newest"]
+        yield f"retry: {RETRY_MS}\n\n".encode()
         look = True
         while True:
             while look:  # everything after `last`, in batches

@@ -201,3 +201,27 @@ async def test_a_commit_outside_the_unit_of_work_cannot_drop_notifications(db, w
                      link="/x")
         with pytest.raises(RuntimeError, match="before-commit"):
             await s.commit()
+
+
+async def test_a_notification_committed_right_after_the_first_byte_is_delivered(app, db, world):
+    """The stream's starting point is read before `retry:` is sent: a notification committed as soon as the
+    client sees the stream open is delivered (it was skipped when the newest id was read after the first byte)."""
+    from app.notifications.broker import LocalBroker
+    from app.notifications.stream import StreamSpec, events
+
+    a = world.users["resident_a"].id
+    broker = LocalBroker()
+    later = datetime.now(UTC) + timedelta(hours=1)
+
+    async def allowed() -> bool:
+        return True
+
+    spec = StreamSpec(user_id=a, last_id=None, english=False, heartbeat=30.0, expires_at=later, ends_at=later,
+                      still_allowed=allowed)
+    stream = events(db.reader, broker, spec)
+    assert (await anext(stream)).startswith(b"retry: ")
+    await _notify(db, a, "right after")
+    broker.committed([a])
+    got = await asyncio.wait_for(anext(stream), 2.0)
+    await stream.aclose()
+    assert b"right after" in got
