@@ -216,16 +216,20 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         return None
     shape, params = found
     first, last, slices = rollup_math.whole_days(rs.start, rs.end, now)
-    for i, (lo, hi) in enumerate(read_segments(first, last, months, rollup_math.china_day(now))):
-        params[f"lo_{i}"], params[f"hi_{i}"] = lo, hi
+    today = rollup_math.china_day(now)
+    hist_params = dict(params)  # the histograms are never per day: month cells wherever they read fewer rows
+    for ranges, into_params in ((read_segments(first, last, months, today), params),
+                                (read_segments(first, last, True, today), hist_params)):
+        for i, (lo, hi) in enumerate(ranges):
+            into_params[f"lo_{i}"], into_params[f"hi_{i}"] = lo, hi
     out = Rolled({}, {}, {})
 
     def into(g: Any) -> dict[str, int]:
         k = key(g)
-        found = out.sums.get(k)
-        if found is None:  # not setdefault: a blank dict per row was ~9% of a street year's samples
-            found = out.sums[k] = rolled_blank()
-        return found
+        sums = out.sums.get(k)
+        if sums is None:  # not setdefault: a blank dict per row was ~9% of a street year's samples
+            sums = out.sums[k] = rolled_blank()
+        return sums
 
     for row in await rows.all(_counters_sql(shape), params):
         g = row["g"] if shape.group else None
@@ -237,7 +241,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         for c in COUNTERS:
             target[c] += int(row[c])
     if histogram:
-        for row in await rows.all(_histogram_sql(shape), params):
+        for row in await rows.all(_histogram_sql(shape), hist_params):
             h = out.histogram.setdefault(row["metric"], {})
             h[row["bucket"]] = h.get(row["bucket"], 0) + int(row["n"])
     if rows.dialect_name == "postgresql":  # the partial days, summed by the database
