@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--connections", type=int, default=64)
     f.add_argument("--capture", action="store_true", help="write the SQL of one 201 and one 409 beside the result "
                    "(the 201 is sent before the burst, which then has one place less)")
-    f.add_argument("--profile", help="py-spy the server during the burst into this SVG")
+    f.add_argument("--profile", help="py-spy the server during the burst into this file "
+                   "(.svg: a flame graph; .txt: collapsed stacks)")
     f.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     f.set_defaults(func=cmd_flash)
     b = sub.add_parser("burst", help="activity-signup flash crowd: residents sign up for one activity at once")

@@ -174,9 +174,12 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
         if capture:
             statements = _capture_statements(srv.base_url, host, {"201": burst_reqs[0]})
             burst_reqs = burst_reqs[1:]
-        spy = subprocess.Popen(["py-spy", "record", "-o", str(profile), "--pid", str(srv.pid), "--rate", "200",
-                                "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) \
-            if profile else None
+        spy = None
+        if profile:
+            fmt = "raw" if profile.suffix == ".txt" else "flamegraph"
+            spy = subprocess.Popen(["py-spy", "record", "-o", str(profile), "--pid", str(srv.pid), "--rate", "200",
+                                    "--nonblocking", "--format", fmt],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0 = _cpu_seconds(srv.pid)
         burst = asyncio.run(drive(srv.base_url, burst_reqs, connections))
         burst.server_cpu = _cpu_seconds(srv.pid) - cpu0
