@@ -145,7 +145,7 @@ def _capture_statements(base_url: str, host: str, reqs: dict[str, bytes]) -> dic
 
 def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 2000, n_slots: int = 20,
         capacity: int = 10, connections: int = 64, read_seconds: float = 10.0, prefix: str = PREFIX,
-        capture: bool = False, profile: Path | None = None) -> Path:
+        capture: bool = False, profile: Path | None = None, pool_size: int | None = None) -> Path:
     """With `capture`, the SQL of one booking that gets its place (before the burst: the burst then has 199 × 201)
     and of one refused for a full slot (after it) is written beside the result; with `profile`, py-spy records the
     server during the burst into that SVG."""
@@ -167,7 +167,9 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
     list_reqs = [encode(host, "GET", f"/api/v1/services/{prep.service_id}/slots?limit=20", token(u))
                  for u in prep.residents[:400]]
     detail_reqs = [encode(host, "GET", f"/api/v1/reports/{rid}", token(uid)) for rid, uid in prep.detail]
-    extra = {"WEILINLI_BENCH_CAPTURE": "1"} if capture else None
+    extra = {"WEILINLI_BENCH_CAPTURE": "1"} if capture else {}
+    if pool_size:  # the server's database pool (default: the app's db_pool_size)
+        extra["DB_POOL_SIZE"] = str(pool_size)
     statements: dict[str, list[str]] = {}
     with Server(server_env(target.url, secret, uploads, extra=extra), workers=1,
                 log_path=uploads / "server.log") as srv:
