@@ -189,9 +189,9 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     await _check_slot_limit(db, svc, slot.id, p, now)
     # The slot's row is locked from the UPDATE that takes the place to COMMIT, and every booking of the slot queues
     # on that lock: so the place is taken last. Without a waitlist the answer can only be `booked` or a refusal
-    # (which rolls everything back), so the booking's, the event's and the notification's INSERTs all come first
-    # and only the COMMIT remains under the lock; with a waitlist the event and the notice depend on the UPDATE
-    # (a flash crowd: bench/flash.py).
+    # (which rolls everything back), so the booking's and the event's INSERTs come first; under the lock remain
+    # the notification's writes, which app/notifications runs right before COMMIT, and the COMMIT. With a
+    # waitlist the event and the notice depend on the UPDATE (a flash crowd: bench/flash.py).
     status = S.booked  # until the UPDATE below says otherwise
     booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
                       grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
