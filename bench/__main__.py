@@ -87,7 +87,9 @@ def cmd_flash(args: argparse.Namespace) -> None:
     from bench import flash
 
     for scale in args.reports:
-        path = flash.run(args.db, scale, args.pg, Path(args.out), connections=args.connections)
+        path = flash.run(args.db, scale, args.pg, Path(args.out), connections=args.connections,
+                         prefix=f"{args.db_prefix}_bookings", capture=args.capture,
+                         profile=Path(args.profile) if args.profile else None, pool_size=args.pool_size)
         print(path.read_text())
         print(f"wrote {path}")
 
@@ -190,6 +192,11 @@ def main(argv: list[str] | None = None) -> None:
                                      "writes bench/results/<date>-bookings-<db>.md")
     common(f, reports="10000")
     f.add_argument("--connections", type=int, default=64)
+    f.add_argument("--capture", action="store_true", help="write the SQL of one 201 and one 409 beside the result "
+                   "(the 201 is sent before the burst, which then has one place less)")
+    f.add_argument("--pool-size", type=int, help="the server's database pool size (default: the app's, 20)")
+    f.add_argument("--profile", help="py-spy the server during the burst into this file "
+                   "(.svg: a flame graph; .txt: collapsed stacks)")
     f.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     f.set_defaults(func=cmd_flash)
     b = sub.add_parser("burst", help="activity-signup flash crowd: residents sign up for one activity at once")

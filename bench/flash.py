@@ -13,9 +13,12 @@ service's slots (with remaining places) against the report detail endpoint, at t
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import secrets
+import signal
 import statistics
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -118,9 +121,35 @@ async def held(url: str, slot_ids: list[int]) -> tuple[int, int, int]:
         await engine.dispose()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _capture_statements(base_url: str, host: str, reqs: dict[str, bytes]) -> dict[str, list[str]]:
+    """The SQL each of a few labelled requests runs (bench/app.py's capture; the server runs with it on)."""
+    import httpx
+
+    with httpx.Client(base_url=base_url) as c:
+        c.post("/bench/capture")
+        for label, raw in reqs.items():
+            tagged = raw.replace(b"\r\n\r\n", f"\r\nX-Bench-Capture: {label}\r\n\r\n".encode(), 1)
+            asyncio.run(drive(base_url, [tagged], 1))
+        got = c.get("/bench/capture").json()
+    return {label: [stmt for stmt, _params in got.get(label, [])] for label in reqs}
+
+
 def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 2000, n_slots: int = 20,
-        capacity: int = 10, connections: int = 64, read_seconds: float = 10.0) -> Path:
-    target = dbs.pg_target(pg_server, scale, prefix=PREFIX) if db == "postgresql" else dbs.sqlite_target(scale)
+        capacity: int = 10, connections: int = 64, read_seconds: float = 10.0, prefix: str = PREFIX,
+        capture: bool = False, profile: Path | None = None, pool_size: int | None = None) -> Path:
+    """With `capture`, the SQL of one booking that gets its place (before the burst: the burst then has 199 × 201)
+    and of one refused for a full slot (after it) is written beside the result; with `profile`, py-spy records the
+    server during the burst into that SVG."""
+    target = dbs.pg_target(pg_server, scale, prefix=prefix) if db == "postgresql" else dbs.sqlite_target(scale)
     meta, seeded_now = dbs.ensure(target, reuse=True, log=print)
     secret = secrets.token_urlsafe(48)
     uploads = Path(tempfile.mkdtemp(prefix="weilinli-bench-uploads-"))
@@ -138,13 +167,41 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
     list_reqs = [encode(host, "GET", f"/api/v1/services/{prep.service_id}/slots?limit=20", token(u))
                  for u in prep.residents[:400]]
     detail_reqs = [encode(host, "GET", f"/api/v1/reports/{rid}", token(uid)) for rid, uid in prep.detail]
-    with Server(server_env(target.url, secret, uploads), workers=1, log_path=uploads / "server.log") as srv:
+    extra = {"WEILINLI_BENCH_CAPTURE": "1"} if capture else {}
+    if pool_size:  # the server's database pool (default: the app's db_pool_size)
+        extra["DB_POOL_SIZE"] = str(pool_size)
+    statements: dict[str, list[str]] = {}
+    with Server(server_env(target.url, secret, uploads, extra=extra), workers=1,
+                log_path=uploads / "server.log") as srv:
+        if capture:
+            statements = _capture_statements(srv.base_url, host, {"201": burst_reqs[0]})
+            burst_reqs = burst_reqs[1:]
+        spy = None
+        if profile:
+            fmt = "raw" if profile.suffix == ".txt" else "flamegraph"
+            spy = subprocess.Popen(["py-spy", "record", "-o", str(profile), "--pid", str(srv.pid), "--rate", "200",
+                                    "--nonblocking", "--format", fmt],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cpu0 = _cpu_seconds(srv.pid)
         burst = asyncio.run(drive(srv.base_url, burst_reqs, connections))
+        burst.server_cpu = _cpu_seconds(srv.pid) - cpu0
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
+        if capture:
+            statements.update(_capture_statements(srv.base_url, host, {"409": encode(
+                host, "POST", "/api/v1/bookings", token(prep.residents[0]), {"slot_id": prep.slot_ids[1]})}))
         booked, rows, over = asyncio.run(held(target.url, prep.slot_ids))
         listing = asyncio.run(drive(srv.base_url, list_reqs, connections, read_seconds))
         detail = asyncio.run(drive(srv.base_url, detail_reqs, connections, read_seconds))
-    return write(out_dir, db, target, meta, seeded_now, prep, burst, (booked, rows, over), listing, detail,
+    path = write(out_dir, db, target, meta, seeded_now, prep, burst, (booked, rows, over), listing, detail,
                  connections, capacity)
+    if statements:
+        with path.open("a", encoding="utf-8") as f:
+            for label, stmts in statements.items():
+                f.write(f"\n## Statements of one {label} ({len(stmts)})\n\n")
+                f.writelines(f"1. `{' '.join(s.split())[:300]}`\n" for s in stmts)
+    return path
 
 
 def write(out_dir: Path, db: str, target: Any, meta: dict, seeded_now: bool, prep: Prepared, burst: Outcome,
@@ -171,8 +228,11 @@ def write(out_dir: Path, db: str, target: Any, meta: dict, seeded_now: bool, pre
         "", "| | value | target |", "|---|---:|---|",
         f"| bookings/s (all answers) | {len(burst.latencies) / burst.seconds:,.0f} | |",
         f"| burst wall time | {burst.seconds:.2f} s | |",
+        f"| server CPU per request | {burst.server_cpu / max(1, len(burst.latencies)) * 1000:.2f} ms | |",
         f"| p50 | {burst.pct(50):.0f} ms | |",
         f"| p99 | {burst.pct(99):.0f} ms | ≤ 500 ms |",
+        f"| p50 / p99 of the 201s | {burst.pct(50, 201):.0f} / {burst.pct(99, 201):.0f} ms | |",
+        f"| p50 / p99 of the 409s | {burst.pct(50, 409):.0f} / {burst.pct(99, 409):.0f} ms | |",
         f"| 201 | {ok} | exactly {places} |",
         f"| 409 | {conflicts} | the rest |",
         f"| other statuses | {others or 0} | none |",

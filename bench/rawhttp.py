@@ -23,10 +23,12 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0  # transport errors and 5xx
+    by_status: list[int] = field(default_factory=list)  # the status of each latency
+    server_cpu: float = 0.0  # CPU seconds the server spent, when the caller measured it
 
-    def pct(self, p: float) -> float:
-        """The p-th percentile (0-100) of the latencies, in ms (nearest rank)."""
-        xs = sorted(self.latencies)
+    def pct(self, p: float, status: int | None = None) -> float:
+        """The p-th percentile (0-100) of the latencies (of one status, when given), in ms (nearest rank)."""
+        xs = sorted(t for t, s in zip(self.latencies, self.by_status, strict=True) if status in (None, s))
         return xs[min(len(xs) - 1, max(0, int(len(xs) * p / 100 + 0.999) - 1))] * 1000 if xs else 0.0
 
 
@@ -103,6 +105,7 @@ async def drive(base_url: str, reqs: list[bytes], connections: int, seconds: flo
                     reader, writer = await asyncio.open_connection(host, port)
                     continue
                 out.latencies.append(time.perf_counter() - t)
+                out.by_status.append(status)
                 out.statuses[status] = out.statuses.get(status, 0) + 1
                 if status >= 500:
                     out.errors += 1

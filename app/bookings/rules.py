@@ -75,16 +75,22 @@ def check_eligible(r: ServiceRules, *, grid_id: int | None, birth_date: date | N
 def blocked_until(no_shows: Iterable[datetime], now: datetime, limit: int, block_days: int) -> datetime | None:
     """`limit` no-shows within the last 30 days block booking until `block_days` after the latest of them.
     limit 0 turns the block off."""
-    if limit <= 0:
-        return None
     recent = [t for t in no_shows if now - NO_SHOW_WINDOW < t <= now]
-    if len(recent) < limit:
+    return blocked_until_counted(len(recent), max(recent, default=None), now, limit, block_days)
+
+
+def blocked_until_counted(recent: int, latest: datetime | None, now: datetime, limit: int,
+                          block_days: int) -> datetime | None:
+    """The same from what the database counts: `recent` no-shows within the last 30 days (up to now), the
+    `latest` of them."""
+    if limit <= 0 or recent < limit or latest is None:
         return None
-    until = max(recent) + timedelta(days=block_days)
+    until = latest + timedelta(days=block_days)
     return until if until > now else None
 
 
-def check_not_blocked(r: ServiceRules, no_shows: Iterable[datetime], now: datetime) -> None:
-    until = blocked_until(no_shows, now, r.no_show_limit, r.no_show_block_days)
+def check_not_blocked(r: ServiceRules, recent: int, latest: datetime | None, now: datetime) -> None:
+    """`recent`/`latest`: the resident's no-shows of the service within (now - 30 days, now] and the latest."""
+    until = blocked_until_counted(recent, latest, now, r.no_show_limit, r.no_show_block_days)
     if until is not None:
         raise BookingBlocked(details={"until": until.isoformat()})

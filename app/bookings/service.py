@@ -12,9 +12,9 @@ rating, errand steps. One transaction per request; the invariants are held by th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -62,23 +62,38 @@ def _check_bookable(svc: BookingService) -> None:
 # The booking path's statements are built once (a flash crowd runs them thousands of times a minute: building a
 # statement and its cache key cost more CPU than running it); the values come as bind parameters.
 _ACTIVE = [s.value for s in ACTIVE]
-_SLOT_AND_SERVICE = select(BookingSlot, BookingService).join(
-    BookingService, BookingService.id == BookingSlot.service_id).where(BookingSlot.id == bindparam("slot_id"))
 _HOME = select(Grid.parent_id, User.birth_date).select_from(User).join(Grid, Grid.id == User.building_id)\
     .where(User.id == bindparam("user_id"))
+_HOME_ROW = select(Grid.parent_id.label("grid_id"), User.birth_date, User.phone).select_from(User)\
+    .outerjoin(Grid, Grid.id == User.building_id).where(User.id == bindparam("user_id")).subquery("home")
+_RECENT_NO_SHOWS = (Booking.service_id == BookingSlot.service_id, Booking.resident_id == bindparam("user_id"),
+                    Booking.status == S.no_show, Booking.starts_at > bindparam("since"),
+                    Booking.starts_at <= bindparam("now"))
+# Everything a booking checks before it locks anything, in one round trip: the slot and its service, the
+# resident's home (grid, birth date, phone for the answer), whether they already hold a place in the slot, and
+# their recent no-shows of the service (how many, the latest).
+_BOOK_READ = select(
+    BookingSlot, BookingService, _HOME_ROW.c.grid_id, _HOME_ROW.c.birth_date, _HOME_ROW.c.phone,
+    select(Booking.id).where(Booking.slot_id == BookingSlot.id, Booking.resident_id == bindparam("user_id"),
+                             Booking.status.in_(_ACTIVE)).exists().label("holds_place"),
+    select(func.count()).select_from(Booking).where(*_RECENT_NO_SHOWS).scalar_subquery().label("no_shows"),
+    select(func.max(Booking.starts_at)).where(*_RECENT_NO_SHOWS).scalar_subquery().label("last_no_show"),
+).join(BookingService, BookingService.id == BookingSlot.service_id).outerjoin(_HOME_ROW, true())\
+    .where(BookingSlot.id == bindparam("slot_id"))
+_UPCOMING = or_(Booking.slot_id.is_(None), Booking.starts_at >= bindparam("now"))
 _ACTIVE_COUNT = select(func.count()).select_from(Booking).where(
     Booking.service_id == bindparam("service_id"), Booking.resident_id == bindparam("resident_id"),
-    Booking.status.in_(_ACTIVE), or_(Booking.slot_id.is_(None), Booking.starts_at >= bindparam("now")))
+    Booking.status.in_(_ACTIVE), _UPCOMING)
+# Under the hold lock, one round trip: the resident's active bookings of the service, and how many of them are in
+# this slot (a place of a slot still bookable is upcoming, so it is among them).
+_ACTIVE_AND_HELD = select(func.count(), func.coalesce(func.sum(case((Booking.slot_id == bindparam("slot_id"), 1),
+                                                                     else_=0)), 0)).select_from(Booking).where(
+    Booking.service_id == bindparam("service_id"), Booking.resident_id == bindparam("resident_id"),
+    Booking.status.in_(_ACTIVE), _UPCOMING)
 _TAKE_PLACE = update(BookingSlot).where(
     BookingSlot.id == bindparam("slot_id"), BookingSlot.booked < BookingSlot.capacity,
     BookingSlot.status == SlotStatus.open).values(booked=BookingSlot.booked + 1)\
     .execution_options(synchronize_session=False)
-_NO_SHOWS = select(Booking.starts_at).where(
-    Booking.service_id == bindparam("service_id"), Booking.resident_id == bindparam("resident_id"),
-    Booking.status == S.no_show, Booking.starts_at > bindparam("since"))
-_HOLDS_PLACE = select(Booking.id).where(Booking.slot_id == bindparam("slot_id"),
-                                        Booking.resident_id == bindparam("resident_id"),
-                                        Booking.status.in_(_ACTIVE)).limit(1)
 _LOCK_HOLD: dict[str, Any] = {}  # per dialect: the upsert's ON CONFLICT is dialect-specific
 
 
@@ -106,8 +121,23 @@ async def _check_limit(db: AsyncSession, svc: BookingService, p: Principal, now:
     errands) are below the limit."""
     active = (await db.execute(_ACTIVE_COUNT, {"service_id": svc.id, "resident_id": p.user_id, "now": now}))\
         .scalar_one()
+    _check_count(svc, active)
+
+
+def _check_count(svc: BookingService, active: int) -> None:
     if active >= svc.max_active_per_resident:
         raise LimitReached(details={"limit": svc.max_active_per_resident, "active": active})
+
+
+async def _check_slot_limit(db: AsyncSession, svc: BookingService, slot_id: int, p: Principal,
+                            now: datetime) -> None:
+    """Under the hold lock: not already in this slot (a concurrent request of the same resident committed
+    meanwhile), then below the limit."""
+    row = (await db.execute(_ACTIVE_AND_HELD, {"service_id": svc.id, "resident_id": p.user_id, "now": now,
+                                                "slot_id": slot_id})).one()
+    if row[1]:
+        raise AlreadyBooked(details={"slot_id": slot_id})
+    _check_count(svc, int(row[0]))
 
 
 async def _take_place(db: AsyncSession, slot_id: int) -> bool:
@@ -119,19 +149,12 @@ async def _free_place(db: AsyncSession, slot_id: int) -> None:
                      .values(booked=BookingSlot.booked - 1).execution_options(synchronize_session=False))
 
 
-async def _no_shows(db: AsyncSession, service_id: int, resident_id: int, now: datetime) -> list[datetime]:
-    return list((await db.execute(_NO_SHOWS, {"service_id": service_id, "resident_id": resident_id,
-                                              "since": now - rules.NO_SHOW_WINDOW})).scalars())
-
-
-async def _holds_place(db: AsyncSession, slot_id: int, resident_id: int) -> bool:
-    return (await db.execute(_HOLDS_PLACE, {"slot_id": slot_id, "resident_id": resident_id})).first() is not None
-
-
-async def _refuse_full(db: AsyncSession, slot: BookingSlot, p: Principal) -> NoReturn:
-    if await _holds_place(db, slot.id, p.user_id):
-        raise AlreadyBooked(details={"slot_id": slot.id})
-    raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
+def _answer(booking: Booking, svc: BookingService, slot: BookingSlot, phone: str | None, p: Principal) -> dict:
+    """The 201's BookingRead from what the request wrote and read (queries.booking_dict of the same row a read of
+    it would give: every column was set by this request, the id by the INSERT)."""
+    row = {c.key: getattr(booking, c.key) for c in Booking.__table__.c}
+    row.update(service_title=svc.title, service_kind=svc.kind, ends_at=slot.ends_at, resident_phone=phone)
+    return queries.booking_dict(row, p)
 
 
 async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime | None = None) -> dict:
@@ -139,10 +162,11 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     now = now or datetime.now(UTC)
     if body.slot_id is None:
         return await ask_errand(db, p, body, now)
-    found = (await db.execute(_SLOT_AND_SERVICE, {"slot_id": body.slot_id})).one_or_none()
+    found = (await db.execute(_BOOK_READ, {"slot_id": body.slot_id, "user_id": p.user_id, "now": now,
+                                           "since": now - rules.NO_SHOW_WINDOW})).one_or_none()
     if found is None:
         raise NotFound()
-    slot, svc = found
+    slot, svc = found[0], found[1]
     if not policies.can_see_service(p, queries.service_facts(svc), await queries.worker_communities(db, p)):
         raise NotFound()
     if not policies.can_book(p):
@@ -153,26 +177,31 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     r = service_rules(svc)
     rules.check_window(r, slot.starts_at, now)
     if slot.booked >= slot.capacity and not svc.waitlist:
-        # Full when read: refuse at once (a flash crowd is mostly this). Only a refusal rests on the read; a place is
-        # still taken only by the conditional UPDATE below.
-        await _refuse_full(db, slot, p)
-    grid_id, birth = await _home(db, p)
-    rules.check_eligible(r, grid_id=grid_id, birth_date=birth, today=now.astimezone(CHINA).date())
-    rules.check_not_blocked(r, await _no_shows(db, svc.id, p.user_id, now), now)
+        # Full when read: refuse at once (a flash crowd is mostly this; no lock, no write, no other round trip).
+        # Only a refusal rests on the read; a place is still taken only by the conditional UPDATE below.
+        if found.holds_place:
+            raise AlreadyBooked(details={"slot_id": slot.id})
+        raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
+    grid_id = found.grid_id
+    rules.check_eligible(r, grid_id=grid_id, birth_date=found.birth_date, today=now.astimezone(CHINA).date())
+    rules.check_not_blocked(r, found.no_shows, found.last_no_show, now)
     await _lock_hold(db, svc.id, p.user_id)
-    if await _holds_place(db, slot.id, p.user_id):
-        raise AlreadyBooked(details={"slot_id": slot.id})
-    await _check_limit(db, svc, p, now)
+    await _check_slot_limit(db, svc, slot.id, p, now)
     # The slot's row is locked from the UPDATE that takes the place to COMMIT, and every booking of the slot queues
-    # on that lock: so the place is taken last, after the booking's INSERT and the read of its answer. Under the lock
-    # remain the event's and the notification's INSERTs and the COMMIT (a flash crowd: bench/flash.py).
+    # on that lock: so the place is taken last. Without a waitlist the answer can only be `booked` or a refusal
+    # (which rolls everything back), so the booking's and the event's INSERTs come first; under the lock remain
+    # the notification's writes, which app/notifications runs right before COMMIT, and the COMMIT. With a
+    # waitlist the event and the notice depend on the UPDATE (a flash crowd: bench/flash.py).
     status = S.booked  # until the UPDATE below says otherwise
     booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
                       grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
                       status=status.value, version=1, created_at=now, updated_at=now)
     db.add(booking)
     await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
-    detail = await queries.own_booking_detail(db, p, booking.id)
+    detail = _answer(booking, svc, slot, found.phone, p)
+    if not svc.waitlist:
+        await _tell_booked(db, p, svc, slot, booking, status, now)
+        await db.flush()
     if not await _take_place(db, slot.id):  # full (when read, with a waitlist), or the last places went meanwhile
         state = (await db.execute(select(BookingSlot.status, BookingSlot.cancel_reason)
                                   .where(BookingSlot.id == slot.id))).one()
@@ -184,10 +213,17 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
         await db.execute(update(Booking).where(Booking.id == booking.id).values(status=status.value)
                          .execution_options(synchronize_session=False))
         detail["status"] = status.value
+    if svc.waitlist:
+        await _tell_booked(db, p, svc, slot, booking, status, now)
+    return detail
+
+
+async def _tell_booked(db: AsyncSession, p: Principal, svc: BookingService, slot: BookingSlot, booking: Booking,
+                       status: BookingStatus, now: datetime) -> None:
+    """The booking's event and the resident's notice (confirmed, or on the waitlist)."""
     db.add(_event(booking.id, p, "book", None, status.value, None, now))
     await notices.tell(db, [p.user_id], "booking.confirmed" if status is S.booked else "booking.waitlisted",
                        booking.id, title=svc.title, starts_at=notices.local(slot.starts_at))
-    return detail
 
 
 async def ask_errand(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime) -> dict:

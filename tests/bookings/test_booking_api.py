@@ -63,6 +63,22 @@ async def test_one_resident_booking_one_slot_many_times_holds_one_place(app, cli
     assert await _slot_state(app, slot_id) == (1, 1)
 
 
+async def test_the_answer_of_a_booking_is_what_reading_it_gives(app, client, world):
+    """The 201 is built from what the request wrote (no read back): it must equal GET of the same booking, for a
+    place and for a waitlist entry."""
+    for waitlist in (False, True):
+        service_id = await make_service(app, world, waitlist=waitlist)
+        slot_id = await make_slot(app, world, service_id, capacity=1)
+        for who in ("resident_a", "resident_b"):
+            made = await _book(client, world, who, slot_id, for_family_member="老伴")
+            if made.status_code == 409:
+                assert not waitlist
+                continue
+            assert made.status_code == 201, made.text
+            read = await client.get(f"{URL}/{made.json()['id']}", headers=world.headers(who))
+            assert made.json() == read.json()
+
+
 async def test_booking_window(app, client, world):
     service_id = await make_service(app, world, opens_days_ahead=7, closes_minutes_before=120)
     early = await make_slot(app, world, service_id, starts_in=timedelta(days=8))

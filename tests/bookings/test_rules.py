@@ -68,7 +68,7 @@ def test_no_show_block():
     assert rules.blocked_until([NOW - 20 * day, NOW - 16 * day], NOW, 2, 14) is None  # served already
     assert rules.blocked_until([NOW - day] * 5, NOW, 0, 14) is None  # limit 0: off
     with pytest.raises(BookingBlocked) as e:
-        rules.check_not_blocked(_rules(), [NOW - day, NOW - day], NOW)
+        rules.check_not_blocked(_rules(), 2, NOW - day, NOW)
     assert e.value.details == {"until": (NOW + 13 * day).isoformat()}
 
 
