@@ -42,7 +42,7 @@ _fact_attrs, _fact_items = attrgetter(*_FACT_KEYS), itemgetter(*_FACT_KEYS)
 def facts_of(r: Report | Row) -> ReportFacts:
     """The facts policies decide on, from a Report or from a row holding its columns."""
     state, reporter, grid, path, community, department, handler, public, hidden_at = \
-        _fact_attrs(r) if isinstance(r, Report) else _fact_items(r)
+        _fact_attrs(r) if isinstance(r, (Report, SARow)) else _fact_items(r)
     return ReportFacts(state=State(state), reporter_id=reporter, grid_id=grid, grid_path=path, community_id=community,
                        handler_department_id=department, handler_user_id=handler, is_public=public,
                        hidden=hidden_at is not None)
@@ -114,7 +114,7 @@ async def load_for_step(db: AsyncSession, p: Principal, report_id: int) -> tuple
     row = (await conn.execute(_load_for_step_sql(viewer_shape(p)).stmt, params)).first()
     if row is None:
         raise NotFound()
-    return row, facts_of(row._mapping), row.resolve_within_minutes
+    return row, facts_of(row), row.resolve_within_minutes
 
 
 async def load_visible(db: AsyncSession, p: Principal, report_id: int) -> tuple[Report, ReportFacts]:
