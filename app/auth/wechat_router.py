@@ -20,8 +20,6 @@ ClientIdHeader = Annotated[str, Header(alias="X-Client-Id", min_length=1, max_le
                                        description="The registered mini-program (its `wechat_appid` is used).")]
 
 
-
-
 @router.post("/login", response_model=TokenOut, summary="Sign in with a WeChat mini-program login code",
              responses=error_responses(401, 403, 413, 422, 500, 503),
              description="Exchanges the `wx.login` code for the user's openid (WeChat code2session). A bound "
