@@ -11,7 +11,8 @@ from fastapi.routing import APIRoute
 from app.auth.principal_cache import PrincipalCache, principal_listener
 from app.clients.cors import ClientCorsMiddleware, OriginRegistry, active_app_origins
 from app.core import idempotency, ratelimit
-from app.core.config import Settings, UnsafeSettings, get_settings
+from app.core.admission import AdmissionMiddleware
+from app.core.config import Env, Settings, UnsafeSettings, get_settings
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if listener is not None:
             await listener.start()
         await broker.start()
+        if settings.weilinli_env is Env.production:  # tests and development start many apps: not there
+            await database.open_pool(settings.db_pool_size)
         # Everything built so far (routes, models, schemas, SQLAlchemy metadata) lives as long as the process: move
         # it out of the collector's reach. Each full collection walked all of it while every request in flight
         # waited; at 32 connections this was most of the p99 (bench/notes/postgresql.md: 150–170 → 75–85 ms).
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.origins = origins
 
     install_error_handlers(app)
+    # innermost: what the layers outside refuse (limits, CORS) never queues; the access log's time includes the wait
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests)
     app.add_middleware(RejectNulMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        upload_max_bytes=settings.max_upload_bytes)

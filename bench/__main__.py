@@ -89,7 +89,8 @@ def cmd_flash(args: argparse.Namespace) -> None:
     for scale in args.reports:
         path = flash.run(args.db, scale, args.pg, Path(args.out), connections=args.connections,
                          prefix=f"{args.db_prefix}_bookings", capture=args.capture,
-                         profile=Path(args.profile) if args.profile else None, pool_size=args.pool_size)
+                         profile=Path(args.profile) if args.profile else None, pool_size=args.pool_size,
+                         admission=args.admission, warm=args.warm)
         print(path.read_text())
         print(f"wrote {path}")
 
@@ -195,6 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     f.add_argument("--capture", action="store_true", help="write the SQL of one 201 and one 409 beside the result "
                    "(the 201 is sent before the burst, which then has one place less)")
     f.add_argument("--pool-size", type=int, help="the server's database pool size (default: the app's, 20)")
+    f.add_argument("--admission", type=int, help="requests the server works on at once (MAX_CONCURRENT_REQUESTS; "
+                   "default: the app's, 16; 0: no limit)")
+    f.add_argument("--warm", type=int, default=200,
+                   help="before the burst, this many bookings of another service (a server that has been serving, "
+                        "its pool's connections open and its statements prepared); 0: a cold server")
     f.add_argument("--profile", help="py-spy the server during the burst into this file "
                    "(.svg: a flame graph; .txt: collapsed stacks)")
     f.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))

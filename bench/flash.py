@@ -13,6 +13,7 @@ service's slots (with remaining places) against the report detail endpoint, at t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import secrets
@@ -145,7 +146,8 @@ def _capture_statements(base_url: str, host: str, reqs: dict[str, bytes]) -> dic
 
 def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 2000, n_slots: int = 20,
         capacity: int = 10, connections: int = 64, read_seconds: float = 10.0, prefix: str = PREFIX,
-        capture: bool = False, profile: Path | None = None, pool_size: int | None = None) -> Path:
+        capture: bool = False, profile: Path | None = None, pool_size: int | None = None,
+        admission: int | None = None, warm: int = 200) -> Path:
     """With `capture`, the SQL of one booking that gets its place (before the burst: the burst then has 199 × 201)
     and of one refused for a full slot (after it) is written beside the result; with `profile`, py-spy records the
     server during the burst into that SVG."""
@@ -161,6 +163,11 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
 
     rng = random.Random(scale)
     prep = asyncio.run(prepare(target.url, residents, n_slots, capacity, rng))
+    warm_reqs: list[bytes] = []
+    if warm:  # a server that has been serving bookings (of another service) before the burst: see `--warm`
+        other = asyncio.run(prepare(target.url, residents, n_slots, -(-warm // n_slots), rng))
+        warm_reqs = [encode("127.0.0.1", "POST", "/api/v1/bookings", token(u),
+                            {"slot_id": other.slot_ids[i % n_slots]}) for i, u in enumerate(other.residents[:warm])]
     host = "127.0.0.1"
     burst_reqs = [encode(host, "POST", "/api/v1/bookings", token(u), {"slot_id": prep.slot_ids[i % n_slots]})
                   for i, u in enumerate(prep.residents)]
@@ -168,6 +175,8 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
                  for u in prep.residents[:400]]
     detail_reqs = [encode(host, "GET", f"/api/v1/reports/{rid}", token(uid)) for rid, uid in prep.detail]
     extra = {"WEILINLI_BENCH_CAPTURE": "1"} if capture else {}
+    if admission is not None:  # requests worked on at once (default: the app's max_concurrent_requests)
+        extra["MAX_CONCURRENT_REQUESTS"] = str(admission)
     if pool_size:  # the server's database pool (default: the app's db_pool_size)
         extra["DB_POOL_SIZE"] = str(pool_size)
     statements: dict[str, list[str]] = {}
@@ -182,6 +191,9 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
             spy = subprocess.Popen(["py-spy", "record", "-o", str(profile), "--pid", str(srv.pid), "--rate", "200",
                                     "--nonblocking", "--format", fmt],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if warm_reqs:
+            asyncio.run(drive(srv.base_url, warm_reqs, connections))
+            time.sleep(1.0)
         cpu0 = _cpu_seconds(srv.pid)
         burst = asyncio.run(drive(srv.base_url, burst_reqs, connections))
         burst.server_cpu = _cpu_seconds(srv.pid) - cpu0
@@ -194,8 +206,14 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
         booked, rows, over = asyncio.run(held(target.url, prep.slot_ids))
         listing = asyncio.run(drive(srv.base_url, list_reqs, connections, read_seconds))
         detail = asyncio.run(drive(srv.base_url, detail_reqs, connections, read_seconds))
+    server = (f"database pool {pool_size or 'default (20)'}, "
+              f"admission {admission if admission is not None else 'default (16)'}, "
+              + (f"warmed by {warm} bookings of another service" if warm else "cold: started just before the burst"))
     path = write(out_dir, db, target, meta, seeded_now, prep, burst, (booked, rows, over), listing, detail,
-                 connections, capacity)
+                 connections, capacity, server)
+    # the burst's answers in the order they came (latency in ms, status), for reading where in the burst the tail is
+    path.with_suffix(".burst.json").write_text(json.dumps(
+        [[round(t * 1000, 1), s] for t, s in zip(burst.latencies, burst.by_status, strict=True)]))
     if statements:
         with path.open("a", encoding="utf-8") as f:
             for label, stmts in statements.items():
@@ -205,7 +223,8 @@ def run(db: str, scale: int, pg_server: str, out_dir: Path, *, residents: int = 
 
 
 def write(out_dir: Path, db: str, target: Any, meta: dict, seeded_now: bool, prep: Prepared, burst: Outcome,
-          held_: tuple[int, int, int], listing: Outcome, detail: Outcome, connections: int, capacity: int) -> Path:
+          held_: tuple[int, int, int], listing: Outcome, detail: Outcome, connections: int, capacity: int,
+          server: str) -> Path:
     booked, rows, over = held_
     places = len(prep.slot_ids) * capacity
     ok = burst.statuses.get(201, 0)
@@ -220,7 +239,7 @@ def write(out_dir: Path, db: str, target: Any, meta: dict, seeded_now: bool, pre
     lines = [
         f"# Flash crowd: service booking on {db} ({datetime.now(UTC).date()})", "",
         f"Database `{target.name}`: {target.label} reports seeded ({rows_seeded:,} rows"
-        f"{', seeded for this run' if seeded_now else ', reused'}). One uvicorn worker; "
+        f"{', seeded for this run' if seeded_now else ', reused'}). One uvicorn worker ({server}); "
         f"driver: bench/rawhttp.py (asyncio streams), "
         f"{connections} connections, on the same machine (2 cores shared with the server and PostgreSQL).", "",
         f"{len(prep.residents):,} distinct residents of one community ({prep.created_residents:,} added for the run) "

@@ -28,6 +28,7 @@ from app.bookings.states import ACTIVE, RATEABLE, BookingStatus, ServiceKind, Se
 from app.bookings.timetable import CHINA
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from app.db.helpers import flush_or_conflict
+from app.db.session import run_before_commit
 from app.org.models import Grid
 from app.users.models import User
 
@@ -189,9 +190,10 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     await _check_slot_limit(db, svc, slot.id, p, now)
     # The slot's row is locked from the UPDATE that takes the place to COMMIT, and every booking of the slot queues
     # on that lock: so the place is taken last. Without a waitlist the answer can only be `booked` or a refusal
-    # (which rolls everything back), so the booking's and the event's INSERTs come first; under the lock remain
-    # the notification's writes, which app/notifications runs right before COMMIT, and the COMMIT. With a
-    # waitlist the event and the notice depend on the UPDATE (a flash crowd: bench/flash.py).
+    # (which rolls everything back), so every other write comes first: the booking, its event, and the notice
+    # (whose rows app/notifications would otherwise write right before COMMIT, i.e. under the lock); only the
+    # COMMIT follows the UPDATE. With a waitlist the event and the notice depend on the UPDATE (a flash crowd:
+    # bench/flash.py, decisions "Flash crowd").
     status = S.booked  # until the UPDATE below says otherwise
     booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
                       grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
@@ -202,6 +204,7 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     if not svc.waitlist:
         await _tell_booked(db, p, svc, slot, booking, status, now)
         await db.flush()
+        await run_before_commit(db)
     if not await _take_place(db, slot.id):  # full (when read, with a waitlist), or the last places went meanwhile
         state = (await db.execute(select(BookingSlot.status, BookingSlot.cancel_reason)
                                   .where(BookingSlot.id == slot.id))).one()

@@ -7,18 +7,22 @@ read-then-write transaction takes the write lock first instead of failing with "
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.db.reader import NO_BEGIN, Reader
+
+log = logging.getLogger("weilinli.db")
 
 WRITE_OPTION = "weilinli_write"
 BEFORE_COMMIT = "weilinli_before_commit"
@@ -30,7 +34,10 @@ def before_commit(session: AsyncSession, key: str, fn: Callable[[AsyncSession], 
     session.info.setdefault(BEFORE_COMMIT, {})[key] = fn
 
 
-async def _run_before_commit(session: AsyncSession) -> None:
+async def run_before_commit(session: AsyncSession) -> None:
+    """Run the before-commit writes now (each once: a later commit finds them done). For a unit of work whose last
+    statement must be the one that takes a contended row lock (app/bookings/service.py), so that only COMMIT
+    follows it."""
     for fn in (session.info.pop(BEFORE_COMMIT, None) or {}).values():
         await fn(session)
 
@@ -88,6 +95,19 @@ class Database:
         # users got notifications): never for a rolled-back one. Hooks must not raise or block.
         self.on_commit: list[Callable[[dict], None]] = []
 
+    async def open_pool(self, connections: int) -> None:
+        """Open `connections` of the pool now, at once (PostgreSQL): a process that starts just before a burst
+        would otherwise open them, and set up each one's codecs, while the burst's first requests wait (issue 15).
+        Best effort: a database that is not up yet only leaves the pool empty, as before."""
+        if self.engine.dialect.name != "postgresql" or connections <= 0:
+            return
+        opened = await asyncio.gather(*(self.engine.connect() for _ in range(connections)), return_exceptions=True)
+        for conn in opened:
+            if isinstance(conn, AsyncConnection):
+                await conn.close()  # back to the pool, open
+            else:
+                log.warning("database pool: could not open a connection at start-up: %s", conn)
+
     def _committed(self, session: AsyncSession) -> None:
         for hook in self.on_commit:
             hook(session.info)
@@ -116,7 +136,7 @@ class Database:
                 await session.rollback()
                 raise
             else:
-                await _run_before_commit(session)
+                await run_before_commit(session)
                 await session.commit()
                 self._committed(session)
 
