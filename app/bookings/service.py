@@ -23,11 +23,10 @@ from app.bookings.errors import AlreadyBooked, LimitReached, ServicePaused, Slot
 from app.bookings.models import Booking, BookingEvent, BookingHold, BookingService, BookingSlot
 from app.bookings.rules import ServiceRules
 from app.bookings.schemas import AttendanceIn, BookingCreate, CancelIn, ErrandStepIn, RatingIn
-from app.bookings.sql import rowcount, upsert_insert
+from app.bookings.sql import insert_booking, rowcount, upsert_insert
 from app.bookings.states import ACTIVE, RATEABLE, BookingStatus, ServiceKind, ServiceStatus, SlotStatus
 from app.bookings.timetable import CHINA
 from app.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from app.db.helpers import flush_or_conflict
 from app.db.session import run_before_commit
 from app.org.models import Grid
 from app.users.models import User
@@ -48,11 +47,15 @@ def service_rules(s: BookingService) -> ServiceRules:
                         no_show_limit=s.no_show_limit, no_show_block_days=s.no_show_block_days)
 
 
+def _event_values(p: Principal | None, action: str, frm: str | None, to: str, note: str | None,
+                  now: datetime) -> dict[str, Any]:
+    return {"action": action, "actor_id": p.user_id if p else None, "actor_role": p.role.value if p else "system",
+            "from_status": frm, "to_status": to, "note": note, "created_at": now}
+
+
 def _event(booking_id: int, p: Principal | None, action: str, frm: str | None, to: str, note: str | None,
            now: datetime) -> BookingEvent:
-    return BookingEvent(booking_id=booking_id, action=action, actor_id=p.user_id if p else None,
-                        actor_role=p.role.value if p else "system", from_status=frm, to_status=to, note=note,
-                        created_at=now)
+    return BookingEvent(booking_id=booking_id, **_event_values(p, action, frm, to, note, now))
 
 
 def _check_bookable(svc: BookingService) -> None:
@@ -150,10 +153,12 @@ async def _free_place(db: AsyncSession, slot_id: int) -> None:
                      .values(booked=BookingSlot.booked - 1).execution_options(synchronize_session=False))
 
 
-def _answer(booking: Booking, svc: BookingService, slot: BookingSlot, phone: str | None, p: Principal) -> dict:
+def _answer(booking_id: int, values: dict[str, Any], svc: BookingService, slot: BookingSlot, phone: str | None,
+            p: Principal) -> dict:
     """The 201's BookingRead from what the request wrote and read (queries.booking_dict of the same row a read of
-    it would give: every column was set by this request, the id by the INSERT)."""
-    row = {c.key: getattr(booking, c.key) for c in Booking.__table__.c}
+    it would give: every column was set by this request, the id by the INSERT, the others are NULL)."""
+    row: dict[str, Any] = {c.key: None for c in Booking.__table__.c}
+    row.update(values, id=booking_id)
     row.update(service_title=svc.title, service_kind=svc.kind, ends_at=slot.ends_at, resident_phone=phone)
     return queries.booking_dict(row, p)
 
@@ -195,15 +200,15 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
     # COMMIT follows the UPDATE. With a waitlist the event and the notice depend on the UPDATE (a flash crowd:
     # bench/flash.py, decisions "Flash crowd").
     status = S.booked  # until the UPDATE below says otherwise
-    booking = Booking(service_id=svc.id, slot_id=slot.id, resident_id=p.user_id, community_id=svc.community_id,
-                      grid_id=grid_id, starts_at=slot.starts_at, for_family_member=body.for_family_member,
-                      status=status.value, version=1, created_at=now, updated_at=now)
-    db.add(booking)
-    await flush_or_conflict(db, "already_booked")  # the partial unique index: one place per resident per slot
-    detail = _answer(booking, svc, slot, found.phone, p)
+    values = {"service_id": svc.id, "slot_id": slot.id, "resident_id": p.user_id, "community_id": svc.community_id,
+              "grid_id": grid_id, "starts_at": slot.starts_at, "for_family_member": body.for_family_member,
+              "status": status.value, "version": 1, "created_at": now, "updated_at": now}
+    event = None if svc.waitlist else _event_values(p, "book", None, status.value, None, now)
+    # the partial unique index: one place per resident per slot (already_booked)
+    booking_id = await insert_booking(db, values, event)
+    detail = _answer(booking_id, values, svc, slot, found.phone, p)
     if not svc.waitlist:
-        await _tell_booked(db, p, svc, slot, booking, status, now)
-        await db.flush()
+        await _tell_booked(db, p, svc, slot, booking_id, status)
         await run_before_commit(db)
     if not await _take_place(db, slot.id):  # full (when read, with a waitlist), or the last places went meanwhile
         state = (await db.execute(select(BookingSlot.status, BookingSlot.cancel_reason)
@@ -213,20 +218,20 @@ async def book(db: AsyncSession, p: Principal, body: BookingCreate, now: datetim
         if not svc.waitlist:
             raise SlotFull(details={"slot_id": slot.id, "capacity": slot.capacity})
         status = S.waitlisted
-        await db.execute(update(Booking).where(Booking.id == booking.id).values(status=status.value)
+        await db.execute(update(Booking).where(Booking.id == booking_id).values(status=status.value)
                          .execution_options(synchronize_session=False))
         detail["status"] = status.value
     if svc.waitlist:
-        await _tell_booked(db, p, svc, slot, booking, status, now)
+        db.add(_event(booking_id, p, "book", None, status.value, None, now))
+        await _tell_booked(db, p, svc, slot, booking_id, status)
     return detail
 
 
-async def _tell_booked(db: AsyncSession, p: Principal, svc: BookingService, slot: BookingSlot, booking: Booking,
-                       status: BookingStatus, now: datetime) -> None:
-    """The booking's event and the resident's notice (confirmed, or on the waitlist)."""
-    db.add(_event(booking.id, p, "book", None, status.value, None, now))
+async def _tell_booked(db: AsyncSession, p: Principal, svc: BookingService, slot: BookingSlot, booking_id: int,
+                       status: BookingStatus) -> None:
+    """The resident's notice of a booking (confirmed, or on the waitlist)."""
     await notices.tell(db, [p.user_id], "booking.confirmed" if status is S.booked else "booking.waitlisted",
-                       booking.id, title=svc.title, starts_at=notices.local(slot.starts_at))
+                       booking_id, title=svc.title, starts_at=notices.local(slot.starts_at))
 
 
 async def ask_errand(db: AsyncSession, p: Principal, body: BookingCreate, now: datetime) -> dict:

@@ -77,6 +77,8 @@ async def test_the_answer_of_a_booking_is_what_reading_it_gives(app, client, wor
             assert made.status_code == 201, made.text
             read = await client.get(f"{URL}/{made.json()['id']}", headers=world.headers(who))
             assert made.json() == read.json()
+            events = (await client.get(f"{URL}/{made.json()['id']}/events", headers=world.headers(who))).json()
+            assert [(e["action"], e["to_status"]) for e in events] == [("book", made.json()["status"])]
 
 
 async def test_booking_window(app, client, world):
@@ -278,3 +280,33 @@ async def test_my_bookings_upcoming_and_past(app, client, world):
     past = (await client.get(f"{URL}/mine", headers=h, params={"when": "past"})).json()
     assert [x["id"] for x in past["items"]] == [ids[c]]
     assert (await client.get(f"{URL}/mine", headers=world.headers("resident_b"))).json()["items"] == []
+
+
+async def test_a_second_active_place_in_a_slot_is_refused_by_the_database(app, world):
+    """The partial unique index is the backstop behind the hold lock: inserting a second active booking of the
+    same resident in the same slot (as a request racing past the checks would) is `already_booked` and writes
+    nothing, with and without the first event (one statement on PostgreSQL, two on SQLite)."""
+    from app.bookings.errors import AlreadyBooked
+    from app.bookings.sql import insert_booking
+
+    service_id = await make_service(app, world)
+    slot_id = await make_slot(app, world, service_id, capacity=5)
+    now = datetime.now(UTC)
+    async with app.state.db.session(write=True) as s:
+        slot = await s.get(BookingSlot, slot_id)
+        values = {"service_id": service_id, "slot_id": slot_id, "resident_id": world.users["resident_a"].id,
+                  "community_id": world.c1.id, "grid_id": world.g1.id, "starts_at": slot.starts_at,
+                  "for_family_member": None, "status": "booked", "version": 1, "created_at": now, "updated_at": now}
+        event = {"action": "book", "actor_id": None, "actor_role": "system", "from_status": None,
+                 "to_status": "booked", "note": None, "created_at": now}
+        first = await insert_booking(s, values, event)
+    for with_event in (event, None):
+        try:
+            async with app.state.db.session(write=True) as s:
+                await insert_booking(s, values, with_event)
+            raise AssertionError("a second active place was written")
+        except AlreadyBooked as exc:
+            assert exc.details == {"slot_id": slot_id}
+    async with app.state.db.session(write=False) as s:
+        ids = list((await s.execute(select(Booking.id).where(Booking.slot_id == slot_id))).scalars())
+    assert ids == [first]
