@@ -172,7 +172,7 @@ def cmd_rollups_rebuild(args: argparse.Namespace) -> None:
     since = date.fromisoformat(args.from_) if args.from_ else None
     out = asyncio.run(_rebuild_rollups(since))
     print(f"roll-ups rebuilt: {out.months} months, {out.reports} reports read, {out.cells_corrected} cells and "
-          f"{out.buckets_corrected} histogram buckets corrected")
+          f"{out.buckets_corrected} histogram buckets corrected, {out.rows_compacted} slot rows compacted")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select
@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.db.session import WRITE_OPTION
 from app.reports.models import Report
-from app.stats import rollup_math, rollups
+from app.stats import compaction, rollup_math, rollups
 from app.stats.models import report_rollup_durations, report_rollups
 from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY, Cell, HistCell
 
@@ -52,6 +52,7 @@ class Outcome:
     reports: int = 0
     cells_corrected: int = 0
     buckets_corrected: int = 0
+    rows_compacted: int = 0
 
 
 def month_params(month: date) -> dict[str, Any]:
@@ -66,21 +67,40 @@ def _as_day(value: Any) -> date:
 def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: Sequence[Any],
                 histogram: Sequence[Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
-    """What to add to the stored rows (`counters`, `histogram`) so they equal what `reports` make."""
+    """What to add to the stored rows (`counters`, `histogram`) so that each cell's sums over its slots equal what
+    `reports` make: the corrections go to slot 0 (a row-by-row comparison would undo the compaction of slots,
+    app/stats/compaction.py)."""
     want: dict[Cell, dict[str, int]] = {}
     want_hist: dict[HistCell, int] = {}
+    made: dict[Cell, dict[str, int]] = {}
+    made_hist: dict[HistCell, int] = {}
     for r in reports:
-        rollup_math.add(want, want_hist, r)
+        rollup_math.add(made, made_hist, r)
+    for made_cell, values in made.items():  # per cell, summed over its slots (compaction moves counts between them)
+        into = want.setdefault(_slot_0(made_cell), dict.fromkeys(COUNTERS, 0))
+        for c in COUNTERS:
+            into[c] += values[c]
+    for made_hc, n in made_hist.items():
+        h0 = _slot_0(made_hc)
+        want_hist[h0] = want_hist.get(h0, 0) + n
     for row in counters:
-        cell: Cell = tuple(row[k] for k in KEY[:-1]) + (_as_day(row["day"]),)
+        cell: Cell = (*(row[k] for k in KEY[:_SLOT]), 0, *(row[k] for k in KEY[_SLOT + 1:-1]), _as_day(row["day"]))
         into = want.setdefault(cell, dict.fromkeys(COUNTERS, 0))
         for c in COUNTERS:
             into[c] -= int(row[c])
     for row in histogram:
-        hc: HistCell = (*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"], row["bucket"])
+        hc: HistCell = (*(row[k] for k in KEY[:_SLOT]), 0, *(row[k] for k in KEY[_SLOT + 1:-1]),
+                        _as_day(row["day"]), row["metric"], row["bucket"])
         want_hist[hc] = want_hist.get(hc, 0) - int(row["n"])
     return (sorted((c, v) for c, v in want.items() if any(v.values())),
             sorted((h, n) for h, n in want_hist.items() if n))
+
+
+_SLOT = KEY.index("slot")
+
+
+def _slot_0(cell: Any) -> Any:
+    return (*cell[:_SLOT], 0, *cell[_SLOT + 1:])
 
 
 def months_between(first: date, last: date) -> list[date]:
@@ -154,6 +174,8 @@ async def rebuild(engine: AsyncEngine, since: date | None = None) -> Outcome:
                 out.reports += len(reports)
                 out.cells_corrected += len(changed)
                 out.buckets_corrected += len(hist)
+            # the cells no step of a new report writes any more: one row per cell (the worker's pass, at once)
+            out.rows_compacted = await compaction.compact(engine, rollup_math.china_day(datetime.now(UTC)))
         finally:
             if pg:
                 await lock_conn.execute(select(func.pg_advisory_unlock(ADVISORY_KEY)))

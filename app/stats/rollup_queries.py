@@ -16,8 +16,23 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    SmallInteger,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.db.reader import Prepared, Rows
 from app.org.models import Department, Grid
@@ -186,6 +201,77 @@ def _live_sql(rs_shape: Any, group: str | None, dialect: str, months: bool) -> P
     return Prepared(select(key.label("g"), *_live_measures()).where(*where).group_by(key))
 
 
+_PARTS = ("cells", "cell_buckets", "slice", "slice_buckets", "live")  # the one read's parts, by their tag
+SLICES = 2  # at most a partial first and a partial last day (rollup_math.whole_days)
+_VALUES = (*COUNTERS, "waiting_late", "overdue_now")
+
+
+def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[ColumnElement[bool]]:
+    """The set's conditions with the period's parameters `start`, `end` renamed `start<suffix>`, `end<suffix>`."""
+    def swap(element: Any, **kw: Any) -> Any:
+        if isinstance(element, BindParameter) and element.key in ("start", "end"):
+            return bindparam(element.key + suffix, type_=element.type)
+        return None
+    opts: dict[str, Any] = {}
+    return [replacement_traverse(clause, opts, swap) for clause in clauses]
+
+
+def _part(tag: str, values: dict[str, ColumnElement[Any]], metric: Any = None, bucket: Any = None) -> Any:
+    """A select of the one read's shape: (part, metric, bucket, *COUNTERS, waiting_late, overdue_now), as BIGINT
+    (the columns a part has no value for are NULL)."""
+    def big(v: Any) -> ColumnElement[Any]:
+        return cast(null() if v is None else v, BigInteger)
+    return select(literal_column(str(_PARTS.index(tag)), SmallInteger).label("part"), big(metric).label("metric"),
+                  big(bucket).label("bucket"), *(big(values.get(c)).label(c) for c in _VALUES))
+
+
+@lru_cache(maxsize=128)
+def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool) -> Prepared:
+    """PostgreSQL, an ungrouped set: the cells' counters and histogram, the partial days' counters and histogram
+    (SLICES slices, bound as start_<i>/end_<i>; an unused one is empty) and the live part, in ONE statement: a
+    UNION ALL of rows tagged by part. Six to eight round trips were most of a community's figures' time."""
+    t, h = report_rollups, report_rollup_durations
+    parts = [_part("cells", {c: _signed(t, t.c[c]) for c in COUNTERS}).where(*_cells_where(t, shape))]
+    if histogram:
+        parts.append(_part("cell_buckets", {"n": _signed(h, h.c.n)}, h.c.metric, h.c.bucket)
+                     .where(*_cells_where(h, shape)).group_by(h.c.metric, h.c.bucket))
+    sums = {c.name: c.element for c in rollup_slices.counter_columns()}  # the labelled counts, unlabelled
+    for i in range(SLICES):
+        where = _renamed(conditions(rs_shape), f"_{i}")
+        parts.append(_part("slice", sums).where(*where))
+        if histogram:
+            b = rollup_slices.histogram_select(where).subquery()
+            parts.append(_part("slice_buckets", {"n": b.c.n}, b.c.metric, b.c.bucket))
+    live = {m.name: m.element for m in _live_measures()}
+    parts.append(_part("live", live).where(*conditions(rs_shape), Report.due_at.is_not(None)))
+    return Prepared(union_all(*parts))
+
+
+async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: dict[str, Any],
+                          slices: list[tuple[datetime, datetime]], now: datetime, histogram: bool,
+                          out: Rolled) -> None:
+    """rolled() for an ungrouped set on PostgreSQL: one statement (_one_read_sql)."""
+    if len(slices) > SLICES:  # pragma: no cover - whole_days makes at most two
+        raise ValueError("more partial days than the one read binds")
+    bound = {**params, **rs.values(now)}
+    for i in range(SLICES):
+        lo, hi = slices[i] if i < len(slices) else (rs.start, rs.start)
+        bound[f"start_{i}"], bound[f"end_{i}"] = lo, hi
+    sums = out.sums[None] = rolled_blank()
+    for row in await rows.all(_one_read_sql(shape, rs.shape, histogram), bound):
+        part = _PARTS[row["part"]]
+        if part in ("cell_buckets", "slice_buckets"):
+            hist = out.histogram.setdefault(int(row["metric"]), {})
+            bucket = int(row["bucket"])
+            hist[bucket] = hist.get(bucket, 0) + int(row["n"])
+        elif part == "live":
+            sums["waiting_late"] += int(row["waiting_late"])
+            sums["overdue_now"] += int(row["overdue_now"])
+        else:
+            for c in COUNTERS:
+                sums[c] += int(row[c])
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -223,6 +309,9 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         for i, (lo, hi) in enumerate(ranges):
             into_params[f"lo_{i}"], into_params[f"hi_{i}"] = lo, hi
     out = Rolled({}, {}, {})
+    if shape.group is None and months and rows.dialect_name == "postgresql":  # one round trip
+        await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, out)
+        return out
 
     def into(g: Any) -> dict[str, int]:
         k = key(g)

@@ -15,6 +15,7 @@ tests/stats/test_rollup_slices.py checks both against rollup_math for random dur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -52,7 +53,8 @@ def bucket_sql(ms: ColumnElement[int]) -> ColumnElement[int]:
     return case((ms < 1000, 0), else_=1 + cast(func.floor(log_seconds / log_ratio, type_=_F8), Integer))
 
 
-def _counter_columns() -> list[ColumnElement[Any]]:
+def counter_columns() -> list[ColumnElement[Any]]:
+    """The COUNTERS of the reports a statement selects, labelled, in COUNTERS' order."""
     accepted = _R.accepted_at.is_not(None)
     measures: dict[str, ColumnElement[Any]] = {
         "n": _count(),
@@ -81,21 +83,25 @@ def counters_sql(rs_shape: Any, group_column: str | None) -> Prepared:
     ("day": China day; another: a report column, rows with it NULL left out; None: one row)."""
     where = list(conditions(rs_shape))
     if group_column is None:
-        return Prepared(select(*_counter_columns()).where(*where))
+        return Prepared(select(*counter_columns()).where(*where))
     key = bucket_expression("postgresql", "day") if group_column == "day" else _R[group_column]
     if group_column != "day":
         where.append(key.is_not(None))
-    return Prepared(select(key.label("g"), *_counter_columns()).where(*where).group_by(key))
+    return Prepared(select(key.label("g"), *counter_columns()).where(*where).group_by(key))
 
 
 @lru_cache(maxsize=128)
 def histogram_sql(rs_shape: Any) -> Prepared:
     """The slice's (metric, bucket, n) of time to accept and to resolve."""
-    where = conditions(rs_shape)
+    return Prepared(histogram_select(conditions(rs_shape)))
+
+
+def histogram_select(where: Sequence[ColumnElement[bool]]) -> Any:
+    """(metric, bucket, n) of time to accept and to resolve of the reports matching `where`."""
     parts: list[Any] = []
     for metric, end in ((rollup_math.ACCEPT, _R.accepted_at), (rollup_math.RESOLVE, _R.resolved_at)):
         parts.append(select(literal_column(str(int(metric))).label("metric"),
                             bucket_sql(millis_sql(end)).label("bucket"))
                      .where(*where, end.is_not(None)))
     u = union_all(*parts).subquery()
-    return Prepared(select(u.c.metric, u.c.bucket, func.count().label("n")).group_by(u.c.metric, u.c.bucket))
+    return select(u.c.metric, u.c.bucket, func.count().label("n")).group_by(u.c.metric, u.c.bucket)

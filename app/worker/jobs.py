@@ -25,6 +25,7 @@ from app.notifications import wechat_messages
 from app.points import expiry as points_expiry
 from app.privacy import retention as privacy_retention
 from app.reports import service as reports_service
+from app.stats import compaction as rollup_compaction
 from app.uploads import service as uploads_service
 
 Job = Callable[[AsyncSession, Settings, datetime], Awaitable[int]]
@@ -43,4 +44,5 @@ JOBS: dict[str, Job] = {
     "access_logs_purged": privacy_retention.purge_access_logs,
     "sms_sent": sms_delivery.deliver_sms,  # issue 18; commits its claims itself like the webhooks
     "wechat_messages_sent": wechat_messages.deliver,  # issue 18; likewise
+    "rollups_compacted": rollup_compaction.compact_job,  # issue 20: past cells' slots folded into slot 0
 }

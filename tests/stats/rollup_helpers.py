@@ -9,18 +9,35 @@ from app.stats import rebuild, rollup_math
 from app.stats.models import report_rollup_durations, report_rollups
 from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY
 
+_SLOT = KEY.index("slot")
+
+
+def _slot_0(key: tuple) -> tuple:
+    return (*key[:_SLOT], 0, *key[_SLOT + 1:])
+
 
 async def stored(app) -> tuple[dict, dict]:
-    """The non-zero roll-up rows: {cell: counters}, {histogram cell: n}."""
+    """The non-zero roll-ups, each cell summed over its slots (what every read sees; compaction moves counts
+    between the slots) and keyed with slot 0: {cell: counters}, {histogram cell: n}."""
+    counters, hist = await stored_rows(app)
+    out: dict = {}
+    for key, values in counters.items():
+        into = out.setdefault(_slot_0(key), dict.fromkeys(COUNTERS, 0))
+        for c in COUNTERS:
+            into[c] += values[c]
+    out_hist: dict = {}
+    for key, n in hist.items():
+        out_hist[_slot_0(key)] = out_hist.get(_slot_0(key), 0) + n
+    return ({k: v for k, v in out.items() if any(v.values())}, {k: n for k, n in out_hist.items() if n})
+
+
+async def stored_rows(app) -> tuple[dict, dict]:
+    """Every stored roll-up row as it is, slot by slot: {cell: counters}, {histogram cell: n}."""
     async with app.state.db.engine.connect() as conn:
         counters = (await conn.execute(select(report_rollups))).mappings().all()
         hist = (await conn.execute(select(report_rollup_durations))).mappings().all()
-    out = {}
-    for row in counters:
-        values = {c: int(row[c]) for c in COUNTERS}
-        if any(values.values()):
-            out[tuple(row[k] for k in KEY)] = values
-    return out, {tuple(row[k] for k in HISTOGRAM_KEY): int(row["n"]) for row in hist if row["n"]}
+    return ({tuple(row[k] for k in KEY): {c: int(row[c]) for c in COUNTERS} for row in counters},
+            {tuple(row[k] for k in HISTOGRAM_KEY): int(row["n"]) for row in hist})
 
 
 async def drift(app) -> tuple[list, list]:

@@ -5,10 +5,12 @@ from the reports), with filters, per bucket (series) and per entity (ranking). B
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from app.stats import compaction
 from app.stats.rollup_math import MAX_RELATIVE_ERROR
 from tests.stats.factories import FAR, add_category, put_report
+from tests.stats.rollup_helpers import stored_rows
 
 FIGURES, SERIES, RANKING = "/api/v1/stats/figures", "/api/v1/stats/series", "/api/v1/stats/ranking"
 
@@ -17,7 +19,10 @@ async def _seed(app, world, rng: random.Random) -> tuple[list, object]:
     cat2 = await add_category(app, world, "邻里纠纷", "disputes")
     made = []
     start = datetime(2026, 3, 1, tzinfo=UTC)
+    fold = random.Random(rng.random())  # the worker's compaction at random points, with random cut-offs
     for _ in range(120):
+        if fold.random() < 0.05:
+            await compaction.compact(app.state.db.engine, date(2026, 3, 1) + timedelta(days=fold.randint(0, 100)))
         created = start + timedelta(minutes=rng.randint(0, 90 * 24 * 60))
         c2 = rng.random() < 0.3
         state = rng.choice(["submitted", "accepted", "rejected", "withdrawn", "dispatched", "in_progress",
@@ -120,3 +125,26 @@ async def test_the_dashboards_one_read_agrees_with_the_exact_figures_and_series(
         assert _without_percentiles(rolled["figures"]) == _without_percentiles(exact["figures"])
         assert rolled["series"]["points"] == exact["series"]["points"]
         assert sum(pt["submitted"] for pt in rolled["series"]["points"]) == rolled["figures"]["counts"]["submitted"] > 0
+
+
+async def test_compaction_keeps_every_figure_identical(app, client, world):
+    await _seed(app, world, random.Random(11))
+    reads = [(FIGURES, "admin_street", {"from": "2026-02-20T07:13:00+08:00", "to": "2026-06-10T00:00:00+08:00"}),
+             (FIGURES, "admin_c1", {"from": "2026-03-03T10:20:00+08:00", "to": "2026-05-02T08:00:00+08:00"}),
+             (SERIES, "admin_street", {"from": "2026-03-01T00:00:00+08:00", "to": "2026-06-01T00:00:00+08:00",
+                                       "granularity": "week"}),
+             (RANKING, "admin_street", {"from": "2026-03-01T00:00:00+08:00", "to": "2026-06-01T00:00:00+08:00"}),
+             ("/api/v1/stats/community", "resident_a", {"from": "2026-04-03T10:20:00+08:00",
+                                                         "to": "2026-05-02T08:00:00+08:00", "granularity": "day"})]
+
+    def same(doc):  # without the moment of the read
+        if isinstance(doc, dict):
+            return {k: same(v) for k, v in doc.items() if k != "as_of"}
+        return [same(v) for v in doc] if isinstance(doc, list) else doc
+
+    before = [same(await _get(client, world, url, who, p)) for url, who, p in reads]
+    assert await compaction.compact(app.state.db.engine, date(2026, 12, 31)) > 0
+    rows, hist = await stored_rows(app)
+    assert all(key[6] == 0 for key in (*rows, *hist))  # one row per cell and bucket
+    after = [same(await _get(client, world, url, who, p)) for url, who, p in reads]
+    assert after == before

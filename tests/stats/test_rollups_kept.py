@@ -12,10 +12,10 @@ from app.core.errors import AppError
 from app.reports import service
 from app.reports.lifecycle import Action
 from app.reports.schemas import StepIn
-from app.stats import rebuild, rollup_math
+from app.stats import compaction, rebuild, rollup_math
 from tests.reports.factories import make_report, principal
 from tests.stats.factories import put_report
-from tests.stats.rollup_helpers import drift, stored, wipe
+from tests.stats.rollup_helpers import drift, stored, stored_rows, wipe
 
 # who takes each action on a report of community 1 / community 2 ("handler": the current department's staff)
 ACTORS = {
@@ -79,6 +79,9 @@ async def _history(app, world, rng: random.Random, steps: int) -> None:
         reports.append({"id": r.id, "community_id": r.community_id, "handler_department_id": None, "version": 1})
     taken = 0
     for _ in range(steps):
+        if rng.random() < 0.08:  # the worker's compaction at random points: past cells, or every cell so far
+            cutoff = rollup_math.china_day(now) + timedelta(days=rng.choice([0, 0, 1, 62, -20]))
+            await compaction.compact(app.state.db.engine, cutoff)
         report = rng.choice(reports)
         others = [r["id"] for r in reports if r["id"] != report["id"] and r["community_id"] == report["community_id"]]
         plan = _plan(rng, world, report, others)
@@ -114,6 +117,31 @@ async def test_kept_roll_ups_equal_a_rebuild_after_a_random_history(app, world):
         await wipe(app)
         await rebuild.rebuild(app.state.db.engine)
         assert await stored(app) == kept
+
+
+async def test_compaction_keeps_every_sum_and_leaves_one_row_per_past_cell(app, world):
+    await _history(app, world, random.Random(1), 90)
+    kept = await stored(app)
+    rows, _ = await stored_rows(app)
+    today = rollup_math.china_day(datetime.now(UTC))
+    assert any(key[6] != 0 for key in rows)  # the steps spread the cells over slots
+    await compaction.compact(app.state.db.engine, today)  # (the history compacted at random points too)
+    assert await stored(app) == kept and await drift(app) == ([], [])
+    rows, hist = await stored_rows(app)
+    for key in (*rows, *hist):
+        past = key[8] < (today if key[7] == rollup_math.DAY else rollup_math.month_of(today))
+        assert key[6] == 0 or not past, key  # one row per past cell and bucket: slot 0
+    # a later step of an old report subtracts from its own slot of a compacted cell (a row below 0 is fine)
+    await _history(app, world, random.Random(2), 90)
+    assert await drift(app) == ([], [])
+    await compaction.compact(app.state.db.engine, today + timedelta(days=62))  # every cell, this month's too
+    assert await compaction.compact(app.state.db.engine, today + timedelta(days=62)) == 0
+    rows, hist = await stored_rows(app)
+    assert all(key[6] == 0 for key in (*rows, *hist)) and await drift(app) == ([], [])
+    # the rebuild compares sums over slots: nothing to correct, and it keeps the compaction
+    outcome = await rebuild.rebuild(app.state.db.engine)
+    assert outcome.cells_corrected == outcome.buckets_corrected == 0
+    assert await stored_rows(app) == (rows, hist)
 
 
 async def test_rebuild_from_a_date_corrects_only_from_that_month(app, world):
@@ -191,3 +219,25 @@ async def test_a_rebuild_while_steps_run_leaves_no_drift(app, world):
     key = (rollup_math.COMMUNITY, world.street.id, world.c1.id, 0, 0, 0, rollup_math.DAY, day)
     slots = [v for c, v in counters.items() if (*c[:6], *c[7:]) == key]  # the community's cell over its slots
     assert sum(v["n"] for v in slots) == sum(v["st_accepted"] for v in slots) == 30
+
+
+async def test_the_worker_compacts_past_cells(app, world, settings):
+    from app.worker import runner
+
+    now = datetime.now(UTC)
+    for days in (3, 3, 40):  # a few reports, so some of them are in slots > 0
+        await put_report(app, world, created=(now - timedelta(days=days)).isoformat(), state="submitted")
+    today = await make_report(app, world)
+    kept = await stored(app)
+    rows, _ = await stored_rows(app)
+    assert any(key[6] != 0 and key[8] < rollup_math.china_day(now) for key in rows)
+    compaction._last_empty.clear()
+    done = await runner.run_once(app.state.db, settings)
+    assert done["rollups_compacted"] > 0 and await stored(app) == kept
+    rows, hist = await stored_rows(app)
+    day = rollup_math.china_day(today.created_at)
+    for key in (*rows, *hist):
+        past = key[8] < (day if key[7] == rollup_math.DAY else rollup_math.month_of(day))
+        assert key[6] == 0 or not past, key
+    # then it rests: the next pass does not scan the tables again
+    assert (await runner.run_once(app.state.db, settings))["rollups_compacted"] == 0
