@@ -3,10 +3,9 @@ booking's INSERT (with its first event)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CursorResult, Insert, Result, bindparam, insert, select
+from sqlalchemy import CursorResult, Result, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -34,48 +33,32 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
-def _booking_insert() -> Insert:
-    return insert(_B).values({c: bindparam(c, type_=_B.c[c].type) for c in BOOKING_VALUES}).returning(_B.c.id)
-
-
-def _event_insert() -> Insert:
-    return insert(_E).values({"booking_id": bindparam("booking_id", type_=_E.c.booking_id.type),
-                              **{c: bindparam(f"e_{c}", type_=_E.c[c].type) for c in EVENT_VALUES}})
-
-
-@lru_cache(maxsize=1)
-def _booking_sql() -> Insert:
-    return _booking_insert()
-
-
-@lru_cache(maxsize=1)
-def _event_sql() -> Insert:
-    return _event_insert()
-
-
-@lru_cache(maxsize=1)
-def _booking_with_event_pg() -> Insert:
-    """PostgreSQL: the booking and its first event in one statement (a data-modifying CTE), RETURNING the id."""
-    booking = _booking_insert().cte("booking")
-    event = select(booking.c.id, *(bindparam(f"e_{c}", type_=_E.c[c].type).label(c) for c in EVENT_VALUES))
-    return insert(_E).from_select(["booking_id", *EVENT_VALUES], event).add_cte(booking).returning(_E.c.booking_id)
+# built once: a flash crowd runs them thousands of times a minute
+_BOOKING_SQL = insert(_B).values({c: bindparam(c, type_=_B.c[c].type) for c in BOOKING_VALUES}).returning(_B.c.id)
+_EVENT_SQL = insert(_E).values({"booking_id": bindparam("booking_id", type_=_E.c.booking_id.type),
+                                **{c: bindparam(f"e_{c}", type_=_E.c[c].type) for c in EVENT_VALUES}})
+# PostgreSQL: the booking and its first event in one statement (a data-modifying CTE), RETURNING the id
+_NEW_BOOKING = _BOOKING_SQL.cte("booking")
+_BOOKING_WITH_EVENT_PG = insert(_E).from_select(
+    ["booking_id", *EVENT_VALUES],
+    select(_NEW_BOOKING.c.id, *(bindparam(f"e_{c}", type_=_E.c[c].type).label(c) for c in EVENT_VALUES)),
+).add_cte(_NEW_BOOKING).returning(_E.c.booking_id)
 
 
 async def insert_booking(db: AsyncSession, values: dict[str, Any], event: dict[str, Any] | None) -> int:
-    """Insert a booking (BOOKING_VALUES) and, when given, its first event (EVENT_VALUES); the new id. Statements
-    built once: a flash crowd runs them thousands of times a minute, and the ORM's unit of work cost more CPU than
-    the statements. A second active place of the resident in the slot (the partial unique index) is
-    `already_booked`; nothing is written then."""
+    """Insert a booking (BOOKING_VALUES) and, when given, its first event (EVENT_VALUES); the new id. Core
+    statements: the ORM's unit of work cost more CPU than the statements. A second active place of the resident
+    in the slot (the partial unique index) is `already_booked`; nothing is written then."""
     conn = await db.connection()
     params = dict(values)
     if event is not None:
         params.update({f"e_{c}": event[c] for c in EVENT_VALUES})
     try:
         if event is not None and conn.dialect.name == "postgresql":
-            return int((await conn.execute(_booking_with_event_pg(), params)).scalar_one())
-        booking_id = int((await conn.execute(_booking_sql(), params)).scalar_one())
+            return int((await conn.execute(_BOOKING_WITH_EVENT_PG, params)).scalar_one())
+        booking_id = int((await conn.execute(_BOOKING_SQL, params)).scalar_one())
         if event is not None:
-            await conn.execute(_event_sql(), {**params, "booking_id": booking_id})
+            await conn.execute(_EVENT_SQL, {**params, "booking_id": booking_id})
         return booking_id
     except IntegrityError as exc:
         raise AlreadyBooked(details={"slot_id": values["slot_id"]}) from exc

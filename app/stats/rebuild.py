@@ -64,43 +64,46 @@ def _as_day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+_SLOT = KEY.index("slot")
+
+
+def _slot_0(cell: Any) -> Any:
+    """The same cell in slot 0 (a counter cell or a histogram bucket)."""
+    return (*cell[:_SLOT], 0, *cell[_SLOT + 1:])
+
+
 def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: Sequence[Any],
                 histogram: Sequence[Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
     """What to add to the stored rows (`counters`, `histogram`) so that each cell's sums over its slots equal what
     `reports` make: the corrections go to slot 0 (a row-by-row comparison would undo the compaction of slots,
     app/stats/compaction.py)."""
-    want: dict[Cell, dict[str, int]] = {}
-    want_hist: dict[HistCell, int] = {}
     made: dict[Cell, dict[str, int]] = {}
     made_hist: dict[HistCell, int] = {}
     for r in reports:
         rollup_math.add(made, made_hist, r)
-    for made_cell, values in made.items():  # per cell, summed over its slots (compaction moves counts between them)
-        into = want.setdefault(_slot_0(made_cell), dict.fromkeys(COUNTERS, 0))
+    want: dict[Cell, dict[str, int]] = {}
+    want_hist: dict[HistCell, int] = {}
+
+    def fold(cell: Cell, values: Mapping[str, Any], sign: int) -> None:  # into the cell's slot 0
+        into = want.setdefault(_slot_0(cell), dict.fromkeys(COUNTERS, 0))
         for c in COUNTERS:
-            into[c] += values[c]
-    for made_hc, n in made_hist.items():
-        h0 = _slot_0(made_hc)
+            into[c] += sign * int(values[c])
+
+    def fold_bucket(hc: HistCell, n: int) -> None:
+        h0 = _slot_0(hc)
         want_hist[h0] = want_hist.get(h0, 0) + n
+
+    for made_cell, values in made.items():
+        fold(made_cell, values, 1)
+    for made_hc, n in made_hist.items():
+        fold_bucket(made_hc, n)
     for row in counters:
-        cell: Cell = (*(row[k] for k in KEY[:_SLOT]), 0, *(row[k] for k in KEY[_SLOT + 1:-1]), _as_day(row["day"]))
-        into = want.setdefault(cell, dict.fromkeys(COUNTERS, 0))
-        for c in COUNTERS:
-            into[c] -= int(row[c])
+        fold((*(row[k] for k in KEY[:-1]), _as_day(row["day"])), row, -1)
     for row in histogram:
-        hc: HistCell = (*(row[k] for k in KEY[:_SLOT]), 0, *(row[k] for k in KEY[_SLOT + 1:-1]),
-                        _as_day(row["day"]), row["metric"], row["bucket"])
-        want_hist[hc] = want_hist.get(hc, 0) - int(row["n"])
+        fold_bucket((*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"], row["bucket"]), -int(row["n"]))
     return (sorted((c, v) for c, v in want.items() if any(v.values())),
             sorted((h, n) for h, n in want_hist.items() if n))
-
-
-_SLOT = KEY.index("slot")
-
-
-def _slot_0(cell: Any) -> Any:
-    return (*cell[:_SLOT], 0, *cell[_SLOT + 1:])
 
 
 def months_between(first: date, last: date) -> list[date]:
