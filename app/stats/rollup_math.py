@@ -133,9 +133,12 @@ def bucket_bounds(bucket: int) -> tuple[float, float]:
     return float(RATIO ** (bucket - 1)), float(RATIO ** bucket)
 
 
-def percentile(histogram: Mapping[int, int], percent: int) -> float | None:
-    """The nearest-rank percentile (the value at rank ceil(percent/100 · n), ascending) as its bucket's midpoint,
-    in seconds; None for an empty histogram."""
+PERCENTILES = (50, 90)  # the published ones: median and p90
+
+
+def percentile_bucket(histogram: Mapping[int, int], percent: int) -> int | None:
+    """The bucket holding the nearest-rank percentile (the value at rank ceil(percent/100 · n), ascending); None
+    for an empty histogram. rollup_queries computes the same in SQL (a running sum over the buckets)."""
     n = sum(histogram.values())
     if n <= 0:
         return None
@@ -144,8 +147,14 @@ def percentile(histogram: Mapping[int, int], percent: int) -> float | None:
     for bucket in sorted(histogram):
         seen += histogram[bucket]
         if seen >= rank:
-            return bucket_value(bucket)
-    return bucket_value(max(histogram))  # not reached with non-negative counts
+            return bucket
+    return max(histogram)  # not reached with non-negative counts
+
+
+def percentile(histogram: Mapping[int, int], percent: int) -> float | None:
+    """The nearest-rank percentile as its bucket's midpoint, in seconds; None for an empty histogram."""
+    bucket = percentile_bucket(histogram, percent)
+    return None if bucket is None else bucket_value(bucket)
 
 
 def millis(end: datetime, begin: datetime) -> int:
@@ -312,3 +321,33 @@ def whole_days(start: datetime, end: datetime, now: datetime) \
         return first, first, [(start, end)]
     head = (start, day_start(first)) if start < day_start(first) else None
     return first, last, [x for x in (head, tail) if x is not None]
+
+
+def read_plan(start: datetime, end: datetime, now: datetime) \
+        -> tuple[date, date, list[tuple[datetime, datetime, int]]]:
+    """whole_days, each slice signed: +1 for reports added, -1 for reports taken away. A partial first day, and a
+    partial last day before today, are read as the day's cell minus the reports of the day outside the period
+    when that part of the day is the shorter one: "the 365 days up to now" asked at 01:00 reads the first day's
+    cell and one hour of its reports instead of 23 hours of them (a street's day is ~2.7k reports at the bench's
+    scale). A day before today gets no new reports, so its cell and its reports agree even when a read takes
+    them in two statements (SQLite); today's part is never taken away."""
+    first, last, slices = whole_days(start, end, now)
+    if first >= last:
+        return first, last, [(lo, hi, 1) for lo, hi in slices]
+    out: list[tuple[datetime, datetime, int]] = []
+    today = china_day(now)
+    for lo, hi in slices:
+        if hi == day_start(first):  # the partial first day, [lo, its end)
+            day = first - timedelta(days=1)
+            if lo - day_start(day) < hi - lo:
+                first = day
+                out.append((day_start(day), lo, -1))
+                continue
+        elif last < today:  # the partial last day, [its start, hi)
+            after = day_start(last + timedelta(days=1))
+            if after - hi < hi - lo:
+                last += timedelta(days=1)
+                out.append((hi, after, -1))
+                continue
+        out.append((lo, hi, 1))
+    return first, last, out

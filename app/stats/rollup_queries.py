@@ -11,7 +11,7 @@ scope, a building filter) has no cells: `None`, and the caller uses the exact qu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     BindParameter,
+    Date,
     SmallInteger,
     and_,
     bindparam,
@@ -132,22 +133,28 @@ def read_segments(first: date, last: date, months: bool, today: date) -> list[tu
     return [head_in, (months_from, months_to), tail_in, minus_head, minus_tail]
 
 
-def _cells_where(table: Any, shape: CellShape) -> list[ColumnElement[bool]]:
+def _cells_where(table: Any, shape: CellShape, prefix: str = "") -> list[ColumnElement[bool]]:
+    """The cells of the set in read_segments' ranges, bound as <prefix>lo_<i>, <prefix>hi_<i>."""
     out = [table.c.cut == bindparam("cut")]
     out += [table.c[col] == bindparam(f"eq_{i}") for i, col in enumerate(shape.equal)]
-    out.append(or_(*_in_ranges(table, range(len(RANGES)))))
+    out.append(or_(*_in_ranges(table, range(len(RANGES)), prefix)))
     return out
 
 
-def _in_ranges(table: Any, which: range) -> list[ColumnElement[bool]]:
-    return [and_(table.c.grain == RANGES[i], table.c.day >= bindparam(f"lo_{i}", type_=table.c.day.type),
-                 table.c.day < bindparam(f"hi_{i}", type_=table.c.day.type)) for i in which]
+def _in_ranges(table: Any, which: range, prefix: str = "") -> list[ColumnElement[bool]]:
+    return [and_(table.c.grain == RANGES[i], table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
+                 table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type)) for i in which]
+
+
+def _sign_of(table: Any, column: Any, prefix: str = "") -> ColumnElement[int]:
+    """The column of one cell, negative in the ranges taken away."""
+    taken_away = or_(*_in_ranges(table, range(_ADDED, len(RANGES)), prefix))
+    return case((taken_away, -column), else_=column)
 
 
 def _signed(table: Any, column: Any) -> ColumnElement[int]:
     """The column's sum over the cells: those of the ranges taken away count negative."""
-    taken_away = or_(*_in_ranges(table, range(_ADDED, len(RANGES))))
-    return func.coalesce(func.sum(case((taken_away, -column), else_=column)), 0)
+    return func.coalesce(func.sum(_sign_of(table, column)), 0)
 
 
 _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
@@ -201,9 +208,10 @@ def _live_sql(rs_shape: Any, group: str | None, dialect: str, months: bool) -> P
     return Prepared(select(key.label("g"), *_live_measures()).where(*where).group_by(key))
 
 
-_PARTS = ("cells", "cell_buckets", "slice", "slice_buckets", "live")  # the one read's parts, by their tag
-SLICES = 2  # at most a partial first and a partial last day (rollup_math.whole_days)
+_PARTS = ("cells", "slice", "live", "percentiles")  # the one read's parts, by their tag
+SLICES = 2  # at most a partial first and a partial last day (rollup_math.read_plan)
 _VALUES = (*COUNTERS, "waiting_late", "overdue_now")
+_PCT = tuple(f"p{p}" for p in rollup_math.PERCENTILES)  # the percentiles' buckets, per metric
 
 
 def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[ColumnElement[bool]]:
@@ -216,60 +224,93 @@ def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[Colu
     return [replacement_traverse(clause, opts, swap) for clause in clauses]
 
 
-def _part(tag: str, values: dict[str, ColumnElement[Any]], metric: Any = None, bucket: Any = None) -> Any:
-    """A select of the one read's shape: (part, metric, bucket, *COUNTERS, waiting_late, overdue_now), as BIGINT
-    (the columns a part has no value for are NULL)."""
+def _part(tag: str, values: dict[str, ColumnElement[Any]], group: Any = None, metric: Any = None,
+          percentiles: tuple[Any, ...] = ()) -> Any:
+    """A select of the one read's shape: (part, g, metric, *_PCT, *COUNTERS, waiting_late, overdue_now), the
+    group a DATE, the rest BIGINT (the columns a part has no value for are NULL)."""
     def big(v: Any) -> ColumnElement[Any]:
         return cast(null() if v is None else v, BigInteger)
-    return select(literal_column(str(_PARTS.index(tag)), SmallInteger).label("part"), big(metric).label("metric"),
-                  big(bucket).label("bucket"), *(big(values.get(c)).label(c) for c in _VALUES))
+    pct = percentiles or (None,) * len(_PCT)
+    return select(literal_column(str(_PARTS.index(tag)), SmallInteger).label("part"),
+                  cast(null() if group is None else group, Date).label("g"), big(metric).label("metric"),
+                  *(big(v).label(name) for name, v in zip(_PCT, pct, strict=True)),
+                  *(big(values.get(c)).label(c) for c in _VALUES))
+
+
+def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
+    """The percentiles' buckets per metric of the cells' histogram plus the signed slices' durations, found by
+    the database: a running sum over the buckets (peers, i.e. rows of one bucket, share it), the first bucket
+    where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
+    ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
+    histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
+    h = report_rollup_durations
+    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), _sign_of(h, h.c.n, "h").label("n"))
+            .where(*_cells_where(h, shape, "h"))]
+    for i in range(SLICES):
+        b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
+        rows.append(select(b.c.metric, b.c.bucket, b.c.n * bindparam(f"sign_{i}", type_=BigInteger)))
+    u = union_all(*rows).subquery("durations")
+    total = cast(func.sum(u.c.n).over(partition_by=u.c.metric), BigInteger)
+    running = cast(func.sum(u.c.n).over(partition_by=u.c.metric, order_by=u.c.bucket), BigInteger)
+    ranked = select(u.c.metric, u.c.bucket, total.label("total"), running.label("running")).subquery("ranked")
+    picks = [func.min(ranked.c.bucket).filter(ranked.c.running >= (ranked.c.total * p + 99) // 100)
+             for p in rollup_math.PERCENTILES]
+    return (_part("percentiles", {}, metric=ranked.c.metric, percentiles=tuple(picks))
+            .where(ranked.c.total > 0).group_by(ranked.c.metric))
 
 
 @lru_cache(maxsize=128)
-def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool) -> Prepared:
-    """PostgreSQL, an ungrouped set: the cells' counters and histogram, the partial days' counters and histogram
-    (SLICES slices, bound as start_<i>/end_<i>; an unused one is empty) and the live part, in ONE statement: a
-    UNION ALL of rows tagged by part. Six to eight round trips were most of a community's figures' time."""
-    t, h = report_rollups, report_rollup_durations
-    parts = [_part("cells", {c: _signed(t, t.c[c]) for c in COUNTERS}).where(*_cells_where(t, shape))]
-    if histogram:
-        parts.append(_part("cell_buckets", {"n": _signed(h, h.c.n)}, h.c.metric, h.c.bucket)
-                     .where(*_cells_where(h, shape)).group_by(h.c.metric, h.c.bucket))
-    sums = {c.name: c.element for c in rollup_slices.counter_columns()}  # the labelled counts, unlabelled
+def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, live_grain: str) -> Prepared:
+    """PostgreSQL, a set ungrouped or per day: the cells' counters, the partial days' counters (SLICES signed
+    slices, bound as start_<i>/end_<i>/sign_<i>; an unused one is empty), the live part and the percentiles, in
+    ONE statement: a UNION ALL of rows tagged by part. Six to eight round trips, and a row per histogram
+    bucket, were most of a figure's time. Per day, the live part is per `live_grain` (a monthly series sums
+    the days of each month)."""
+    t = report_rollups
+    per_day = shape.group == "day"
+    cells = _part("cells", {c: _signed(t, t.c[c]) for c in COUNTERS}, t.c.day if per_day else None)
+    parts = [cells.where(*_cells_where(t, shape)).group_by(t.c.day) if per_day
+             else cells.where(*_cells_where(t, shape))]
+    day = bucket_expression("postgresql", "day")
     for i in range(SLICES):
-        where = _renamed(conditions(rs_shape), f"_{i}")
-        parts.append(_part("slice", sums).where(*where))
-        if histogram:
-            b = rollup_slices.histogram_select(where).subquery()
-            parts.append(_part("slice_buckets", {"n": b.c.n}, b.c.metric, b.c.bucket))
+        sign = bindparam(f"sign_{i}", type_=BigInteger)
+        sums = {c.name: c.element * sign for c in rollup_slices.counter_columns()}  # the counts, unlabelled
+        part = _part("slice", sums, day if per_day else None).where(*_renamed(conditions(rs_shape), f"_{i}"))
+        parts.append(part.group_by(day) if per_day else part)
     live = {m.name: m.element for m in _live_measures()}
-    parts.append(_part("live", live).where(*conditions(rs_shape), Report.due_at.is_not(None)))
+    live_key = bucket_expression("postgresql", live_grain)
+    part = _part("live", live, live_key if per_day else None).where(*conditions(rs_shape), Report.due_at.is_not(None))
+    parts.append(part.group_by(live_key) if per_day else part)
+    if histogram:
+        parts.append(_percentiles_part(shape, rs_shape))
     return Prepared(union_all(*parts))
 
 
 async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: dict[str, Any],
-                          slices: list[tuple[datetime, datetime]], now: datetime, histogram: bool,
-                          out: Rolled) -> None:
-    """rolled() for an ungrouped set on PostgreSQL: one statement (_one_read_sql)."""
-    if len(slices) > SLICES:  # pragma: no cover - whole_days makes at most two
+                          slices: list[tuple[datetime, datetime, int]], now: datetime, histogram: bool,
+                          live_grain: str, out: Rolled, into: Callable[[Any], dict[str, int]]) -> None:
+    """rolled() for a set ungrouped or per day on PostgreSQL: one statement (_one_read_sql)."""
+    if len(slices) > SLICES:  # pragma: no cover - read_plan makes at most two
         raise ValueError("more partial days than the one read binds")
     bound = {**params, **rs.values(now)}
     for i in range(SLICES):
-        lo, hi = slices[i] if i < len(slices) else (rs.start, rs.start)
-        bound[f"start_{i}"], bound[f"end_{i}"] = lo, hi
-    sums = out.sums[None] = rolled_blank()
-    for row in await rows.all(_one_read_sql(shape, rs.shape, histogram), bound):
+        lo, hi, sign = slices[i] if i < len(slices) else (rs.start, rs.start, 1)
+        bound[f"start_{i}"], bound[f"end_{i}"], bound[f"sign_{i}"] = lo, hi, sign
+    per_day = shape.group == "day"
+    for row in await rows.all(_one_read_sql(shape, rs.shape, histogram, live_grain), bound):
         part = _PARTS[row["part"]]
-        if part in ("cell_buckets", "slice_buckets"):
-            hist = out.histogram.setdefault(int(row["metric"]), {})
-            bucket = int(row["bucket"])
-            hist[bucket] = hist.get(bucket, 0) + int(row["n"])
-        elif part == "live":
-            sums["waiting_late"] += int(row["waiting_late"])
-            sums["overdue_now"] += int(row["overdue_now"])
+        if part == "percentiles":
+            out.percentiles[int(row["metric"])] = tuple(None if row[p] is None else int(row[p]) for p in _PCT)
+            continue
+        if per_day and row["g"] is None:
+            continue  # a slice with no report: its one row of zeros
+        target = into(_as_date(row["g"]) if per_day else None)
+        if part == "live":
+            target["waiting_late"] += int(row["waiting_late"])
+            target["overdue_now"] += int(row["overdue_now"])
         else:
             for c in COUNTERS:
-                sums[c] += int(row[c])
+                target[c] += int(row[c])
 
 
 def _as_date(value: Any) -> date:
@@ -279,11 +320,11 @@ def _as_date(value: Any) -> date:
 @dataclass
 class Rolled:
     """Sums per output key (None when not grouped): the COUNTERS, waiting_late and overdue_now, entity names;
-    and the histograms {metric: {bucket: n}} (ungrouped reads only)."""
+    and, when asked for, the buckets of the set's duration percentiles {metric: (bucket per PERCENTILES)}."""
 
-    sums: dict[Any, dict[str, int]]
-    names: dict[Any, str]
-    histogram: dict[int, dict[int, int]]
+    sums: dict[Any, dict[str, int]] = field(default_factory=dict)
+    names: dict[Any, str] = field(default_factory=dict)
+    percentiles: dict[int, tuple[int | None, ...]] = field(default_factory=dict)
 
 
 def rolled_blank() -> dict[str, int]:
@@ -301,17 +342,13 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
     if found is None:
         return None
     shape, params = found
-    first, last, slices = rollup_math.whole_days(rs.start, rs.end, now)
+    first, last, slices = rollup_math.read_plan(rs.start, rs.end, now)
     today = rollup_math.china_day(now)
-    hist_params = dict(params)  # the histograms are never per day: month cells wherever they read fewer rows
-    for ranges, into_params in ((read_segments(first, last, months, today), params),
-                                (read_segments(first, last, True, today), hist_params)):
-        for i, (lo, hi) in enumerate(ranges):
-            into_params[f"lo_{i}"], into_params[f"hi_{i}"] = lo, hi
-    out = Rolled({}, {}, {})
-    if shape.group is None and months and rows.dialect_name == "postgresql":  # one round trip
-        await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, out)
-        return out
+    for prefix, ranges in (("", read_segments(first, last, months, today)),
+                           ("h", read_segments(first, last, True, today))):  # histograms: month cells wherever
+        for i, (lo, hi) in enumerate(ranges):                                 # they read fewer rows
+            params[f"{prefix}lo_{i}"], params[f"{prefix}hi_{i}"] = lo, hi
+    out = Rolled()
 
     def into(g: Any) -> dict[str, int]:
         k = key(g)
@@ -319,6 +356,18 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         if sums is None:  # not setdefault: a blank dict per row was ~9% of a street year's samples
             sums = out.sums[k] = rolled_blank()
         return sums
+
+    if shape.group in (None, "day") and rows.dialect_name == "postgresql":  # one round trip
+        live_grain = "month" if months else "day"
+        await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, live_grain, out, into)
+        if shape.group is None:
+            out.sums.setdefault(None, rolled_blank())
+        return out
+    hist: dict[int, dict[int, int]] = {}
+
+    def add_bucket(metric: int, bucket: int, n: int) -> None:
+        h = hist.setdefault(int(metric), {})
+        h[int(bucket)] = h.get(int(bucket), 0) + n
 
     for row in await rows.all(_counters_sql(shape), params):
         g = row["g"] if shape.group else None
@@ -330,14 +379,16 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         for c in COUNTERS:
             target[c] += int(row[c])
     if histogram:
+        hist_params = {k: v for k, v in params.items() if not k.startswith(("lo_", "hi_"))}
+        hist_params.update({k[1:]: v for k, v in params.items() if k.startswith(("hlo_", "hhi_"))})
         for row in await rows.all(_histogram_sql(shape), hist_params):
-            h = out.histogram.setdefault(row["metric"], {})
-            h[row["bucket"]] = h.get(row["bucket"], 0) + int(row["n"])
+            add_bucket(row["metric"], row["bucket"], int(row["n"]))
     if rows.dialect_name == "postgresql":  # the partial days, summed by the database
-        for lo, hi in slices:
-            await _sums_of_slice(rows, rs, {**rs.values(now), "start": lo, "end": hi}, group, histogram, out, into)
+        for lo, hi, sign in slices:
+            await _sums_of_slice(rows, rs, {**rs.values(now), "start": lo, "end": hi}, group, histogram, sign,
+                                 add_bucket, into)
         slices = []
-    for lo, hi in slices:  # the partial days (SQLite): each report's own contribution
+    for lo, hi, sign in slices:  # the partial days (SQLite): each report's own contribution
         for row in await rows.all(_slice_sql(rs.shape, group), {**rs.values(now), "start": lo, "end": hi}):
             if group == "day":
                 g = rollup_math.china_day(row["created_at"])
@@ -349,11 +400,10 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
                 g = None
             target = into(g)
             for c, v in rollup_math.counters(row).items():
-                target[c] += v
+                target[c] += sign * v
             if histogram:
                 for metric, bucket in rollup_math.durations(row):
-                    h = out.histogram.setdefault(metric, {})
-                    h[bucket] = h.get(bucket, 0) + 1
+                    add_bucket(metric, bucket, sign)
     for row in await rows.all(_live_sql(rs.shape, group, rows.dialect_name, months), rs.values(now)):
         g = None if group is None else (_as_date(row["g"]) if group == "day" else row["g"])
         if group in _NAMED and g is None:
@@ -367,6 +417,11 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
             entity: Any = _NAMED[group]
             for row in await rows.all(select(entity.id, entity.name).where(entity.id.in_(missing))):
                 out.names[row["id"]] = row["name"]
+    if histogram:
+        out.percentiles = {m: tuple(rollup_math.percentile_bucket(h, p) for p in rollup_math.PERCENTILES)
+                           for m, h in hist.items()}
+    if group is None:
+        out.sums.setdefault(None, rolled_blank())
     return out
 
 
@@ -375,19 +430,20 @@ _SLICE_GROUP_COLUMNS: dict[str | None, str | None] = {None: None, "day": "day",
 
 
 async def _sums_of_slice(rows: Rows, rs: ReportSet, params: dict[str, Any], group: str | None, histogram: bool,
-                         out: Rolled, into: Callable[[Any], dict[str, int]]) -> None:
-    """A partial day's counters (per group) and histogram, summed in SQL (PostgreSQL: rollup_slices)."""
+                         sign: int, add_bucket: Callable[[int, int, int], None],
+                         into: Callable[[Any], dict[str, int]]) -> None:
+    """A partial day's counters (per group) and histogram, summed in SQL (PostgreSQL: rollup_slices), added to
+    the sums with `sign`."""
     for row in await rows.all(rollup_slices.counters_sql(rs.shape, _SLICE_GROUP_COLUMNS[group]), params):
         if not row["n"]:
             continue  # no report: the ungrouped sums' one row of zeros
         g = None if group is None else (_as_date(row["g"]) if group == "day" else row["g"])
         target = into(g)
         for c in COUNTERS:
-            target[c] += int(row[c])
+            target[c] += sign * int(row[c])
     if histogram:
         for row in await rows.all(rollup_slices.histogram_sql(rs.shape), params):
-            h = out.histogram.setdefault(row["metric"], {})
-            h[row["bucket"]] = h.get(row["bucket"], 0) + int(row["n"])
+            add_bucket(row["metric"], row["bucket"], sign * int(row["n"]))
 
 
 def as_measures(s: dict[str, int]) -> dict[str, int]:
@@ -401,14 +457,16 @@ def as_measures(s: dict[str, int]) -> dict[str, int]:
     return out
 
 
-def duration_figures(s: dict[str, int], histogram: dict[int, dict[int, int]]) -> dict[int, dict[str, Any]]:
+def duration_figures(s: dict[str, int], percentiles: dict[int, tuple[int | None, ...]]) \
+        -> dict[int, dict[str, Any]]:
     """{ACCEPT|RESOLVE: {count, mean, median, p90}} like queries.durations: the count and the mean exact (to the
-    millisecond), the percentiles from the histogram; kinds with no durations are missing."""
+    millisecond), the percentiles from the histogram (their buckets' midpoints); kinds with no durations are
+    missing."""
     out = {}
     for metric, count, ms in ((rollup_math.ACCEPT, s["accepted"], s["accept_ms"]),
                               (rollup_math.RESOLVE, s["resolve_n"], s["resolve_ms"])):
         if count:
-            h = histogram.get(metric, {})
-            out[metric] = {"count": count, "mean": ms / count / 1000, "median": rollup_math.percentile(h, 50),
-                           "p90": rollup_math.percentile(h, 90)}
+            median, p90 = (None if b is None else rollup_math.bucket_value(b)
+                           for b in percentiles.get(metric, (None, None)))
+            out[metric] = {"count": count, "mean": ms / count / 1000, "median": median, "p90": p90}
     return out

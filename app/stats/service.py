@@ -188,13 +188,13 @@ def _duration(row: dict[str, Any] | None) -> DurationStats:
 
 
 async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, exact: bool = False,
-                   rolled: tuple[dict[str, int], dict[int, dict[int, int]]] | None = None) -> Figures:
-    """The figures of the set; `rolled`: its sums and histograms, already read from the roll-ups."""
+                   rolled: tuple[dict[str, int], dict[int, tuple[int | None, ...]]] | None = None) -> Figures:
+    """The figures of the set; `rolled`: its sums and its percentiles' buckets, already read from the roll-ups."""
     got = rolled
     if got is None and not exact:
         found = await rollup_queries.rolled(rows, rs, now, histogram=True)
         if found is not None:
-            got = (found.sums.get(None) or rollup_queries.rolled_blank(), found.histogram)
+            got = (found.sums[None], found.percentiles)
     if got is not None:
         m = rollup_queries.as_measures(got[0])
         spans = rollup_queries.duration_figures(got[0], got[1])
@@ -261,7 +261,7 @@ async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granular
         for k, v in sums.items():
             into[k] += v
             total[k] += v
-    return (await _figures(rows, rs, now, filters, rolled=(total, got.histogram)),
+    return (await _figures(rows, rs, now, filters, rolled=(total, got.percentiles)),
             await _series(rows, rs, now, filters, granularity, rolled=per_bucket))
 
 

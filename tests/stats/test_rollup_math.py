@@ -134,3 +134,48 @@ def test_a_period_splits_into_whole_days_and_partial_slices():
     # within one day: all of it is a slice
     assert rm.whole_days(start, start + timedelta(hours=2), now) == (date(2026, 11, 5), date(2026, 11, 5),
                                                                    [(start, start + timedelta(hours=2))])
+
+
+def test_a_partial_day_is_read_from_its_shorter_side():
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 11:00 in China, 12-04
+    day = date(2026, 11, 4)
+    # 5 hours into the first day: 19 hours of its reports are in the period, 5 are not: the cell minus those 5
+    start = rm.day_start(day) + timedelta(hours=5)
+    assert rm.read_plan(start, now, now) == (day, date(2026, 12, 5), [(rm.day_start(day), start, -1)])
+    # 20 hours in: the 4 hours inside are read as they are
+    start = rm.day_start(day) + timedelta(hours=20)
+    assert rm.read_plan(start, now, now) == (date(2026, 11, 5), date(2026, 12, 5),
+                                             [(start, rm.day_start(date(2026, 11, 5)), 1)])
+    # a last day in the past, 21 hours of it inside: the next midnight's cell minus 3 hours after the end
+    end = rm.day_start(date(2026, 11, 20)) + timedelta(hours=21)
+    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 11, 21),
+                                                         [(end, rm.day_start(date(2026, 11, 21)), -1)])
+    # the same hours of today: today's reports are never taken away (its cell grows while a read runs)
+    end = rm.day_start(date(2026, 12, 4)) + timedelta(hours=2)
+    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 12, 4),
+                                                         [(rm.day_start(date(2026, 12, 4)), end, 1)])
+    # within one day: as whole_days
+    assert rm.read_plan(start, start + timedelta(hours=1), now)[2] == [(start, start + timedelta(hours=1), 1)]
+
+
+def test_a_read_plan_counts_every_moment_of_the_period_once():
+    rng = random.Random(7)
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    for _ in range(500):
+        start = now - timedelta(minutes=rng.randint(1, 60 * 24 * 40))
+        end = start + timedelta(minutes=rng.randint(1, 60 * 24 * 40))
+        first, last, slices = rm.read_plan(start, end, now)
+        # probe moments: inside the period count once, outside zero times (cells of [first, last) + signed slices)
+        for _ in range(30):
+            t = start + (end - start) * rng.uniform(-0.5, 1.5)
+            if t >= now:
+                continue
+            in_cells = first <= rm.china_day(t) < last
+            count = int(in_cells) + sum(sign for lo, hi, sign in slices if lo <= t < hi)
+            assert count == int(start <= t < end), (start, end, t)
+
+
+def test_the_percentile_bucket_is_the_nearest_ranks():
+    hist = {3: 2, 7: 1, 9: 7}
+    assert [rm.percentile_bucket(hist, p) for p in (1, 20, 21, 30, 31, 50, 90, 100)] == [3, 3, 7, 7, 9, 9, 9, 9]
+    assert rm.percentile_bucket({}, 50) is None and rm.percentile(hist, 50) == rm.bucket_value(9)
