@@ -44,6 +44,7 @@ from app.stats import rollup_math, rollup_slices
 from app.stats.models import report_rollup_durations, report_rollups
 from app.stats.queries import NOW, ReportSet, bucket_expression, conditions
 from app.stats.rollup_math import COMMUNITY, COUNTERS, DAY, FINE, MONTH, STREET, STREET_DEPT, month_of, next_month
+from app.stats.rollup_slices import lit
 
 CUT_COLUMNS = {STREET: {"street_id"}, COMMUNITY: {"street_id", "community_id"},
                STREET_DEPT: {"street_id", "department_id"},
@@ -142,19 +143,32 @@ def _cells_where(table: Any, shape: CellShape, prefix: str = "") -> list[ColumnE
 
 
 def _in_ranges(table: Any, which: range, prefix: str = "") -> list[ColumnElement[bool]]:
-    return [and_(table.c.grain == RANGES[i], table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
+    return [and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
                  table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type)) for i in which]
 
 
-def _sign_of(table: Any, column: Any, prefix: str = "") -> ColumnElement[int]:
-    """The column of one cell, negative in the ranges taken away."""
+def _sign_of(table: Any, prefix: str = "") -> ColumnElement[int]:
+    """A cell's sign: -1 in the ranges taken away, else 1."""
     taken_away = or_(*_in_ranges(table, range(_ADDED, len(RANGES)), prefix))
-    return case((taken_away, -column), else_=column)
+    return case((taken_away, lit(-1)), else_=lit(1))
 
 
 def _signed(table: Any, column: Any) -> ColumnElement[int]:
     """The column's sum over the cells: those of the ranges taken away count negative."""
-    return func.coalesce(func.sum(_sign_of(table, column)), 0)
+    return func.coalesce(func.sum(case((or_(*_in_ranges(table, range(_ADDED, len(RANGES)))), -column),
+                                       else_=column)), lit(0))
+
+
+def _signed_cells(shape: CellShape, columns: tuple[str, ...], group: bool) -> Any:
+    """The cells' sums of `columns` (per day with `group`), each cell's sign computed once (a derived table)
+    rather than once per column."""
+    t = report_rollups
+    cells = select(t.c.day, *(t.c[c] for c in columns), _sign_of(t).label("sign")) \
+        .where(*_cells_where(t, shape)).subquery("cells")
+    sums: dict[str, ColumnElement[Any]] = {c: func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0))
+                                         for c in columns}
+    part = _part("cells", sums, cells.c.day if group else None)
+    return part.group_by(cells.c.day) if group else part
 
 
 _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
@@ -244,7 +258,7 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
     histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
     h = report_rollup_durations
-    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), _sign_of(h, h.c.n, "h").label("n"))
+    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), (h.c.n * _sign_of(h, "h")).label("n"))
             .where(*_cells_where(h, shape, "h"))]
     for i in range(SLICES):
         b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
@@ -253,10 +267,10 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     total = cast(func.sum(u.c.n).over(partition_by=u.c.metric), BigInteger)
     running = cast(func.sum(u.c.n).over(partition_by=u.c.metric, order_by=u.c.bucket), BigInteger)
     ranked = select(u.c.metric, u.c.bucket, total.label("total"), running.label("running")).subquery("ranked")
-    picks = [func.min(ranked.c.bucket).filter(ranked.c.running >= (ranked.c.total * p + 99) // 100)
+    picks = [func.min(ranked.c.bucket).filter(ranked.c.running >= (ranked.c.total * lit(p) + lit(99)) // lit(100))
              for p in rollup_math.PERCENTILES]
     return (_part("percentiles", {}, metric=ranked.c.metric, percentiles=tuple(picks))
-            .where(ranked.c.total > 0).group_by(ranked.c.metric))
+            .where(ranked.c.total > lit(0)).group_by(ranked.c.metric))
 
 
 @lru_cache(maxsize=128)
@@ -266,11 +280,8 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, live_grain: 
     ONE statement: a UNION ALL of rows tagged by part. Six to eight round trips, and a row per histogram
     bucket, were most of a figure's time. Per day, the live part is per `live_grain` (a monthly series sums
     the days of each month)."""
-    t = report_rollups
     per_day = shape.group == "day"
-    cells = _part("cells", {c: _signed(t, t.c[c]) for c in COUNTERS}, t.c.day if per_day else None)
-    parts = [cells.where(*_cells_where(t, shape)).group_by(t.c.day) if per_day
-             else cells.where(*_cells_where(t, shape))]
+    parts = [_signed_cells(shape, COUNTERS, per_day)]
     day = bucket_expression("postgresql", "day")
     for i in range(SLICES):
         sign = bindparam(f"sign_{i}", type_=BigInteger)
