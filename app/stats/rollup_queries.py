@@ -253,7 +253,7 @@ def _part(tag: str, values: dict[str, ColumnElement[Any]], group: Any = None, me
 
 def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     """The percentiles' buckets per metric of the cells' histogram plus the signed slices' durations, found by
-    the database: a running sum over the buckets (peers, i.e. rows of one bucket, share it), the first bucket
+    the database: a running sum over the buckets, the first bucket
     where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
     ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
     histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
@@ -264,9 +264,12 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
         b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
         rows.append(select(b.c.metric, b.c.bucket, b.c.n * bindparam(f"sign_{i}", type_=BigInteger)))
     u = union_all(*rows).subquery("durations")
-    total = cast(func.sum(u.c.n).over(partition_by=u.c.metric), BigInteger)
-    running = cast(func.sum(u.c.n).over(partition_by=u.c.metric, order_by=u.c.bucket), BigInteger)
-    ranked = select(u.c.metric, u.c.bucket, total.label("total"), running.label("running")).subquery("ranked")
+    # added up per bucket first (a hash aggregate): the running sums then sort ~300 buckets, not every row read
+    b = select(u.c.metric, u.c.bucket, cast(func.sum(u.c.n), BigInteger).label("n")) \
+        .group_by(u.c.metric, u.c.bucket).subquery("buckets")
+    total = cast(func.sum(b.c.n).over(partition_by=b.c.metric), BigInteger)
+    running = cast(func.sum(b.c.n).over(partition_by=b.c.metric, order_by=b.c.bucket), BigInteger)
+    ranked = select(b.c.metric, b.c.bucket, total.label("total"), running.label("running")).subquery("ranked")
     picks = [func.min(ranked.c.bucket).filter(ranked.c.running >= (ranked.c.total * lit(p) + lit(99)) // lit(100))
              for p in rollup_math.PERCENTILES]
     return (_part("percentiles", {}, metric=ranked.c.metric, percentiles=tuple(picks))
