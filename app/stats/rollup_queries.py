@@ -20,6 +20,7 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     Date,
+    DateTime,
     SmallInteger,
     and_,
     bindparam,
@@ -159,16 +160,18 @@ def _signed(table: Any, column: Any) -> ColumnElement[int]:
                                        else_=column)), lit(0))
 
 
-def _signed_cells(shape: CellShape, columns: tuple[str, ...], group: bool) -> Any:
-    """The cells' sums of `columns` (per day with `group`), each cell's sign computed once (a derived table)
-    rather than once per column."""
+def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
+    """The cells' sums of `columns` (per day, week or month with `grain`), each cell's sign computed once (a
+    derived table) rather than once per column."""
     t = report_rollups
     cells = select(t.c.day, *(t.c[c] for c in columns), _sign_of(t).label("sign")) \
         .where(*_cells_where(t, shape)).subquery("cells")
     sums: dict[str, ColumnElement[Any]] = {c: func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0))
                                          for c in columns}
-    part = _part("cells", sums, cells.c.day if group else None)
-    return part.group_by(cells.c.day) if group else part
+    if grain is None:
+        return _part("cells", sums)
+    key = cells.c.day if grain == "day" else cast(func.date_trunc(lit(grain), cast(cells.c.day, DateTime)), Date)
+    return _part("cells", sums, key).group_by(key)
 
 
 _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
@@ -277,24 +280,23 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
 
 
 @lru_cache(maxsize=128)
-def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, live_grain: str) -> Prepared:
+def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) -> Prepared:
     """PostgreSQL, a set ungrouped or per day: the cells' counters, the partial days' counters (SLICES signed
     slices, bound as start_<i>/end_<i>/sign_<i>; an unused one is empty), the live part and the percentiles, in
     ONE statement: a UNION ALL of rows tagged by part. Six to eight round trips, and a row per histogram
-    bucket, were most of a figure's time. Per day, the live part is per `live_grain` (a monthly series sums
-    the days of each month)."""
+    bucket, were most of a figure's time. Per day, every part is summed per `grain` (the day, or the week or
+    month holding it: a series' buckets) by the database: a 30-day dashboard's five weeks are five rows."""
     per_day = shape.group == "day"
-    parts = [_signed_cells(shape, COUNTERS, per_day)]
-    day = bucket_expression("postgresql", "day")
+    parts = [_signed_cells(shape, COUNTERS, grain if per_day else None)]
+    key = bucket_expression("postgresql", grain) if per_day else None
     for i in range(SLICES):
         sign = bindparam(f"sign_{i}", type_=BigInteger)
         sums = {c.name: c.element * sign for c in rollup_slices.counter_columns()}  # the counts, unlabelled
-        part = _part("slice", sums, day if per_day else None).where(*_renamed(conditions(rs_shape), f"_{i}"))
-        parts.append(part.group_by(day) if per_day else part)
+        part = _part("slice", sums, key).where(*_renamed(conditions(rs_shape), f"_{i}"))
+        parts.append(part.group_by(key) if per_day else part)
     live = {m.name: m.element for m in _live_measures()}
-    live_key = bucket_expression("postgresql", live_grain)
-    part = _part("live", live, live_key if per_day else None).where(*conditions(rs_shape), Report.due_at.is_not(None))
-    parts.append(part.group_by(live_key) if per_day else part)
+    part = _part("live", live, key).where(*conditions(rs_shape), Report.due_at.is_not(None))
+    parts.append(part.group_by(key) if per_day else part)
     if histogram:
         parts.append(_percentiles_part(shape, rs_shape))
     return Prepared(union_all(*parts))
@@ -302,7 +304,7 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, live_grain: 
 
 async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: dict[str, Any],
                           slices: list[tuple[datetime, datetime, int]], now: datetime, histogram: bool,
-                          live_grain: str, out: Rolled, into: Callable[[Any], dict[str, int]]) -> None:
+                          grain: str, out: Rolled, into: Callable[[Any], dict[str, int]]) -> None:
     """rolled() for a set ungrouped or per day on PostgreSQL: one statement (_one_read_sql)."""
     if len(slices) > SLICES:  # pragma: no cover - read_plan makes at most two
         raise ValueError("more partial days than the one read binds")
@@ -311,7 +313,7 @@ async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: d
         lo, hi, sign = slices[i] if i < len(slices) else (rs.start, rs.start, 1)
         bound[f"start_{i}"], bound[f"end_{i}"], bound[f"sign_{i}"] = lo, hi, sign
     per_day = shape.group == "day"
-    for row in await rows.all(_one_read_sql(shape, rs.shape, histogram, live_grain), bound):
+    for row in await rows.all(_one_read_sql(shape, rs.shape, histogram, grain), bound):
         part = _PARTS[row["part"]]
         if part == "percentiles":
             out.percentiles[int(row["metric"])] = tuple(None if row[p] is None else int(row[p]) for p in _PCT)
@@ -346,12 +348,13 @@ def rolled_blank() -> dict[str, int]:
 
 
 async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None = None,
-                 key: Callable[[Any], Any] = lambda g: g, months: bool = True,
+                 key: Callable[[Any], Any] = lambda g: g, months: bool = True, grain: str = "day",
                  histogram: bool = False) -> Rolled | None:
     """The set's sums from the roll-ups (whole days), the slices (partial days) and the open reports, per
     `key(group value)`: group "day" gives China days (with `months`, the first day of a month may stand for
     the whole month: the caller's key must map every day of a month to one bucket), the others entity ids.
-    None: no cells hold this set."""
+    With group "day", PostgreSQL may already sum the days per `grain` (day, week, month: the first day of
+    each), so `key` must map a bucket's first day to itself. None: no cells hold this set."""
     found = cell_shape(rs, group, histogram)
     if found is None:
         return None
@@ -372,8 +375,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         return sums
 
     if shape.group in (None, "day") and rows.dialect_name == "postgresql":  # one round trip
-        live_grain = "month" if months else "day"
-        await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, live_grain, out, into)
+        await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, grain, out, into)
         if shape.group is None:
             out.sums.setdefault(None, rolled_blank())
         return out

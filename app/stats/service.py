@@ -224,7 +224,7 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
     per_bucket = rolled
     if per_bucket is None and not exact:
         found = await rollup_queries.rolled(rows, rs, now, group="day", key=lambda day: bucket_start(day, granularity),
-                                            months=granularity == "month")
+                                            months=granularity == "month", grain=granularity)
         per_bucket = found.sums if found is not None else None
     got = per_bucket
     if per_bucket is not None:
@@ -250,7 +250,7 @@ async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granular
     with the histograms, added up per bucket for the series and in total for the figures."""
     filters = FiltersRead()
     got = None if exact else await rollup_queries.rolled(rows, rs, now, group="day", months=granularity == "month",
-                                                         histogram=True)
+                                                         grain=granularity, histogram=True)
     if got is None:
         return (await _figures(rows, rs, now, filters, exact),
                 await _series(rows, rs, now, filters, granularity, exact))
