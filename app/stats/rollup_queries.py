@@ -219,8 +219,8 @@ def _live_where() -> list[ColumnElement[bool]]:
 @lru_cache(maxsize=128)
 def _live_sql(rs_shape: Any, group: str | None, dialect: str, months: bool) -> Prepared:
     """The clock's part the roll-ups do not hold yet, over the set's open reports past a deadline the worker has
-    not announced (_live_where). Per "day" with `months` (a monthly series, which only sums the days of each month): per month, fewer groups
-    for the same sums."""
+    not announced (_live_where). Per "day" with `months` (a monthly series, which only sums the days of each
+    month): per month, fewer groups for the same sums."""
     where = [*conditions(rs_shape), *_live_where()]
     if group is None:
         return Prepared(select(*_live_measures()).where(*where))
