@@ -28,6 +28,7 @@ from app.core.config import Settings
 from app.demo import CATEGORIES, DEPARTMENTS
 from app.reports.lifecycle import STEP_BY_ACTION
 from app.reports.numbers import china_day
+from app.stats import rollup_math
 
 # the benchmark's residents have accepted the current privacy notice (issue 21: otherwise 403 on every request)
 NOTICE_VERSION = Settings.model_fields["privacy_notice_version"].default
@@ -180,11 +181,20 @@ REPORT_COLS = (
     "state", "version", "handler_department_id", "handler_user_id", "escalated_to_grid_id", "merged_into_id",
     "reopen_count", "rating", "rated_at", "auto_closed", "respond_by", "responded_at", "resolve_by",
     "accepted_at", "dispatched_at", "resolved_at", "closed_at", "hidden_at", "hidden_reason", "follower_count",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "overdue_notified_for",
 )
 EVENT_COLS = ("id", "report_id", "action", "actor_id", "actor_role", "from_state", "to_state", "note", "is_public",
               "note_public", "photo_ids", "data", "created_at")
 RATING_COLS = ("id", "report_id", "rater_id", "cycle", "stars", "tags", "comment", "created_at")
+
+def _row(r: dict[str, Any], now: datetime) -> tuple:
+    """The report's row as the seed's `now` leaves it. The seeded world is one where the worker runs: it has
+    announced every deadline passed before `now` (its overdue sweep sets overdue_notified_for = due_at, which the
+    figures' roll-ups count: rollup_math `overdue`)."""
+    due = rollup_math.due(r)
+    r["overdue_notified_for"] = due if due is not None and due < now else None
+    return tuple(r[c] for c in REPORT_COLS)
+
 
 _VIS = {a.value: (s.public_event, s.note_public) for a, s in STEP_BY_ACTION.items()}
 _NOTES = {"accept": "已受理", "reject": "不属于受理范围", "resolve": "已处理完毕，请查看", "start": None,
@@ -276,7 +286,7 @@ class ReportMaker:
         prev = self.last_in_grid.get(grid_id)
         self.last_in_grid[grid_id] = rid
         if not simulate:
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
 
         t = created
         def due(delay: float) -> datetime | None:  # noqa: E306 - the next step's time, or None if after now
@@ -291,30 +301,30 @@ class ReportMaker:
         if u < 0.02:  # withdrawn by the reporter before intake
             if (at := due(rng.uniform(10 * MIN, 12 * HOUR))) is not None:
                 event("withdraw", reporter_id, reporter_role, "submitted", "withdrawn", at)
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         if u < 0.05:  # rejected at intake
             if (at := due(cat.respond * rng.uniform(0.02, 0.9))) is not None:
                 r["responded_at"] = at
                 event("reject", worker, "grid_worker", "submitted", "rejected", at, note=_NOTES["reject"])
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         if u < 0.06 and prev is not None:  # a duplicate merged into an earlier report of the grid
             if (at := due(rng.uniform(10 * MIN, 6 * HOUR))) is not None:
                 r["merged_into_id"] = prev
                 event("merge", worker, "grid_worker", "submitted", "merged", at, note=_NOTES["merge"],
                       data={"target_report_id": prev, "moved_followers": 0})
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         stuck = rng.random()
         if stuck < 0.01:  # never taken in: overdue for intake
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         # 受理: mostly within the respond limit, ~15% late
         if (at := due(cat.respond * rng.uniform(0.03, 1.15))) is None:
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         r.update(accepted_at=at, responded_at=at, resolve_by=at + timedelta(seconds=cat.resolve))
         event("accept", worker, "grid_worker", "submitted", "accepted", at, note=_NOTES["accept"])
         if stuck < 0.015:
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         if (at := due(rng.uniform(2 * MIN, 3 * HOUR))) is None:
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         to_dept = rng.random() < 0.85
         if to_dept:
             handler, handler_role = w.staff_of_dept[cat.dept_id], "department"
@@ -326,15 +336,15 @@ class ReportMaker:
             data = {"handler_user_id": worker}
         event("dispatch", worker, "grid_worker", "accepted", "dispatched", at, data=data)
         if stuck < 0.02:
-            return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
         for cycle in range(2):
             if (at := due(rng.uniform(10 * MIN, 24 * HOUR))) is None:
-                return tuple(r[c] for c in REPORT_COLS)
+                return _row(r, now)
             event("start", handler, handler_role, "dispatched", "in_progress", at)
             if stuck < 0.025:
-                return tuple(r[c] for c in REPORT_COLS)
+                return _row(r, now)
             if (at := due(cat.resolve * rng.uniform(0.05, 1.2))) is None:
-                return tuple(r[c] for c in REPORT_COLS)
+                return _row(r, now)
             r["resolved_at"] = at
             event("resolve", handler, handler_role, "in_progress", "resolved", at, note=_NOTES["resolve"])
             resolved_at = at
@@ -349,7 +359,7 @@ class ReportMaker:
                     r["closed_at"] = at
                     event("rate", reporter_id, reporter_role, "resolved", "closed", at,
                           data={"stars": stars, "tags": tags, "outcome": "closed"})
-                    return tuple(r[c] for c in REPORT_COLS)
+                    return _row(r, now)
                 # 差评: reopened to the same handler (重办) with a new deadline
                 r.update(reopen_count=r["reopen_count"] + 1, resolved_at=None,
                          resolve_by=at + timedelta(seconds=cat.resolve))
@@ -362,8 +372,8 @@ class ReportMaker:
                 t = auto
                 r.update(closed_at=auto, auto_closed=True)
                 event("auto_close", None, "system", "resolved", "closed", auto, data={"after_days": 7})
-            return tuple(r[c] for c in REPORT_COLS)
-        return tuple(r[c] for c in REPORT_COLS)
+            return _row(r, now)
+        return _row(r, now)
 
 
 def _cumulative(weights: list[float]) -> Iterator[float]:
@@ -554,7 +564,8 @@ async def seed_postgresql(dsn: str, n_reports: int, *, seed: int = 20261122, log
 
 
 def _sqlite_rows(rows: list[tuple], cols: tuple[str, ...]) -> list[tuple]:
-    dt_idx = [i for i, c in enumerate(cols) if c.endswith("_at") or c in ("respond_by", "resolve_by")]
+    dt_idx = [i for i, c in enumerate(cols) if c.endswith("_at") or c in ("respond_by", "resolve_by",
+                                                                          "overdue_notified_for")]
     if not dt_idx:
         return rows
     out = []
@@ -655,7 +666,7 @@ def submitted_pool_rows(w_grids: list[tuple[int, int, int, int]], reporter_of_gr
             rated_at=None, auto_closed=False, respond_by=created + timedelta(seconds=respond_s), responded_at=None,
             resolve_by=None, accepted_at=None, dispatched_at=None, resolved_at=None, closed_at=None, hidden_at=None,
             hidden_reason=None, follower_count=0, created_at=created, updated_at=created)
-        reports.append(tuple(r[c] for c in REPORT_COLS))
+        reports.append(_row(r, now))
         events.append((start_ids.event, start_ids.report, "submit", reporter, "resident", None, "submitted", None,
                        True, True, "[]", '{"source": "app"}', created))
     return reports, events, seq

@@ -4,6 +4,7 @@ lifecycle.py; reads are in queries.py."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,7 +106,7 @@ def _event(report_id: int, p: Principal | None, action: str, frm: str | None, to
 
 # what a new report's row leaves to the column defaults, among the roll-ups' fields
 _NEW_REPORT_FIELDS = {"handler_department_id": None, "accepted_at": None, "responded_at": None, "resolved_at": None,
-                      "resolve_by": None, "rating": None}
+                      "resolve_by": None, "rating": None, "overdue_notified_for": None}
 
 
 async def submit_report(db: AsyncSession, p: Principal, data: ReportCreate) -> dict:
@@ -276,14 +277,19 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     note_public = step.note_public if body.note_public is None else body.note_public
     # The conditional UPDATE, the step's event and its webhook deliveries: one statement on PostgreSQL, the event
     # and deliveries written only if the UPDATE won
-    event_id = await writes.step_with_event(
+    won = await writes.step_with_event(
         db, report.id, body.expected_version, to.value, now, values,
         _event(report.id, p, body.action.value, frm, to, note=body.note, is_public=step.public_event,
                note_public=note_public and step.public_event, photo_ids=list(body.photo_ids), data=data, now=now),
         webhook_events.step_deliveries(report, body.action, frm, to, values, now))
-    if event_id is None:
+    if won is None:
         now_at = (await db.execute(select(Report.version, Report.state).where(Report.id == report.id))).one()
         raise Conflict("stale_version", {"current_version": now_at.version, "state": now_at.state})
+    event_id = won.event_id
+    # The version proves every column of `before` current but one: the worker's overdue sweep may have announced the
+    # deadline (overdue_notified_for, which it sets without moving the version) since the report was read. The
+    # value the won UPDATE returned is the current one, held under the step's row lock until COMMIT.
+    before["overdue_notified_for"] = won.overdue_notified_for
     if body.action is Action.rate:  # after the step is won: a concurrent loser is stale, not already_rated
         await _record_rating(db, p, report, body, now)
     await _attach_photos(db, p, report.id, list(body.photo_ids), event_id)
@@ -366,7 +372,10 @@ _EVENT_COLUMNS = (Report.id, Report.number, Report.category_id, Report.street_id
                   Report.resolve_by)
 # and what the figures' roll-ups need besides (rollup_math.FIELDS)
 _ROLLUP_COLUMNS = (Report.state, Report.accepted_at, Report.responded_at, Report.resolved_at, Report.rating,
-                   Report.auto_closed)
+                   Report.auto_closed, Report.overdue_notified_for)
+
+
+_FIELD_COLUMNS = tuple(Report.__table__.c[f] for f in rollup_math.FIELDS)
 
 
 async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
@@ -395,17 +404,26 @@ async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, ba
 async def announce_overdue(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
     """Tell the handler and the community's admins once per deadline that a report passed it. Each notice is
     claimed by a conditional UPDATE on the deadline it is for, so two workers announce it once; an extended
-    deadline that passes again is announced again."""
+    deadline that passes again is announced again.
+
+    The announcement is part of the report's roll-up contribution (rollup_math: `overdue`, `late_waiting`): the
+    winning UPDATE returns the report's FIELDS as it leaves them, under its row lock, and its delta is applied in
+    the same transaction. Before it, overdue_notified_for differed from due_at (the UPDATE's condition), which
+    contributes exactly as None does."""
     due = (await db.execute(select(Report.id, Report.due_at).where(
         Report.due_at < now, or_(Report.overdue_notified_for.is_(None), Report.overdue_notified_for != Report.due_at))
         .order_by(Report.due_at).limit(batch))).all()
-    announced = 0
+    announced: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for report_id, due_at in due:
-        won = await db.execute(update(Report).where(
+        won = (await db.execute(update(Report).where(
             Report.id == report_id, Report.due_at == due_at,
             or_(Report.overdue_notified_for.is_(None), Report.overdue_notified_for != due_at))
-            .values(overdue_notified_for=due_at).returning(Report.id).execution_options(synchronize_session=False))
-        if won.first() is not None:
+            .values(overdue_notified_for=due_at).returning(*_FIELD_COLUMNS)
+            .execution_options(synchronize_session=False))).mappings().first()
+        if won is not None:
             await notices.notify_overdue(db, report_id)
-            announced += 1
-    return announced
+            announced.append(({**won, "overdue_notified_for": None}, dict(won)))
+    # the batch's roll-up deltas in one write, last: every cell locked once, in cell order, after the reports' rows
+    # (a step locks its report's row, then its cells in the same order: no cycle)
+    await rollups.apply_many(db, announced)
+    return len(announced)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, Update, bindparam, exists, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,13 @@ REPORT_COLUMNS = (
     "state", "version", "reopen_count", "auto_closed", "follower_count", "respond_by", "created_at", "updated_at")
 EVENT_COLUMNS = ("report_id", "action", "actor_id", "actor_role", "from_state", "to_state", "note", "is_public",
                  "note_public", "photo_ids", "data", "created_at")
+
+
+class Stepped(NamedTuple):
+    """A won step: its event's id, and the report's overdue_notified_for as the step's UPDATE left it."""
+
+    event_id: int
+    overdue_notified_for: datetime | None
 
 
 def _insert_sql(table: Table, columns: tuple[str, ...]) -> Prepared:
@@ -54,7 +61,10 @@ def _step_update(changed: tuple[str, ...]) -> Update:
             .where(t.c.id == bindparam("report_id"), t.c.version == bindparam("expected_version"))
             .values(state=bindparam("to_state", type_=t.c.state.type), version=t.c.version + literal_column("1"),
                     updated_at=bindparam("now", type_=t.c.updated_at.type), **values)
-            .returning(t.c.id))
+            # overdue_notified_for as the won UPDATE leaves it: the one column of the report's roll-up contribution
+            # (rollup_math.FIELDS) a writer other than a step changes (the worker's overdue sweep, which does not
+            # move the version), read under the step's row lock
+            .returning(t.c.id, t.c.overdue_notified_for))
 
 
 @lru_cache(maxsize=64)
@@ -71,7 +81,7 @@ def _step_event_sql(changed: tuple[str, ...], delivering: bool) -> Prepared:
     event = t.insert().from_select(
         list(EVENT_COLUMNS),
         select(stepped.c.id, *(bindparam(f"event_{c}", type_=t.c[c].type) for c in EVENT_COLUMNS if c != "report_id"))
-    ).returning(t.c.id)
+    ).returning(t.c.id, select(stepped.c.overdue_notified_for).scalar_subquery().label("overdue_notified_for"))
     if delivering:
         event = event.add_cte(outbox.emit_sql_pg(exists(select(stepped.c.id))).cte("deliveries"))
     return Prepared(event)
@@ -79,18 +89,19 @@ def _step_event_sql(changed: tuple[str, ...], delivering: bool) -> Prepared:
 
 async def step_with_event(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
                           changes: dict[str, Any], event: dict[str, Any],
-                          deliveries: dict[str, Any] | None) -> int | None:
+                          deliveries: dict[str, Any] | None) -> Stepped | None:
     """`apply_step`, then (only if it won) the step's event and its webhook deliveries (`insert_event`): the
-    event's id, or None when the version had moved on. One statement on PostgreSQL; on SQLite the same statements
-    one after the other."""
+    event's id and the report's overdue_notified_for as the step left it, or None when the version had moved on.
+    One statement on PostgreSQL; on SQLite the same statements one after the other."""
     rows = SessionRows(db)
     if rows.dialect_name != "postgresql":
-        if not await apply_step(db, report_id, expected_version, to_state, now, changes):
+        won = await _step(db, report_id, expected_version, to_state, now, changes)
+        if won is None:
             return None
         event_id = await insert_event(db, event)
         if deliveries is not None:
             await outbox.write_deliveries(db, deliveries)
-        return event_id
+        return Stepped(event_id, won.overdue_notified_for)
     changed = tuple(sorted(changes))
     # The event's values as event_<column>: a parameter named like a column of the UPDATE's table would be added to
     # its SET clause by SQLAlchemy (an UPDATE sets every column its parameters name)
@@ -98,13 +109,19 @@ async def step_with_event(db: AsyncSession, report_id: int, expected_version: in
               "report_id": report_id, "expected_version": expected_version, "to_state": to_state, "now": now,
               **{f"set_{c}": v for c, v in changes.items()}}
     done = await rows.all(_step_event_sql(changed, deliveries is not None), params)
-    return done[0]["id"] if done else None
+    return Stepped(done[0]["id"], done[0]["overdue_notified_for"]) if done else None
 
 
 async def apply_step(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
                      changes: dict[str, Any]) -> bool:
     """Move the report to `to_state` with `changes`, bumping its version, only if its version is still
     `expected_version`: True if this call won."""
+    return await _step(db, report_id, expected_version, to_state, now, changes) is not None
+
+
+async def _step(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
+                changes: dict[str, Any]) -> Stepped | None:
     params = {"report_id": report_id, "expected_version": expected_version, "to_state": to_state, "now": now,
               **{f"set_{c}": v for c, v in changes.items()}}
-    return len(await SessionRows(db).all(_step_sql(tuple(sorted(changes))), params)) == 1
+    rows = await SessionRows(db).all(_step_sql(tuple(sorted(changes))), params)
+    return Stepped(0, rows[0]["overdue_notified_for"]) if rows else None

@@ -13,8 +13,18 @@ counted (hide, supervise, a note) writes nothing. So at every commit the roll-up
 contributions of the reports as they are: exactly what the figures over `created_at in [from, to)` count,
 and what a rebuild recomputes.
 
-What depends on the clock, not on a step (overdue now, and a report still waiting past respond_by counting
-as due), is not rolled up: it is read live from the set's open reports (decisions.md, issue 20).
+**The clock.** Overdue now, and a report still waiting past respond_by counting as due, depend on the clock, not
+on a step. What the roll-ups hold of them is what the worker has *announced*: its overdue sweep
+(reports.service.announce_overdue) sets `overdue_notified_for = due_at` once a report's deadline has passed, and
+applies that change of the report's contribution in the same transaction. A report counts in `overdue` while it
+is open and its current deadline (its `due`: respond_by while submitted, resolve_by while accepted, dispatched or
+in progress, none otherwise; the column reports.due_at) is the one announced, and in `late_waiting` when, besides,
+it is still submitted and unanswered. An announcement happens only once the deadline is past and time only moves
+forward, so `overdue_notified_for == due` implies `due < now`; a step that changes the deadline (a response, an
+extension, a resolution) changes `due`, so the report leaves `overdue` in that step's own delta. What the worker has
+not announced yet (deadlines passed since its last run) is read live from the set's open reports with
+`overdue_notified_for IS DISTINCT FROM due_at` and `due_at < now`, through small partial indexes
+(rollup_queries; decisions.md, issue 20).
 
 **Histograms.** Durations in milliseconds go into fixed log-spaced buckets: bucket 0 is [0, 1 s); bucket k >= 1
 is [1.04^(k-1), 1.04^k) seconds. A bucket is reported as its geometric midpoint 1.04^(k-1/2) s, within
@@ -70,6 +80,8 @@ COUNTERS = (
     "resolve_n",            # resolved_at set (the time-to-resolve histogram's count)
     "accept_ms",            # sum of accepted_at - created_at, milliseconds
     "resolve_ms",           # sum of resolved_at - created_at, milliseconds
+    "overdue",              # open, and its current deadline announced past (overdue_notified_for == due)
+    "late_waiting",         # overdue, still submitted and unanswered (responded_at not set)
 )
 KEY = ("cut", "street_id", "community_id", "grid_id", "category_id", "department_id", "slot", "grain", "day")
 HISTOGRAM_KEY = (*KEY, "metric", "bucket")
@@ -83,7 +95,8 @@ SLOTS = 8
 # the report columns a contribution is made of
 FIELDS = ("id", "street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
           "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating", "reopen_count",
-          "auto_closed")
+          "auto_closed", "overdue_notified_for")
+OPEN_RESOLVING = ("accepted", "dispatched", "in_progress")  # states whose deadline is resolve_by (reports.due_at)
 
 Cell = tuple[int, int, int, int, int, int, int, int, date]   # KEY's values
 HistCell = tuple[int, int, int, int, int, int, int, int, date, int, int]
@@ -164,6 +177,17 @@ def millis(end: datetime, begin: datetime) -> int:
 # ---- one report's contribution ---------------------------------------------------------------------------------
 
 
+def due(r: Mapping[str, Any]) -> datetime | None:
+    """The deadline the report waits on (reports.due_at): respond_by while submitted, resolve_by while accepted,
+    dispatched or in progress, None otherwise (not open)."""
+    state = r["state"]
+    if state == "submitted":
+        return r["respond_by"]  # type: ignore[no-any-return]
+    if state in OPEN_RESOLVING:
+        return r["resolve_by"]  # type: ignore[no-any-return]
+    return None
+
+
 def counters(r: Mapping[str, Any]) -> dict[str, int]:
     """What one report (a mapping of FIELDS) adds to its cells."""
     state = r["state"]
@@ -184,6 +208,10 @@ def counters(r: Mapping[str, Any]) -> dict[str, int]:
     out["satisfied"] = int(rating is not None and rating >= SATISFIED_FROM)
     out["reopened"] = int(r["reopen_count"] > 0)
     out["auto_closed"] = int(bool(r["auto_closed"]))
+    deadline = due(r)
+    if deadline is not None and r["overdue_notified_for"] == deadline:  # announced past (module docstring)
+        out["overdue"] = 1
+        out["late_waiting"] = int(state == "submitted" and r["responded_at"] is None)
     if accepted:
         out["accept_ms"] = millis(r["accepted_at"], r["created_at"])
     if r["resolved_at"] is not None:
@@ -238,12 +266,20 @@ def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) \
         same = _same_cells(old, new)
         if same is not None:
             return same
+    return delta_many([(old, new)])
+
+
+def delta_many(changes: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) \
+        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
+    """delta() of several reports' changes at once, summed per cell, sorted by cell: a writer changing many
+    reports in one transaction (the worker's overdue sweep) locks each cell once, in the same order as every step."""
     totals: dict[Cell, dict[str, int]] = {}
     hist: dict[HistCell, int] = {}
-    if old is not None:
-        add(totals, hist, old, -1)
-    if new is not None:
-        add(totals, hist, new, 1)
+    for old, new in changes:
+        if old is not None:
+            add(totals, hist, old, -1)
+        if new is not None:
+            add(totals, hist, new, 1)
     changed = sorted((cell, v) for cell, v in totals.items() if any(v.values()))
     return changed, sorted((hc, n) for hc, n in hist.items() if n)
 

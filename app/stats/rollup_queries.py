@@ -38,9 +38,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.db.reader import Prepared, Rows
 from app.org.models import Department, Grid
-from app.reports.lifecycle import State
 from app.reports.models import Report
-from app.reports.queries import ACTIVE
 from app.stats import rollup_math, rollup_slices
 from app.stats.models import report_rollup_durations, report_rollups
 from app.stats.queries import NOW, ReportSet, bucket_expression, conditions
@@ -207,18 +205,25 @@ def _slice_sql(rs_shape: Any, group: str | None) -> Prepared:
 
 
 def _live_measures() -> list[ColumnElement[int]]:
-    waiting_late = and_(Report.state == State.submitted, Report.responded_at.is_(None), Report.respond_by < NOW)
-    overdue = or_(and_(Report.state == State.submitted, Report.respond_by < NOW),
-                  and_(Report.state.in_(ACTIVE), Report.resolve_by < NOW))
-    return [func.count().filter(waiting_late).label("waiting_late"), func.count().filter(overdue).label("overdue_now")]
+    """Over _live_where's reports (open, past a deadline the worker has not announced): the part of waiting_late and
+    overdue_now the roll-ups do not hold yet (rollup_math: late_waiting, overdue)."""
+    waiting_late = and_(Report.state == lit("submitted"), Report.responded_at.is_(None))
+    return [func.count().filter(waiting_late).label("waiting_late"), func.count().label("overdue_now")]
+
+
+def _live_where() -> list[ColumnElement[bool]]:
+    """Open reports past a deadline not announced yet: the predicate of ix_reports_{community,street}_unannounced
+    repeated as is (so both planners match the partial index), and a range on its second column, due_at."""
+    return [Report.due_at.is_not(None), Report.overdue_notified_for.is_distinct_from(Report.due_at),
+            Report.due_at < NOW]
 
 
 @lru_cache(maxsize=128)
 def _live_sql(rs_shape: Any, group: str | None, dialect: str, months: bool) -> Prepared:
-    """The clock's part, over the set's open reports only (due_at is set exactly while a report is open). Per
-    "day" with `months` (a monthly series, which only sums the days of each month): per month, fewer groups
-    for the same sums."""
-    where = [*conditions(rs_shape), Report.due_at.is_not(None)]
+    """The clock's part the roll-ups do not hold yet, over the set's open reports past a deadline the worker has
+    not announced (_live_where). Per "day" with `months` (a monthly series, which only sums the days of each
+    month): per month, fewer groups for the same sums."""
+    where = [*conditions(rs_shape), *_live_where()]
     if group is None:
         return Prepared(select(*_live_measures()).where(*where))
     key = bucket_expression(dialect, "month" if months else "day") if group == "day" else GROUPS[group]
@@ -295,7 +300,7 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) 
         part = _part("slice", sums, key).where(*_renamed(conditions(rs_shape), f"_{i}"))
         parts.append(part.group_by(key) if per_day else part)
     live = {m.name: m.element for m in _live_measures()}
-    part = _part("live", live, key).where(*conditions(rs_shape), Report.due_at.is_not(None))
+    part = _part("live", live, key).where(*conditions(rs_shape), *_live_where())
     parts.append(part.group_by(key) if per_day else part)
     if histogram:
         parts.append(_percentiles_part(shape, rs_shape))
@@ -465,10 +470,10 @@ async def _sums_of_slice(rows: Rows, rs: ReportSet, params: dict[str, Any], grou
 def as_measures(s: dict[str, int]) -> dict[str, int]:
     """The keys of queries.combine / rate_measures, from rolled sums."""
     out = {"submitted": s["n"], "accepted": s["accepted"], "resolved": s["resolved"],
-           "due": s["responded"] + s["waiting_late"], "on_time": s["on_time"],
+           "due": s["responded"] + s["late_waiting"] + s["waiting_late"], "on_time": s["on_time"],
            "resolved_first_time": s["resolved_first_time"], "resolved_in_time": s["resolved_in_time"],
            "rated": s["rated"], "satisfied": s["satisfied"], "reopened": s["reopened"],
-           "overdue_now": s["overdue_now"], "auto_closed": s["auto_closed"]}
+           "overdue_now": s["overdue"] + s["overdue_now"], "auto_closed": s["auto_closed"]}
     out.update({f"state_{st}": s[f"st_{st}"] for st in rollup_math.STATES})
     return out
 

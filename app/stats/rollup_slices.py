@@ -29,6 +29,8 @@ from app.stats.queries import bucket_expression, conditions
 
 _R = Report.__table__.c
 _F8 = Float(precision=53)
+# open (due_at, generated, is rollup_math.due) and its deadline announced past by the worker's overdue sweep
+_ANNOUNCED = and_(_R.due_at.is_not(None), _R.overdue_notified_for == _R.due_at)
 
 
 def lit(value: int | str) -> ColumnElement[Any]:
@@ -87,6 +89,8 @@ def counter_columns() -> list[ColumnElement[Any]]:
         "resolve_n": _count(_R.resolved_at.is_not(None)),
         "accept_ms": func.coalesce(func.sum(millis_sql(_R.accepted_at)), lit(0)),
         "resolve_ms": func.coalesce(func.sum(millis_sql(_R.resolved_at)), lit(0)),
+        "overdue": _count(_ANNOUNCED),
+        "late_waiting": _count(and_(_ANNOUNCED, _R.state == lit("submitted"), _R.responded_at.is_(None))),
     }
     assert tuple(measures) == rollup_math.COUNTERS
     return [v.label(k) for k, v in measures.items()]

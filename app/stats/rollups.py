@@ -163,7 +163,20 @@ async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | Non
     caller's transaction."""
     if not ENABLED:
         return
-    changed, hist = rollup_math.delta(old, new)
+    await _write(db, *rollup_math.delta(old, new))
+
+
+async def apply_many(db: AsyncSession | AsyncConnection,
+                     changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) -> None:
+    """apply() for several reports' (old, new) at once: their deltas summed per cell and written in cell order, so
+    a transaction changing many reports takes each cell's lock once and in the order every step takes them."""
+    if not ENABLED or not changes:
+        return
+    await _write(db, *rollup_math.delta_many(changes))
+
+
+async def _write(db: AsyncSession | AsyncConnection, changed: Sequence[tuple[Cell, Mapping[str, int]]],
+                 hist: Sequence[tuple[HistCell, int]]) -> None:
     if not changed and not hist:
         return
     conn = await db.connection() if isinstance(db, AsyncSession) else db

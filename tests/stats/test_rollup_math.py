@@ -14,7 +14,8 @@ T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 def _report(**kw):
     base = dict(id=13, street_id=1, community_id=2, grid_id=3, category_id=4, handler_department_id=None, created_at=T0,
                 state="submitted", accepted_at=None, responded_at=None, respond_by=T0 + timedelta(hours=24),
-                resolved_at=None, resolve_by=None, rating=None, reopen_count=0, auto_closed=False)
+                resolved_at=None, resolve_by=None, rating=None, reopen_count=0, auto_closed=False,
+                overdue_notified_for=None)
     base.update(kw)
     return base
 
@@ -96,6 +97,49 @@ def test_the_counters_of_one_report():
     assert c["n"] == c["st_closed"] == c["accepted"] == c["responded"] == c["on_time"] == c["resolved"] == 1
     assert c["resolved_first_time"] == 0 and c["reopened"] == 1 and c["resolved_in_time"] == 0
     assert c["rated"] == c["satisfied"] == 1 and c["resolve_n"] == 1 and c["resolve_ms"] == 36_000_000
+
+
+def test_a_report_counts_as_overdue_while_its_current_deadline_is_the_announced_one():
+    respond_by, resolve_by = T0 + timedelta(hours=24), T0 + timedelta(days=7)
+
+    def overdue(**kw):
+        c = rm.counters(_report(respond_by=respond_by, resolve_by=resolve_by, **kw))
+        return c["overdue"], c["late_waiting"]
+
+    assert overdue(overdue_notified_for=None) == (0, 0)  # not announced: read live
+    assert overdue(overdue_notified_for=respond_by) == (1, 1)  # submitted, unanswered, announced
+    # reopened to intake after an answer: overdue, but not waiting for its first answer
+    assert overdue(overdue_notified_for=respond_by, responded_at=T0) == (1, 0)
+    # accepted: its deadline is resolve_by now, the respond_by announced before no longer counts
+    assert overdue(state="accepted", overdue_notified_for=respond_by, responded_at=T0) == (0, 0)
+    for state in ("accepted", "dispatched", "in_progress"):
+        assert overdue(state=state, overdue_notified_for=resolve_by, responded_at=T0) == (1, 0), state
+    # closed (no deadline) or an extended deadline: out, whatever was announced
+    for state in ("resolved", "closed", "rejected", "withdrawn", "merged"):
+        assert overdue(state=state, overdue_notified_for=resolve_by) == (0, 0), state
+    assert overdue(state="dispatched", overdue_notified_for=resolve_by - timedelta(days=1)) == (0, 0)
+    assert rm.due(_report(state="submitted")) == _report()["respond_by"]
+    assert rm.due(_report(state="in_progress", resolve_by=resolve_by)) == resolve_by
+    assert rm.due(_report(state="resolved", resolve_by=resolve_by)) is None
+
+
+def test_an_announcement_adds_to_overdue_and_the_step_answering_it_takes_it_away():
+    respond_by = T0 + timedelta(hours=24)
+    waiting = _report(respond_by=respond_by)
+    announced = {**waiting, "overdue_notified_for": respond_by}
+    changed, hist = rm.delta(waiting, announced)
+    assert hist == [] and len(changed) == len(rm.CUTS) * 2
+    assert all(v == {**dict.fromkeys(rm.COUNTERS, 0), "overdue": 1, "late_waiting": 1} for _, v in changed)
+    accepted = rm.stepped(announced, "accepted", {"accepted_at": T0 + timedelta(hours=30),
+                                                  "responded_at": T0 + timedelta(hours=30),
+                                                  "resolve_by": T0 + timedelta(days=8)})
+    assert accepted["overdue_notified_for"] == respond_by
+    by_cell = dict(rm.delta(announced, accepted)[0])
+    assert all(v["overdue"] == v["late_waiting"] == -1 for v in by_cell.values())
+    # several reports' changes at once: summed per cell, in cell order
+    other = {**waiting, "id": waiting["id"] + rm.SLOTS}  # the same cells
+    many, _ = rm.delta_many([(waiting, announced), ({**other}, {**other, "overdue_notified_for": respond_by})])
+    assert [c for c, _ in many] == sorted(c for c, _ in many) and all(v["overdue"] == 2 for _, v in many)
 
 
 def test_segments_cover_every_day_once():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.reports.models import Report
 from app.stats import queries, rollup_math, rollup_queries, rollup_slices
@@ -38,11 +38,16 @@ async def test_a_partial_days_sums_equal_its_reports_contributions(app, world):
     start, end = DAY_START + timedelta(hours=1), DAY_START + timedelta(hours=20)
     now = datetime(2026, 3, 12, tzinfo=UTC)
     t = Report.__table__
-    async with app.state.db.engine.connect() as conn:
+    async with app.state.db.engine.begin() as conn:
+        # the worker's announcements (rollup_math overdue, late_waiting): of the current deadline for a third of the
+        # reports (only the open ones count), of respond_by (no longer the deadline once accepted) for a sixth
+        await conn.execute(update(t).where(t.c.id % 3 == 0).values(overdue_notified_for=t.c.due_at))
+        await conn.execute(update(t).where(t.c.id % 6 == 1).values(overdue_notified_for=t.c.respond_by))
         reports = (await conn.execute(select(*(t.c[f] for f in rollup_math.FIELDS))
                                       .where(t.c.created_at >= start, t.c.created_at < end))).mappings().all()
     assert len(reports) == len(durations)
     want = rollup_math.sum_counters(rollup_math.counters(r) for r in reports)
+    assert want["overdue"] > want["late_waiting"] > 0  # both counted, and not by the same rule
     want_hist: dict[int, dict[int, int]] = {}
     for r in reports:
         for metric, bucket in rollup_math.durations(r):

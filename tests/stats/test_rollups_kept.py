@@ -1,5 +1,6 @@
 """The roll-ups are kept by every step in the step's transaction: after a randomised history of steps (reopen by a
-bad rating, merge, escalation, moderation, re-dispatch to another department, auto-close) they equal a rebuild
+bad rating, merge, escalation, moderation, re-dispatch to another department, auto-close, the worker's overdue
+announcements as its clock moves past deadlines) they equal a rebuild
 from the reports; concurrent steps on one day and category leave exact counts. Both databases."""
 
 from __future__ import annotations
@@ -77,11 +78,17 @@ async def _history(app, world, rng: random.Random, steps: int) -> None:
                              place=(world.c2, world.g2, world.b3) if c2 else None,
                              reporter="resident_c" if c2 else "resident_a")
         reports.append({"id": r.id, "community_id": r.community_id, "handler_department_id": None, "version": 1})
-    taken = 0
+    taken = announced = 0
+    clock = now  # the worker's clock: it only moves forward, past the deadlines of the submissions and steps
+    sweep = random.Random(str(rng.getstate()[1][:4]))  # its own draws: the steps' sequence stays the one it was
     for _ in range(steps):
         if rng.random() < 0.08:  # the worker's compaction at random points: past cells, or every cell so far
             cutoff = rollup_math.china_day(now) + timedelta(days=rng.choice([0, 0, 1, 62, -20]))
             await compaction.compact(app.state.db.engine, cutoff)
+        if sweep.random() < 0.12:  # the worker's overdue sweep, the clock moved on (small batches: some left over)
+            clock += timedelta(hours=sweep.choice([0, 1, 20, 30, 24 * 8, 24 * 20]))
+            async with app.state.db.session(write=True) as s:
+                announced += await service.announce_overdue(s, app.state.settings, clock, sweep.choice([2, 5, 200]))
         report = rng.choice(reports)
         others = [r["id"] for r in reports if r["id"] != report["id"] and r["community_id"] == report["community_id"]]
         plan = _plan(rng, world, report, others)
@@ -99,9 +106,16 @@ async def _history(app, world, rng: random.Random, steps: int) -> None:
         report.update(version=out["version"], handler_department_id=out["handler_department_id"])
         taken += 1
     assert taken >= steps // 4, taken  # the history really moved the reports
+    assert announced >= 3, announced  # and the sweep rolled some overdue reports up
     # the worker's sweep closes the reports resolved "long ago" (its own automatic step)
     async with app.state.db.session(write=True) as s:
         await service.auto_close_due(s, app.state.settings, datetime.now(UTC) + timedelta(days=30))
+
+
+def _without_overdue(kept: tuple[dict, dict]) -> tuple[dict, dict]:
+    counters = {cell: {k: v for k, v in values.items() if k not in ("overdue", "late_waiting")}
+                for cell, values in kept[0].items()}
+    return {cell: v for cell, v in counters.items() if any(v.values())}, kept[1]
 
 
 async def test_kept_roll_ups_equal_a_rebuild_after_a_random_history(app, world):
@@ -110,6 +124,7 @@ async def test_kept_roll_ups_equal_a_rebuild_after_a_random_history(app, world):
         assert await drift(app) == ([], [])
         kept = await stored(app)
         assert kept[0] and kept[1]
+        assert any(v["overdue"] for v in kept[0].values())  # announced reports still open and overdue
         # a rebuild finds nothing to correct (idempotent) ...
         outcome = await rebuild.rebuild(app.state.db.engine)
         assert outcome.cells_corrected == outcome.buckets_corrected == 0 and outcome.reports > 0
@@ -233,7 +248,9 @@ async def test_the_worker_compacts_past_cells(app, world, settings):
     assert any(key[6] != 0 and key[8] < rollup_math.china_day(now) for key in rows)
     compaction._last_empty.clear()
     done = await runner.run_once(app.state.db, settings)
-    assert done["rollups_compacted"] > 0 and await stored(app) == kept
+    # the same pass announced the three old reports' passed respond_by (rolled up as overdue): every other sum kept
+    assert done["rollups_compacted"] > 0 and done["overdue_announced"] == 3 and await drift(app) == ([], [])
+    assert _without_overdue(await stored(app)) == _without_overdue(kept)
     rows, hist = await stored_rows(app)
     day = rollup_math.china_day(today.created_at)
     for key in (*rows, *hist):
