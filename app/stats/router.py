@@ -34,8 +34,9 @@ METHOD = """
 **Roll-ups (`method`).** By default the numbers are read from roll-ups kept with every step: per China day (and
 month) and per street, community, grid, category and handling department, counts and log-spaced duration
 histograms. Whole days come from them, a partial first or last day from the reports, and what depends on the
-clock (`overdue_now`, a report still waiting past `respond_by` counting as due) live from the open reports, so
-counts and rates are exact. Percentiles (`median`, `p90`) are **histogram percentiles**: the geometric midpoint
+clock (`overdue_now`, a report still waiting past `respond_by` counting as due) from the deadlines the worker
+has announced plus, live, the open reports past a deadline it has not announced yet, so counts and rates are
+exact. Percentiles (`median`, `p90`) are **histogram percentiles**: the geometric midpoint
 of the bucket (bucket bounds 1.04^k seconds) holding the nearest-rank value, within 1.98 % of it; `mean` is exact
 to the millisecond. `exact=true` (periods of at most 31 days) reads every number from the reports, percentiles
 by nearest rank; a scope or filter at building level is always read exactly. The response's `method` says which.
