@@ -380,11 +380,13 @@ _FIELD_COLUMNS = tuple(Report.__table__.c[f] for f in rollup_math.FIELDS)
 
 async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
     """Close resolved reports left unrated for AUTO_CLOSE_DAYS (an automatic step, by the system). Each close is
-    conditional on the version read, so two workers sweeping at once close each report exactly once."""
+    conditional on the version read, so two workers sweeping at once close each report exactly once. The batch's
+    roll-up deltas are written once, last (rollups.apply_many), like the overdue sweep's: each cell locked once, in
+    cell order, after the reports' rows, the order every step takes, so a step cannot deadlock with the batch."""
     cutoff = now - timedelta(days=settings.auto_close_days)
     due = (await db.execute(select(*_EVENT_COLUMNS, *_ROLLUP_COLUMNS, Report.version).where(
         Report.state == State.resolved, Report.resolved_at < cutoff).order_by(Report.resolved_at).limit(batch))).all()
-    closed = 0
+    closed: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for r in due:
         # the version read: a report that moved since (rated, reopened) has another one and is left alone
         if await writes.apply_step(db, r.id, r.version, State.closed.value, now,
@@ -395,10 +397,10 @@ async def auto_close_due(db: AsyncSession, settings: Settings, now: datetime, ba
                                                  now=now))
             await webhook_events.publish_step(db, r, Action.auto_close, State.resolved, State.closed, {}, now)
             before = rollups.fields_of(r)
-            await rollups.apply(db, before, rollup_math.stepped(before, State.closed.value,
-                                                               {"closed_at": now, "auto_closed": True}))
-            closed += 1
-    return closed
+            closed.append((before, rollup_math.stepped(before, State.closed.value,
+                                                       {"closed_at": now, "auto_closed": True})))
+    await rollups.apply_many(db, closed)
+    return len(closed)
 
 
 async def announce_overdue(db: AsyncSession, settings: Settings, now: datetime, batch: int = 200) -> int:
