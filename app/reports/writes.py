@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, Update, bindparam, exists, literal_column, select
+from sqlalchemy import Row, Table, Update, bindparam, exists, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.reader import Prepared, SessionRows
@@ -101,7 +101,7 @@ async def step_with_event(db: AsyncSession, report_id: int, expected_version: in
         event_id = await insert_event(db, event)
         if deliveries is not None:
             await outbox.write_deliveries(db, deliveries)
-        return Stepped(event_id, won.overdue_notified_for)
+        return Stepped(event_id, won["overdue_notified_for"])
     changed = tuple(sorted(changes))
     # The event's values as event_<column>: a parameter named like a column of the UPDATE's table would be added to
     # its SET clause by SQLAlchemy (an UPDATE sets every column its parameters name)
@@ -120,8 +120,9 @@ async def apply_step(db: AsyncSession, report_id: int, expected_version: int, to
 
 
 async def _step(db: AsyncSession, report_id: int, expected_version: int, to_state: str, now: datetime,
-                changes: dict[str, Any]) -> Stepped | None:
+                changes: dict[str, Any]) -> Row | None:
+    """The won UPDATE's returned row (id, overdue_notified_for), or None when the version had moved on."""
     params = {"report_id": report_id, "expected_version": expected_version, "to_state": to_state, "now": now,
               **{f"set_{c}": v for c, v in changes.items()}}
     rows = await SessionRows(db).all(_step_sql(tuple(sorted(changes))), params)
-    return Stepped(0, rows[0]["overdue_notified_for"]) if rows else None
+    return rows[0] if rows else None

@@ -153,10 +153,9 @@ def _sign_of(table: Any, prefix: str = "") -> ColumnElement[int]:
     return case((taken_away, lit(-1)), else_=lit(1))
 
 
-def _signed(table: Any, column: Any) -> ColumnElement[int]:
+def _signed(table: Any, column: Any, prefix: str = "") -> ColumnElement[int]:
     """The column's sum over the cells: those of the ranges taken away count negative."""
-    return func.coalesce(func.sum(case((or_(*_in_ranges(table, range(_ADDED, len(RANGES)))), -column),
-                                       else_=column)), lit(0))
+    return func.coalesce(func.sum(column * _sign_of(table, prefix)), lit(0))
 
 
 def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
@@ -193,8 +192,8 @@ def _counters_sql(shape: CellShape) -> Prepared:
 @lru_cache(maxsize=128)
 def _histogram_sql(shape: CellShape) -> Prepared:
     t = report_rollup_durations
-    return Prepared(select(t.c.metric, t.c.bucket, _signed(t, t.c.n).label("n")).where(*_cells_where(t, shape))
-                    .group_by(t.c.metric, t.c.bucket))
+    return Prepared(select(t.c.metric, t.c.bucket, _signed(t, t.c.n, "h").label("n"))
+                    .where(*_cells_where(t, shape, "h")).group_by(t.c.metric, t.c.bucket))
 
 
 @lru_cache(maxsize=128)
@@ -324,8 +323,6 @@ async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: d
         if part == "percentiles":
             out.percentiles[int(row["metric"])] = tuple(None if row[p] is None else int(row[p]) for p in _PCT)
             continue
-        if per_day and row["g"] is None:
-            continue  # a slice with no report: its one row of zeros
         target = into(_as_date(row["g"]) if per_day else None)
         if part == "live":
             target["waiting_late"] += int(row["waiting_late"])
@@ -401,9 +398,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         for c in COUNTERS:
             target[c] += int(row[c])
     if histogram:
-        hist_params = {k: v for k, v in params.items() if not k.startswith(("lo_", "hi_"))}
-        hist_params.update({k[1:]: v for k, v in params.items() if k.startswith(("hlo_", "hhi_"))})
-        for row in await rows.all(_histogram_sql(shape), hist_params):
+        for row in await rows.all(_histogram_sql(shape), params):
             add_bucket(row["metric"], row["bucket"], int(row["n"]))
     if rows.dialect_name == "postgresql":  # the partial days, summed by the database
         for lo, hi, sign in slices:
