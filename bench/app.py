@@ -155,10 +155,12 @@ def _add_capture(app: FastAPI) -> None:
         if state["on"] and key is not None:
             captured.setdefault(key, []).append((statement, [_jsonable(p) for p in params]))
 
-    @event.listens_for(app.state.db.engine.sync_engine, "before_cursor_execute")
     def _record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
         _keep(statement, parameters if isinstance(parameters, (list, tuple)) else [parameters])
 
+    for engine in (app.state.db.engine, app.state.db.generic_engine):  # the generic pool: the figures' reads
+        if engine is not None:
+            event.listen(engine.sync_engine, "before_cursor_execute", _record)
 
     @app.post("/bench/capture", include_in_schema=False)
     async def start_capture() -> dict[str, bool]:

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./weilinli.db"
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
+    # PostgreSQL: the pool of the statements planned once for any values (the figures' reads, app/db/reader.py)
+    db_generic_pool_size: int = Field(default=8, ge=1, le=200)
     # requests worked on at once per process, the rest queued in arrival order (app/core/admission.py); 0: no limit
     max_concurrent_requests: int = Field(default=16, ge=0, le=10_000)
     principal_cache_size: int = Field(default=10_000, ge=0, le=1_000_000)  # PostgreSQL only; 0 turns it off

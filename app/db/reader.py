@@ -27,12 +27,18 @@ Row = Mapping[str, Any]
 class Prepared:
     """A statement whose every value is a named bindparam, built once (per shape, by the caller) and executed with
     the request's parameters. A parameter left out is an error, not the value of whoever built it: build with
-    `bindparam(name)` (required), never with a value."""
+    `bindparam(name)` (required), never with a value.
 
-    __slots__ = ("stmt",)
+    `generic`: on PostgreSQL the Reader runs it on a connection that plans each prepared statement once, for any
+    values (plan_cache_mode = force_generic_plan), instead of once per execution. Only for a statement whose every
+    part has one right plan whatever the values (each scan an index range whose bounds are parameters), checked
+    with EXPLAIN in its tests: planning a figure's statement cost PostgreSQL as much as running it."""
 
-    def __init__(self, stmt: Executable):
+    __slots__ = ("stmt", "generic")
+
+    def __init__(self, stmt: Executable, *, generic: bool = False):
         self.stmt = stmt
+        self.generic = generic
 
 
 Statement = Executable | Prepared
@@ -65,13 +71,17 @@ NO_BEGIN = "weilinli_no_begin"
 
 
 class Reader:
-    def __init__(self, engine: AsyncEngine):
+    """`generic_engine` (PostgreSQL): the pool whose connections plan generically, for `Prepared(generic=True)`."""
+
+    def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None):
         autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
         self._engine = engine.execution_options(**autocommit)
+        self._generic = self._engine if generic_engine is None else generic_engine.execution_options(**autocommit)
         self.dialect_name = engine.dialect.name
 
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        async with self._engine.connect() as conn:
+        engine = self._generic if isinstance(stmt, Prepared) and stmt.generic else self._engine
+        async with engine.connect() as conn:
             return (await conn.execute(_executable(stmt), params)).mappings().all()
 
 

@@ -51,18 +51,26 @@ def _nothing_left_behind(session: Session) -> None:
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def make_engine(settings: Settings, url: str | None = None, **kw) -> AsyncEngine:
+def make_engine(settings: Settings, url: str | None = None, server_settings: dict[str, str] | None = None,
+                **kw) -> AsyncEngine:
     url = url or settings.database_url
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000}, **kw)
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
+    server_settings = server_settings or {}
     kw.setdefault("pool_size", settings.db_pool_size)
     kw.setdefault("max_overflow", settings.db_max_overflow)
     kw.setdefault("pool_pre_ping", False)
     # JIT compiles big statistics queries for ~30 ms each time; it does not pay off for this workload
-    kw.setdefault("connect_args", {"server_settings": {"jit": "off"}})
+    kw.setdefault("connect_args", {"server_settings": {"jit": "off", **server_settings}})
     return create_async_engine(url, **kw)
+
+
+# The generic pool's connections (app/db/reader.py, Prepared.generic): each prepared statement planned once, for
+# any values; no parallel workers (a generic plan cannot tell a street's day from its year, and starting workers
+# for a small range cost more than the range).
+GENERIC_SETTINGS = {"plan_cache_mode": "force_generic_plan", "max_parallel_workers_per_gather": "0"}
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_ms: int) -> None:
@@ -90,7 +98,11 @@ class Database:
     def __init__(self, settings: Settings, url: str | None = None):
         self.engine = make_engine(settings, url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self.reader = Reader(self.engine)
+        # PostgreSQL: a second, smaller pool for the statements planned once (reader.Prepared.generic)
+        self.generic_pool_size = settings.db_generic_pool_size
+        self.generic_engine = None if self.engine.dialect.name != "postgresql" else make_engine(
+            settings, url, GENERIC_SETTINGS, pool_size=self.generic_pool_size)
+        self.reader = Reader(self.engine, self.generic_engine)
         # Called with each committed session's `info` (what the transaction left for after its commit, e.g. which
         # users got notifications): never for a rolled-back one. Hooks must not raise or block.
         self.on_commit: list[Callable[[dict], None]] = []
@@ -101,7 +113,10 @@ class Database:
         Best effort: a database that is not up yet only leaves the pool empty, as before."""
         if self.engine.dialect.name != "postgresql" or connections <= 0:
             return
-        opened = await asyncio.gather(*(self.engine.connect() for _ in range(connections)), return_exceptions=True)
+        engines = [self.engine] * connections
+        if self.generic_engine is not None:
+            engines += [self.generic_engine] * self.generic_pool_size
+        opened = await asyncio.gather(*(e.connect() for e in engines), return_exceptions=True)
         for conn in opened:
             if isinstance(conn, AsyncConnection):
                 await conn.close()  # back to the pool, open
@@ -142,6 +157,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.generic_engine is not None:
+            await self.generic_engine.dispose()
 
 
 def get_database(request: Request) -> Database:

@@ -105,14 +105,17 @@ NOW = bindparam("now", type_=Report.respond_by.type)
 
 
 @lru_cache(maxsize=128)
-def conditions(shape: SetShape) -> tuple[ColumnElement[bool], ...]:
+def conditions(shape: SetShape, period: bool = True) -> tuple[ColumnElement[bool], ...]:
+    """The set's reports: its scope, its filters and (with `period`) created in [:start, :end)."""
     if shape.viewer is not None:
         scope = staff_queue_sql(shape.viewer)
     elif shape.street:
         scope = Report.street_id == bindparam("street_id")
     else:
         scope = Report.community_id == bindparam("community_id")
-    out = [scope, Report.created_at >= bindparam("start"), Report.created_at < bindparam("end")]
+    out = [scope]
+    if period:
+        out += [Report.created_at >= bindparam("start"), Report.created_at < bindparam("end")]
     if shape.department:
         out.append(Report.handler_department_id == bindparam("department_id"))
     if shape.place is not None:
@@ -279,18 +282,19 @@ def _durations_sql(shape: SetShape, dialect: str) -> Prepared:
 GRANULARITIES = ("day", "week", "month")
 
 
-def bucket_expression(dialect: str, granularity: str) -> ColumnElement[Any]:
-    """The first day (China time, UTC+8, no DST) of the day/week (Monday)/month holding created_at.
-    Literals, not bound parameters, so the expression in GROUP BY is the one in the select list."""
+def bucket_expression(dialect: str, granularity: str, created_at: Any = Report.created_at) -> ColumnElement[Any]:
+    """The first day (China time, UTC+8, no DST) of the day/week (Monday)/month holding `created_at` (the
+    reports' column, or a derived table's copy of it). Literals, not bound parameters, so the expression in
+    GROUP BY is the one in the select list."""
     if granularity not in GRANULARITIES:  # it is written into the SQL text
         raise ValueError(granularity)
     if dialect == "postgresql":
-        local = func.timezone(literal_column("'Asia/Shanghai'"), Report.created_at)  # created_at AT TIME ZONE ...
+        local = func.timezone(literal_column("'Asia/Shanghai'"), created_at)  # created_at AT TIME ZONE ...
         return cast(func.date_trunc(literal_column(f"'{granularity}'"), local), Date)
     if granularity == "month":
-        return func.strftime(literal_column("'%Y-%m-01'"), Report.created_at, literal_column("'+8 hours'"))
+        return func.strftime(literal_column("'%Y-%m-01'"), created_at, literal_column("'+8 hours'"))
     modifiers = ("'+8 hours'",) if granularity == "day" else ("'+8 hours'", "'weekday 0'", "'-6 days'")
-    return func.date(Report.created_at, *(literal_column(m) for m in modifiers))
+    return func.date(created_at, *(literal_column(m) for m in modifiers))
 
 
 @lru_cache(maxsize=128)

@@ -158,12 +158,23 @@ def _signed(table: Any, column: Any, prefix: str = "") -> ColumnElement[int]:
     return func.coalesce(func.sum(column * _sign_of(table, prefix)), lit(0))
 
 
+def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, prefix: str = "") -> Any:
+    """The set's cells of `table` in read_segments' ranges (bound as <prefix>lo_<i>, <prefix>hi_<i>), with their
+    `columns` and their sign (1, or -1 in the ranges taken away): a UNION ALL of one range of the primary key per
+    range, rather than an OR of the ranges. Each is an index range scan whatever the bound values, so the
+    statement's generic plan (planned once per connection: Prepared.generic) is the right one."""
+    parts = [select(*(table.c[c] for c in columns), lit(1 if i < _ADDED else -1).label("sign"))
+             .where(table.c.cut == bindparam("cut"),
+                    *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)),
+                    *_in_ranges(table, range(i, i + 1), prefix))
+             for i in range(len(RANGES))]
+    return union_all(*parts).subquery(name)
+
+
 def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
     """The cells' sums of `columns` (per day, week or month with `grain`), each cell's sign computed once (a
     derived table) rather than once per column."""
-    t = report_rollups
-    cells = select(t.c.day, *(t.c[c] for c in columns), _sign_of(t).label("sign")) \
-        .where(*_cells_where(t, shape)).subquery("cells")
+    cells = _ranged(report_rollups, shape, ("day", *columns), "cells")
     sums: dict[str, ColumnElement[Any]] = {c: func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0))
                                          for c in columns}
     if grain is None:
@@ -204,10 +215,11 @@ def _slice_sql(rs_shape: Any, group: str | None) -> Prepared:
     return Prepared(select(*cols).where(*conditions(rs_shape)))
 
 
-def _live_measures() -> list[ColumnElement[int]]:
+def _live_measures(c: Any = Report.__table__.c) -> list[ColumnElement[int]]:
     """Over _live_where's reports (open, past a deadline the worker has not announced): the part of waiting_late and
-    overdue_now the roll-ups do not hold yet (rollup_math: late_waiting, overdue)."""
-    waiting_late = and_(Report.state == lit("submitted"), Report.responded_at.is_(None))
+    overdue_now the roll-ups do not hold yet (rollup_math: late_waiting, overdue). `c`: the reports' columns, or
+    a derived table's copies of state and responded_at."""
+    waiting_late = and_(c.state == lit("submitted"), c.responded_at.is_(None))
     return [func.count().filter(waiting_late).label("waiting_late"), func.count().label("overdue_now")]
 
 
@@ -259,15 +271,29 @@ def _part(tag: str, values: dict[str, ColumnElement[Any]], group: Any = None, me
                   *(big(values.get(c)).label(c) for c in _VALUES))
 
 
+def _live_part(rs_shape: Any, grain: str | None) -> Any:
+    """The one read's live part (per `grain` when given). The set's open reports past an unannounced deadline are
+    found first, without the period (a MATERIALIZED CTE: the period is applied to what it returns): the
+    partial index ix_reports_{community,street}_unannounced, then, is the only index that fits. With the period's
+    range in the same WHERE, a generic plan, which cannot see how long the period is, took the scope's
+    created_at index instead and read every report of the period (50k for a year; 75 ms)."""
+    r = Report.__table__.c
+    found = select(r.created_at, r.state, r.responded_at) \
+        .where(*conditions(rs_shape, period=False), *_live_where()).cte("live").prefix_with("MATERIALIZED")
+    key = None if grain is None else bucket_expression("postgresql", grain, found.c.created_at)
+    part = _part("live", {m.name: m.element for m in _live_measures(found.c)}, key) \
+        .where(found.c.created_at >= bindparam("start"), found.c.created_at < bindparam("end"))
+    return part if key is None else part.group_by(key)
+
+
 def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     """The percentiles' buckets per metric of the cells' histogram plus the signed slices' durations, found by
     the database: a running sum over the buckets, the first bucket
     where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
     ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
     histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
-    h = report_rollup_durations
-    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), (h.c.n * _sign_of(h, "h")).label("n"))
-            .where(*_cells_where(h, shape, "h"))]
+    h = _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
+    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), (h.c.n * h.c.sign).label("n"))]
     for i in range(SLICES):
         b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
         rows.append(select(b.c.metric, b.c.bucket, b.c.n * bindparam(f"sign_{i}", type_=BigInteger)))
@@ -299,12 +325,10 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) 
         sums = {c.name: c.element * sign for c in rollup_slices.counter_columns()}  # the counts, unlabelled
         part = _part("slice", sums, key).where(*_renamed(conditions(rs_shape), f"_{i}"))
         parts.append(part.group_by(key) if per_day else part)
-    live = {m.name: m.element for m in _live_measures()}
-    part = _part("live", live, key).where(*conditions(rs_shape), *_live_where())
-    parts.append(part.group_by(key) if per_day else part)
+    parts.append(_live_part(rs_shape, grain if per_day else None))
     if histogram:
         parts.append(_percentiles_part(shape, rs_shape))
-    return Prepared(union_all(*parts))
+    return Prepared(union_all(*parts), generic=True)
 
 
 async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: dict[str, Any],
