@@ -2,7 +2,8 @@
 last day from the reports themselves (their contributions, rollup_math, the same code that keeps the cells), and
 what depends on the clock (overdue now, still waiting past respond_by) from the counters of the deadlines the
 worker announced plus, live, the set's open reports past a deadline not announced yet (a partial index of those).
-On PostgreSQL a set ungrouped or per day is one statement, percentiles found by the database (_one_read_sql).
+On PostgreSQL a set ungrouped or per day is one statement, percentiles found by the database (_one_read_sql),
+planned once per connection of the generic pool (reader.Prepared.generic; tests/stats/test_rollup_plans.py).
 
 A report set maps to the cells of one cut: its scope and filters become equalities on the cut's key columns
 (street, community, grid, category, department). A set the cells cannot express (a building's or a path

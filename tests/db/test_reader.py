@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, text, tuple_, update
 
-from app.db.reader import SessionRows
+from app.db.reader import Prepared, SessionRows
 from app.reports.models import Report, ReportEvent
 from app.reports.queries import SUMMARY_COLUMNS
 from tests.reports.factories import make_report
@@ -122,3 +122,18 @@ async def test_sqlite_connections_keep_their_transaction_handling_after_the_read
     finally:
         for conn in conns:
             await conn.close()
+
+
+async def test_the_reader_runs_a_generic_statement_on_the_generic_pool(app, settings):
+    """Prepared(generic=True) runs where statements are planned once (PostgreSQL); others keep the main pool's
+    custom plans. On SQLite both run on the one engine."""
+    setting = select(text("current_setting('plan_cache_mode') AS mode"))
+    if settings.database_url.startswith("sqlite"):
+        same = select(text("1 AS one"))
+        assert [dict(r) for r in await app.state.db.reader.all(Prepared(same, generic=True))] == [{"one": 1}]
+        assert app.state.db.generic_engine is None
+        return
+    assert (await app.state.db.reader.all(Prepared(setting, generic=True)))[0]["mode"] == "force_generic_plan"
+    assert (await app.state.db.reader.all(Prepared(setting)))[0]["mode"] == "auto"
+    workers = select(text("current_setting('max_parallel_workers_per_gather') AS n"))
+    assert (await app.state.db.reader.all(Prepared(workers, generic=True)))[0]["n"] == "0"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
 from app.db.reader import Prepared
@@ -105,17 +105,3 @@ async def test_the_generic_plan_of_the_one_read_is_index_ranges(app, world, sett
     partial = ("ix_reports_community_unannounced", "ix_reports_street_unannounced", "ix_reports_due_at")
     assert "_created" not in live and any(f" {index} " in live for index in partial), plan
 
-
-async def test_the_reader_runs_a_generic_statement_on_the_generic_pool(app, settings):
-    """Prepared(generic=True) runs where statements are planned once (PostgreSQL); others keep the main pool's
-    custom plans. On SQLite both run on the one engine."""
-    setting = select(text("current_setting('plan_cache_mode') AS mode"))
-    if settings.database_url.startswith("sqlite"):
-        same = select(text("1 AS one"))
-        assert [dict(r) for r in await app.state.db.reader.all(Prepared(same, generic=True))] == [{"one": 1}]
-        assert app.state.db.generic_engine is None
-        return
-    assert (await app.state.db.reader.all(Prepared(setting, generic=True)))[0]["mode"] == "force_generic_plan"
-    assert (await app.state.db.reader.all(Prepared(setting)))[0]["mode"] == "auto"
-    workers = select(text("current_setting('max_parallel_workers_per_gather') AS n"))
-    assert (await app.state.db.reader.all(Prepared(workers, generic=True)))[0]["n"] == "0"

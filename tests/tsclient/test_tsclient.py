@@ -13,6 +13,7 @@ test fails, not skips, without them (CI installs Node 20).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -51,14 +52,21 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
 
 
 def _node_modules() -> Path:
-    """`npm ci` of the committed lock file, once per lock file, into the cache."""
+    """`npm ci` of the committed lock file, once per lock file, into the cache. Under an exclusive lock: CI runs the
+    suite on SQLite and on PostgreSQL at once, and on a machine with no cache yet both runs' `npm ci` emptied and
+    filled the same directory together (ENOTEMPTY, a missing .bin/openapi-typescript). A marker written after a
+    complete install tells the next run the cache is whole."""
     digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:16]
     root = Path(os.environ.get("WEILINLI_TSCLIENT_CACHE", Path.home() / ".cache" / "weilinli-tsclient")) / digest
-    if not (root / "node_modules" / ".bin" / "tsc").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        for name in ("package.json", "package-lock.json"):
-            shutil.copy(HERE / name, root / name)
-        _run([_tool("npm"), "ci", "--no-audit", "--no-fund"], cwd=root)
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / ".installed"
+    with open(root.with_name(root.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            for name in ("package.json", "package-lock.json"):
+                shutil.copy(HERE / name, root / name)
+            _run([_tool("npm"), "ci", "--no-audit", "--no-fund"], cwd=root)
+            done.touch()
     return root / "node_modules"
 
 
