@@ -215,12 +215,32 @@ def _sqlite_reset(t: Target, meta: dict[str, Any]) -> int:
 
 def reset(t: Target, meta: dict[str, Any]) -> int:
     """Back to the seeded rows; returns how many reports were removed. The removed reports leave the figures'
-    roll-ups, rebuilt from the month of the oldest of them."""
+    roll-ups: from the month of the oldest of them, the roll-up rows are deleted and rebuilt, as the seed built
+    them (every cell in slot 0). A rebuild alone would only correct the sums: the steps of the earlier run had
+    spread the current month's cells over their slots, and those rows, holding the removed reports' buckets, stayed
+    (a community's December histogram cell grew from ~100 rows to ~600 over a few runs, and the reads of the current
+    month with it: runs were no longer comparable)."""
     since = asyncio.run(_first_day_above(t, meta["max_report_id"]))
     removed = asyncio.run(_pg_reset(t, meta)) if t.kind == "postgresql" else _sqlite_reset(t, meta)
     if since is not None:
+        asyncio.run(_drop_rollups_from(t, since.replace(day=1)))
         rebuild_rollups(t, since)
     return removed
+
+
+async def _drop_rollups_from(t: Target, month: Any) -> None:
+    """Delete the roll-up rows of the days and months from `month` on (nothing else writes during a reset)."""
+    from sqlalchemy import delete
+
+    from app.stats.models import report_rollup_durations, report_rollups
+
+    engine = _engine(t)
+    try:
+        async with engine.begin() as c:
+            for table in (report_rollups, report_rollup_durations):
+                await c.execute(delete(table).where(table.c.day >= month))
+    finally:
+        await engine.dispose()
 
 
 async def _accept_notice(t: Target) -> None:
