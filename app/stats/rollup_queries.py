@@ -26,12 +26,10 @@ from sqlalchemy import (
     SmallInteger,
     and_,
     bindparam,
-    case,
     cast,
     func,
     literal_column,
     null,
-    or_,
     select,
     text,
     union_all,
@@ -137,28 +135,9 @@ def read_segments(first: date, last: date, months: bool, today: date) -> list[tu
     return [head_in, (months_from, months_to), tail_in, minus_head, minus_tail]
 
 
-def _cells_where(table: Any, shape: CellShape, prefix: str = "") -> list[ColumnElement[bool]]:
-    """The cells of the set in read_segments' ranges, bound as <prefix>lo_<i>, <prefix>hi_<i>."""
-    out = [table.c.cut == bindparam("cut")]
-    out += [table.c[col] == bindparam(f"eq_{i}") for i, col in enumerate(shape.equal)]
-    out.append(or_(*_in_ranges(table, range(len(RANGES)), prefix)))
-    return out
-
-
 def _in_ranges(table: Any, which: range, prefix: str = "") -> list[ColumnElement[bool]]:
     return [and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
                  table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type)) for i in which]
-
-
-def _sign_of(table: Any, prefix: str = "") -> ColumnElement[int]:
-    """A cell's sign: -1 in the ranges taken away, else 1."""
-    taken_away = or_(*_in_ranges(table, range(_ADDED, len(RANGES)), prefix))
-    return case((taken_away, lit(-1)), else_=lit(1))
-
-
-def _signed(table: Any, column: Any, prefix: str = "") -> ColumnElement[int]:
-    """The column's sum over the cells: those of the ranges taken away count negative."""
-    return func.coalesce(func.sum(column * _sign_of(table, prefix)), lit(0))
 
 
 def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, prefix: str = "") -> Any:
@@ -191,23 +170,29 @@ _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
 
 @lru_cache(maxsize=128)
 def _counters_sql(shape: CellShape) -> Prepared:
-    t = report_rollups
-    sums = [_signed(t, t.c[c]).label(c) for c in COUNTERS]
+    """The cells' counters (per shape.group), from _ranged's ranges: an OR of the five ranges let SQLite read
+    every cell of the scope (a year's figures and a month's cost the same, ~5 ms at 1M)."""
+    key_col = () if shape.group is None else (shape.group,)
+    cells = _ranged(report_rollups, shape, (*key_col, *COUNTERS), "cells")
+    sums = [func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0)).label(c) for c in COUNTERS]
     if shape.group is None:
-        return Prepared(select(*sums).where(*_cells_where(t, shape)))
-    key = t.c[shape.group]
+        return Prepared(select(*sums))
+    key = cells.c[shape.group]
     if shape.group == "day":
-        return Prepared(select(key.label("g"), *sums).where(*_cells_where(t, shape)).group_by(key))
+        return Prepared(select(key.label("g"), *sums).group_by(key))
     entity: Any = _NAMED[shape.group]  # entities with a name only: "no department" (0) is left out
     return Prepared(select(key.label("g"), entity.name.label("name"), *sums).join(entity, entity.id == key)
-                    .where(*_cells_where(t, shape)).group_by(key, entity.name))
+                    .group_by(key, entity.name))
 
 
 @lru_cache(maxsize=128)
 def _histogram_sql(shape: CellShape) -> Prepared:
-    t = report_rollup_durations
-    return Prepared(select(t.c.metric, t.c.bucket, _signed(t, t.c.n, "h").label("n"))
-                    .where(*_cells_where(t, shape, "h")).group_by(t.c.metric, t.c.bucket))
+    """The cells' histogram, summed per (metric, bucket), from _ranged's ranges (an OR of them made SQLite read
+    every bucket of every cell of the scope: ~19 ms at 1M, for 30 days as for a year)."""
+    cells = _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
+    return Prepared(select(cells.c.metric, cells.c.bucket,
+                           func.coalesce(func.sum(cells.c.n * cells.c.sign), lit(0)).label("n"))
+                    .group_by(cells.c.metric, cells.c.bucket))
 
 
 @lru_cache(maxsize=128)
