@@ -135,9 +135,10 @@ def read_segments(first: date, last: date, months: bool, today: date) -> list[tu
     return [head_in, (months_from, months_to), tail_in, minus_head, minus_tail]
 
 
-def _in_ranges(table: Any, which: range, prefix: str = "") -> list[ColumnElement[bool]]:
-    return [and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
-                 table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type)) for i in which]
+def _in_range(table: Any, i: int, prefix: str = "") -> ColumnElement[bool]:
+    """The cells of read_segments' range i: its grain, days in [<prefix>lo_<i>, <prefix>hi_<i>)."""
+    return and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
+                table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type))
 
 
 def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, prefix: str = "") -> Any:
@@ -148,17 +149,25 @@ def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, p
     parts = [select(*(table.c[c] for c in columns), lit(1 if i < _ADDED else -1).label("sign"))
              .where(table.c.cut == bindparam("cut"),
                     *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)),
-                    *_in_ranges(table, range(i, i + 1), prefix))
+                    _in_range(table, i, prefix))
              for i in range(len(RANGES))]
     return union_all(*parts).subquery(name)
 
 
+def _signed_sum(cells: Any, column: str) -> ColumnElement[int]:
+    """A column's sum over _ranged's cells, those of the ranges taken away counting negative."""
+    return func.coalesce(func.sum(cells.c[column] * cells.c.sign), lit(0))
+
+
+def _bucket_cells(shape: CellShape) -> Any:
+    """The set's histogram cells (metric, bucket, n, sign), in the ranges bound with the prefix "h"."""
+    return _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
+
+
 def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
-    """The cells' sums of `columns` (per day, week or month with `grain`), each cell's sign computed once (a
-    derived table) rather than once per column."""
+    """The cells' sums of `columns` (per day, week or month with `grain`): the one read's cells part."""
     cells = _ranged(report_rollups, shape, ("day", *columns), "cells")
-    sums: dict[str, ColumnElement[Any]] = {c: func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0))
-                                         for c in columns}
+    sums: dict[str, ColumnElement[Any]] = {c: _signed_sum(cells, c) for c in columns}
     if grain is None:
         return _part("cells", sums)
     key = cells.c.day if grain == "day" else cast(func.date_trunc(lit(grain), cast(cells.c.day, DateTime)), Date)
@@ -174,7 +183,7 @@ def _counters_sql(shape: CellShape) -> Prepared:
     every cell of the scope (a year's figures and a month's cost the same, ~5 ms at 1M)."""
     key_col = () if shape.group is None else (shape.group,)
     cells = _ranged(report_rollups, shape, (*key_col, *COUNTERS), "cells")
-    sums = [func.coalesce(func.sum(cells.c[c] * cells.c.sign), lit(0)).label(c) for c in COUNTERS]
+    sums = [_signed_sum(cells, c).label(c) for c in COUNTERS]
     if shape.group is None:
         return Prepared(select(*sums))
     key = cells.c[shape.group]
@@ -189,9 +198,8 @@ def _counters_sql(shape: CellShape) -> Prepared:
 def _histogram_sql(shape: CellShape) -> Prepared:
     """The cells' histogram, summed per (metric, bucket), from _ranged's ranges (an OR of them made SQLite read
     every bucket of every cell of the scope: ~19 ms at 1M, for 30 days as for a year)."""
-    cells = _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
-    return Prepared(select(cells.c.metric, cells.c.bucket,
-                           func.coalesce(func.sum(cells.c.n * cells.c.sign), lit(0)).label("n"))
+    cells = _bucket_cells(shape)
+    return Prepared(select(cells.c.metric, cells.c.bucket, _signed_sum(cells, "n").label("n"))
                     .group_by(cells.c.metric, cells.c.bucket))
 
 
@@ -280,7 +288,7 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
     ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
     histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
-    h = _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
+    h = _bucket_cells(shape)
     rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), (h.c.n * h.c.sign).label("n"))]
     for i in range(SLICES):
         b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
