@@ -232,12 +232,12 @@ async def _drop_rollups_from(t: Target, month: Any) -> None:
     """Delete the roll-up rows of the days and months from `month` on (nothing else writes during a reset)."""
     from sqlalchemy import delete
 
-    from app.stats.models import report_rollup_durations, report_rollups
+    from app.stats.models import report_rollup_histograms, report_rollups
 
     engine = _engine(t)
     try:
         async with engine.begin() as c:
-            for table in (report_rollups, report_rollup_durations):
+            for table in (report_rollups, report_rollup_histograms):
                 await c.execute(delete(table).where(table.c.day >= month))
     finally:
         await engine.dispose()
@@ -294,7 +294,7 @@ def rebuild_rollups(t: Target, since: Any = None) -> Any:
             out = await rebuild(engine, since)
             if engine.dialect.name == "postgresql":
                 async with engine.connect() as c:
-                    await c.exec_driver_sql("ANALYZE report_rollups, report_rollup_durations")
+                    await c.exec_driver_sql("ANALYZE report_rollups, report_rollup_histograms")
                     await c.commit()
             return out
         finally:

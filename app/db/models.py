@@ -48,6 +48,6 @@ from app.reports.models import (  # noqa: F401
     ReportPhoto,
     ReportRating,
 )
-from app.stats.models import report_rollup_durations, report_rollups  # noqa: F401, E402  (issue 20)
+from app.stats.models import report_rollup_histograms, report_rollups  # noqa: F401, E402  (issue 20)
 from app.uploads.models import Upload  # noqa: F401
 from app.users.models import User, UserGrid  # noqa: F401

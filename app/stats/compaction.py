@@ -38,15 +38,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.config import Settings
 from app.db.session import WRITE_OPTION
 from app.stats import rollup_math
-from app.stats.models import report_rollup_durations, report_rollups
-from app.stats.rollup_math import COUNTERS, KEY
+from app.stats.models import report_rollup_histograms, report_rollups
+from app.stats.rollup_math import BUCKETS, COUNTERS, KEY
 
 BATCH = 5000  # rows in slots > 0 moved per statement
 EVERY_SECONDS = 600.0  # the worker's pass compacts at most this often once nothing is left (a scan of the tables)
 
 _CELL = tuple(k for k in KEY if k != "slot")  # a cell without its slot
 TABLES = {"report_rollups": (report_rollups, _CELL, COUNTERS),
-          "report_rollup_durations": (report_rollup_durations, (*_CELL, "metric", "bucket"), ("n",))}
+          "report_rollup_histograms": (report_rollup_histograms, (*_CELL, "metric", "chunk"), BUCKETS)}
 
 
 def _past(t: Table) -> ColumnElement[bool]:

@@ -1,4 +1,5 @@
-"""Roll-ups of the report figures (issue 20): counters per cell and duration histograms per cell and bucket.
+"""Roll-ups of the report figures (issue 20): counters per cell and duration histograms per cell, a row per
+CHUNK buckets (rollup_math.chunked).
 
 A cell is (cut, street, community, grid, category, department, grain, day): see app/stats/rollup_math.py. The
 key columns are never NULL (0 stands for "every" in a cut, and for "no department"), because they are the
@@ -11,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, Date, Integer, PrimaryKeyConstraint, SmallInteger, Table, text
 
 from app.db.base import Base, IdType
-from app.stats.rollup_math import COUNTERS, PRIMARY_KEY
+from app.stats.rollup_math import BUCKETS, COUNTERS, PRIMARY_KEY
 
 
 def _key_columns() -> list[Column]:
@@ -28,9 +29,9 @@ report_rollups = Table(
       for name in COUNTERS),
     PrimaryKeyConstraint(*PRIMARY_KEY, name="pk_report_rollups"))
 
-report_rollup_durations = Table(
-    "report_rollup_durations", Base.metadata, *_key_columns(),
+report_rollup_histograms = Table(
+    "report_rollup_histograms", Base.metadata, *_key_columns(),
     Column("metric", SmallInteger, nullable=False),   # rollup_math.ACCEPT or RESOLVE
-    Column("bucket", SmallInteger, nullable=False),   # rollup_math.bucket_of
-    Column("n", Integer, nullable=False, server_default=text("0")),
-    PrimaryKeyConstraint(*PRIMARY_KEY, "metric", "bucket", name="pk_report_rollup_durations"))
+    Column("chunk", SmallInteger, nullable=False),    # rollup_math.bucket_of // CHUNK
+    *(Column(b, Integer, nullable=False, server_default=text("0")) for b in BUCKETS),  # bucket chunk * CHUNK + k
+    PrimaryKeyConstraint(*PRIMARY_KEY, "metric", "chunk", name="pk_report_rollup_histograms"))

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.db.session import WRITE_OPTION
 from app.reports.models import Report
 from app.stats import compaction, rollup_math, rollups
-from app.stats.models import report_rollup_durations, report_rollups
-from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY, Cell, HistCell
+from app.stats.models import report_rollup_histograms, report_rollups
+from app.stats.rollup_math import BUCKETS, CHUNK_KEY, COUNTERS, KEY, Cell, HistCell
 
 ADVISORY_KEY = 20_2012_06  # pg_advisory_lock key of the rebuild (issue 20)
 
@@ -40,8 +40,8 @@ _first = bindparam("first", type_=report_rollups.c.day.type)
 _after = bindparam("after", type_=report_rollups.c.day.type)
 MONTH_COUNTERS = select(*(report_rollups.c[c] for c in (*KEY, *COUNTERS))).where(
     and_(report_rollups.c.day >= _first, report_rollups.c.day < _after))
-MONTH_HISTOGRAM = select(*(report_rollup_durations.c[c] for c in (*HISTOGRAM_KEY, "n"))).where(
-    and_(report_rollup_durations.c.day >= _first, report_rollup_durations.c.day < _after))
+MONTH_HISTOGRAM = select(*(report_rollup_histograms.c[c] for c in (*CHUNK_KEY, *BUCKETS))).where(
+    and_(report_rollup_histograms.c.day >= _first, report_rollup_histograms.c.day < _after))
 SPAN = select(func.min(_t.c.created_at).label("first"), func.max(_t.c.created_at).label("last"))
 ROLLUP_SPAN = select(func.min(report_rollups.c.day).label("first"), func.max(report_rollups.c.day).label("last"))
 
@@ -75,9 +75,9 @@ def _slot_0(cell: Any) -> Any:
 def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: Sequence[Any],
                 histogram: Sequence[Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
-    """What to add to the stored rows (`counters`, `histogram`) so that each cell's sums over its slots equal what
-    `reports` make: the corrections go to slot 0 (a row-by-row comparison would undo the compaction of slots,
-    app/stats/compaction.py)."""
+    """What to add to the stored rows (`counters`, `histogram`: its rows of CHUNK buckets) so that each cell's sums
+    over its slots equal what `reports` make: the corrections, per bucket, go to slot 0 (a row-by-row comparison
+    would undo the compaction of slots, app/stats/compaction.py)."""
     made: dict[Cell, dict[str, int]] = {}
     made_hist: dict[HistCell, int] = {}
     for r in reports:
@@ -101,7 +101,9 @@ def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: 
     for row in counters:
         fold((*(row[k] for k in KEY[:-1]), _as_day(row["day"])), row, -1)
     for row in histogram:
-        fold_bucket((*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"], row["bucket"]), -int(row["n"]))
+        cell = (*(row[k] for k in KEY[:-1]), _as_day(row["day"]), row["metric"])
+        for bucket, n in rollup_math.unchunked(row["chunk"], (row[b] for b in BUCKETS)):
+            fold_bucket((*cell, bucket), -n)
     return (sorted((c, v) for c, v in want.items() if any(v.values())),
             sorted((h, n) for h, n in want_hist.items() if n))
 

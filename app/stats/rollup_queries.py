@@ -42,9 +42,21 @@ from app.db.reader import Prepared, Rows
 from app.org.models import Department, Grid
 from app.reports.models import Report
 from app.stats import rollup_math, rollup_slices
-from app.stats.models import report_rollup_durations, report_rollups
+from app.stats.models import report_rollup_histograms, report_rollups
 from app.stats.queries import NOW, ReportSet, bucket_expression, conditions
-from app.stats.rollup_math import COMMUNITY, COUNTERS, DAY, FINE, MONTH, STREET, STREET_DEPT, month_of, next_month
+from app.stats.rollup_math import (
+    BUCKETS,
+    CHUNK,
+    COMMUNITY,
+    COUNTERS,
+    DAY,
+    FINE,
+    MONTH,
+    STREET,
+    STREET_DEPT,
+    month_of,
+    next_month,
+)
 from app.stats.rollup_slices import lit
 
 CUT_COLUMNS = {STREET: {"street_id"}, COMMUNITY: {"street_id", "community_id"},
@@ -159,9 +171,12 @@ def _signed_sum(cells: Any, column: str) -> ColumnElement[int]:
     return func.coalesce(func.sum(cells.c[column] * cells.c.sign), lit(0))
 
 
-def _bucket_cells(shape: CellShape) -> Any:
-    """The set's histogram cells (metric, bucket, n, sign), in the ranges bound with the prefix "h"."""
-    return _ranged(report_rollup_durations, shape, ("metric", "bucket", "n"), "cell_buckets", "h")
+def _chunk_sums(shape: CellShape) -> Any:
+    """The set's histogram rows in the ranges bound with the prefix "h", summed per (metric, chunk): each of
+    BUCKETS summed apart (rollup_math.CHUNK buckets to a row)."""
+    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+    return select(cells.c.metric, cells.c.chunk, *(_signed_sum(cells, b).label(b) for b in BUCKETS)) \
+        .group_by(cells.c.metric, cells.c.chunk)
 
 
 def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
@@ -196,11 +211,9 @@ def _counters_sql(shape: CellShape) -> Prepared:
 
 @lru_cache(maxsize=128)
 def _histogram_sql(shape: CellShape) -> Prepared:
-    """The cells' histogram, summed per (metric, bucket), from _ranged's ranges (an OR of them made SQLite read
+    """The cells' histogram, summed per (metric, chunk), from _ranged's ranges (an OR of them made SQLite read
     every bucket of every cell of the scope: ~19 ms at 1M, for 30 days as for a year)."""
-    cells = _bucket_cells(shape)
-    return Prepared(select(cells.c.metric, cells.c.bucket, _signed_sum(cells, "n").label("n"))
-                    .group_by(cells.c.metric, cells.c.bucket))
+    return Prepared(_chunk_sums(shape))
 
 
 @lru_cache(maxsize=128)
@@ -288,8 +301,9 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
     ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
     histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
-    h = _bucket_cells(shape)
-    rows = [select(h.c.metric.label("metric"), h.c.bucket.label("bucket"), (h.c.n * h.c.sign).label("n"))]
+    h = _chunk_sums(shape).cte("chunks")  # a row per (metric, chunk), then one per non-empty bucket
+    rows = [select(h.c.metric.label("metric"), (h.c.chunk * lit(CHUNK) + lit(k)).label("bucket"), h.c[b].label("n"))
+            .where(h.c[b] != lit(0)) for k, b in enumerate(BUCKETS)]
     for i in range(SLICES):
         b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
         rows.append(select(b.c.metric, b.c.bucket, b.c.n * bindparam(f"sign_{i}", type_=BigInteger)))
@@ -429,7 +443,8 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
             target[c] += int(row[c])
     if histogram:
         for row in await rows.all(_histogram_sql(shape), params):
-            add_bucket(row["metric"], row["bucket"], int(row["n"]))
+            for bucket, n in rollup_math.unchunked(row["chunk"], (row[b] for b in BUCKETS)):
+                add_bucket(row["metric"], bucket, n)
     if rows.dialect_name == "postgresql":  # the partial days, summed by the database
         for lo, hi, sign in slices:
             await _sums_of_slice(rows, rs, {**rs.values(now), "start": lo, "end": hi}, group, histogram, sign,

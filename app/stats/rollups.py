@@ -1,9 +1,9 @@
 """Keeping the roll-ups (app/stats/models.py) in the step's own transaction: one upsert statement for the
-counters and one for the histogram buckets, each executed for its rows (executemany), `n = n + excluded.n`,
-never a read of the counter in Python. The deltas are computed from the report's row as the step found it and
-as the step leaves it (rollup_math.delta); the step's conditional UPDATE on the report's version proves that
-row was the current one, so concurrent steps on one report cannot both apply a delta, and concurrent steps on
-different reports only add to the counters.
+counters and one for the histograms' rows (CHUNK buckets each: rollup_math.chunked), each executed for its rows
+(executemany), `n = n + excluded.n`, never a read of the counter in Python. The deltas are computed from the
+report's row as the step found it and as the step leaves it (rollup_math.delta); the step's conditional UPDATE on
+the report's version proves that row was the current one, so concurrent steps on one report cannot both apply a
+delta, and concurrent steps on different reports only add to the counters.
 
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
 shared rows in the same order. The statements are built once per dialect and bound per row.
@@ -48,8 +48,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.db.reader import Prepared
 from app.stats import rollup_math
-from app.stats.models import report_rollup_durations, report_rollups
-from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY, Cell, HistCell
+from app.stats.models import report_rollup_histograms, report_rollups
+from app.stats.rollup_math import BUCKETS, CHUNK_KEY, COUNTERS, KEY, Cell, HistCell
+
+_COUNTER_COLUMNS = (*KEY, *COUNTERS)
+_HISTOGRAM_COLUMNS = (*CHUNK_KEY, *BUCKETS)
 
 # Off only in the bench's same-run comparison of a step with and without roll-ups (bench/app.py); never in
 # production, where every change of a report keeps them.
@@ -78,7 +81,7 @@ def counters_sql(dialect: str) -> Prepared:
 
 @lru_cache(maxsize=4)
 def histogram_sql(dialect: str) -> Prepared:
-    return _upsert(report_rollup_durations, dialect, (*HISTOGRAM_KEY, "n"), HISTOGRAM_KEY, ("n",))
+    return _upsert(report_rollup_histograms, dialect, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS)
 
 
 def counter_rows(changed: Sequence[tuple[Cell, Mapping[str, int]]]) -> list[dict[str, Any]]:
@@ -86,7 +89,8 @@ def counter_rows(changed: Sequence[tuple[Cell, Mapping[str, int]]]) -> list[dict
 
 
 def histogram_rows(hist: Sequence[tuple[HistCell, int]]) -> list[dict[str, Any]]:
-    return [{**dict(zip(HISTOGRAM_KEY, cell, strict=True)), "n": n} for cell, n in hist]
+    """The bucket deltas as the stored rows' deltas (rollup_math.chunked), in cell order."""
+    return [dict(zip(_HISTOGRAM_COLUMNS, (*key, *counts), strict=True)) for key, counts in rollup_math.chunked(hist)]
 
 
 BATCH = 1000  # rows per executemany when a rebuild writes its corrections
@@ -128,14 +132,12 @@ def _json_rows_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ..
     return stmt.on_conflict_do_update(index_elements=list(key), set_={c: table.c[c] + stmt.excluded[c] for c in adds})
 
 
-_COUNTER_COLUMNS = (*KEY, *COUNTERS)
-_HISTOGRAM_COLUMNS = (*HISTOGRAM_KEY, "n")
 
 
 @lru_cache(maxsize=1)
 def step_sql() -> Prepared:
     """PostgreSQL: the counters' and the histograms' upserts of one change, in one statement (module docstring)."""
-    hist = _json_rows_upsert(report_rollup_durations, _HISTOGRAM_COLUMNS, HISTOGRAM_KEY, ("n",), "hist").cte("hist")
+    hist = _json_rows_upsert(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS, "hist").cte("hist")
     return Prepared(_json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters").add_cte(hist))
 
 
@@ -152,7 +154,7 @@ def step_params(changed: Sequence[tuple[Cell, Mapping[str, int]]],
                 hist: Sequence[tuple[HistCell, int]]) -> dict[str, str]:
     """step_sql's parameters: each upsert's rows as one JSON array of arrays (the columns' values), in cell order."""
     counters = [[*cell, *_counter_values(values)] for cell, values in changed]
-    buckets = [[*cell, n] for cell, n in hist]
+    buckets = [[*key, *counts] for key, counts in rollup_math.chunked(hist)]
     return {"counters": json.dumps(counters, default=_json_default),
             "hist": json.dumps(buckets, default=_json_default)}
 

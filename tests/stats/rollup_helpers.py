@@ -6,8 +6,8 @@ from sqlalchemy import delete, select
 
 from app.reports.models import Report
 from app.stats import rebuild, rollup_math
-from app.stats.models import report_rollup_durations, report_rollups
-from app.stats.rollup_math import COUNTERS, HISTOGRAM_KEY, KEY
+from app.stats.models import report_rollup_histograms, report_rollups
+from app.stats.rollup_math import BUCKETS, COUNTERS, KEY
 
 _SLOT = KEY.index("slot")
 
@@ -32,12 +32,14 @@ async def stored(app) -> tuple[dict, dict]:
 
 
 async def stored_rows(app) -> tuple[dict, dict]:
-    """Every stored roll-up row as it is, slot by slot: {cell: counters}, {histogram cell: n}."""
+    """Every stored roll-up row as it is, slot by slot: {cell: counters}, {histogram cell and bucket: n} (the
+    stored rows' non-zero buckets)."""
     async with app.state.db.engine.connect() as conn:
         counters = (await conn.execute(select(report_rollups))).mappings().all()
-        hist = (await conn.execute(select(report_rollup_durations))).mappings().all()
-    return ({tuple(row[k] for k in KEY): {c: int(row[c]) for c in COUNTERS} for row in counters},
-            {tuple(row[k] for k in HISTOGRAM_KEY): int(row["n"]) for row in hist})
+        hist = (await conn.execute(select(report_rollup_histograms))).mappings().all()
+    buckets = {(*(row[k] for k in KEY), row["metric"], bucket): n for row in hist
+               for bucket, n in rollup_math.unchunked(row["chunk"], (row[b] for b in BUCKETS))}
+    return {tuple(row[k] for k in KEY): {c: int(row[c]) for c in COUNTERS} for row in counters}, buckets
 
 
 async def drift(app) -> tuple[list, list]:
@@ -46,11 +48,11 @@ async def drift(app) -> tuple[list, list]:
     async with app.state.db.engine.connect() as conn:
         reports = (await conn.execute(select(*(t.c[f] for f in rollup_math.FIELDS)))).mappings().all()
         counters = (await conn.execute(select(report_rollups))).mappings().all()
-        hist = (await conn.execute(select(report_rollup_durations))).mappings().all()
+        hist = (await conn.execute(select(report_rollup_histograms))).mappings().all()
     return rebuild.corrections(reports, counters, hist)
 
 
 async def wipe(app) -> None:
     async with app.state.db.engine.begin() as conn:
         await conn.execute(delete(report_rollups))
-        await conn.execute(delete(report_rollup_durations))
+        await conn.execute(delete(report_rollup_histograms))

@@ -94,9 +94,9 @@ async def test_the_generic_plan_of_the_one_read_is_index_ranges(app, world, sett
     plan = await _generic_plan(app, stmt, params)
     assert "$1" in plan, plan  # a generic plan: the values are parameters
     assert "Seq Scan" not in plan and "Gather" not in plan, plan
-    for table in ("report_rollups", "report_rollup_durations"):
+    for table in ("report_rollups", "report_rollup_histograms"):
         scans = [line for line in plan.splitlines() if f" on {table} " in line or line.endswith(f" on {table}")]
-        assert scans or table == "report_rollup_durations", plan
+        assert scans or table == "report_rollup_histograms", plan
         assert all(f"Index Scan using pk_{table}" in line for line in scans), plan
     # the live part's scan: a partial index of open reports with a deadline, by due_at (at scale the scope's
     # ix_reports_<scope>_unannounced; on these tiny tables the planner may take the street's or ix_reports_due_at),

@@ -1,0 +1,88 @@
+"""The histograms' rows of CHUNK buckets (issue 20): bucket deltas become row deltas and back without a count lost
+or moved, and the migration moves the rows of one bucket each into rows of CHUNK buckets and back, exactly."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import MetaData, Table, delete, func, select
+
+from app.db.migrate import MIGRATIONS_DIR
+from app.stats import rollup_math as rm
+from app.stats.models import report_rollup_histograms
+from tests.stats.factories import put_report
+from tests.stats.rollup_helpers import drift, stored, stored_rows
+
+CELL = (2, 1, 2, 0, 0, 0, 3, rm.DAY, date(2026, 3, 1))
+
+
+def test_bucket_deltas_become_one_row_per_cell_metric_and_chunk():
+    hist = [((*CELL, rm.ACCEPT, 5), 2), ((*CELL, rm.ACCEPT, 17), 1), ((*CELL, rm.ACCEPT, 31), -1),
+            ((*CELL, rm.RESOLVE, 5), 1), ((*CELL, rm.RESOLVE, 6), -1), ((*CELL, rm.RESOLVE, 6), 1)]
+    rows = rm.chunked(hist)
+    accept_0 = [0] * rm.CHUNK
+    accept_0[5] = 2
+    accept_1 = [0] * rm.CHUNK
+    accept_1[1], accept_1[15] = 1, -1
+    resolve_0 = [0] * rm.CHUNK
+    resolve_0[5] = 1
+    assert rows == [((*CELL, rm.ACCEPT, 0), accept_0), ((*CELL, rm.ACCEPT, 1), accept_1),
+                    ((*CELL, rm.RESOLVE, 0), resolve_0)]
+    assert rm.unchunked(1, accept_1) == [(17, 1), (31, -1)]
+
+
+def test_a_delta_that_cancels_out_writes_no_row():
+    assert rm.chunked([((*CELL, rm.ACCEPT, 40), 1), ((*CELL, rm.ACCEPT, 40), -1)]) == []
+
+
+def test_chunks_keep_every_bucket_of_a_random_histogram():
+    rnd = random.Random(20)
+    hist: dict = {}
+    for _ in range(500):
+        hc = (*CELL[:6], rnd.randrange(8), rm.MONTH, CELL[8], rnd.choice((rm.ACCEPT, rm.RESOLVE)),
+              rm.bucket_of(int(rnd.lognormvariate(12, 3))))
+        hist[hc] = hist.get(hc, 0) + rnd.choice((1, 1, -1))
+    rows = rm.chunked(sorted(hist.items()))
+    back = {(*key[:-1], bucket): n for key, counts in rows for bucket, n in rm.unchunked(key[-1], counts)}
+    assert back == {hc: n for hc, n in hist.items() if n}
+    assert [key for key, _ in rows] == sorted({(*hc[:-1], hc[-1] // rm.CHUNK) for hc in back})
+
+
+def _migration():
+    path = next(MIGRATIONS_DIR.glob("versions/*_rollup_histogram_chunks.py"))
+    spec = importlib.util.spec_from_file_location("rollup_histogram_chunks_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+async def test_the_migration_moves_one_bucket_rows_into_chunks_and_back(app, world):
+    now = datetime.now(UTC)
+    # durations from seconds to weeks: buckets in many chunks, several in one chunk, some reports sharing buckets
+    for i, hours in enumerate((0.0001, 0.002, 0.05, 0.05, 0.5, 3.0, 3.1, 20.0, 70.0, 300.0)):
+        created = (now - timedelta(days=40 - 3 * i)).isoformat()
+        await put_report(app, world, created=created, state="closed", accepted=hours / 3, resolved=hours,
+                         closed=hours + 1, rating=5, handler=world.d1)
+    kept = await stored(app)
+    _, buckets = await stored_rows(app)
+    migration = _migration()
+    # the roll-ups as the previous migration left them: report_rollup_durations, one row per bucket
+    durations = Table("report_rollup_durations", MetaData(), *migration.durations_columns())
+    async with app.state.db.engine.begin() as conn:
+        await conn.run_sync(durations.create)
+        try:
+            await conn.run_sync(migration.to_buckets)
+            assert (await conn.execute(select(func.count()).select_from(durations))).scalar_one() == len(buckets)
+            await conn.execute(delete(report_rollup_histograms))
+            await conn.run_sync(migration.to_chunks)
+            rows = (await conn.execute(select(func.count()).select_from(report_rollup_histograms))).scalar_one()
+        finally:
+            await conn.run_sync(durations.drop)
+    assert rows < len(buckets)  # fewer rows than buckets: several buckets share a chunk
+    _, after = await stored_rows(app)
+    assert after == buckets
+    assert await stored(app) == kept
+    assert await drift(app) == ([], [])
