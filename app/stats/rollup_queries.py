@@ -26,6 +26,7 @@ from sqlalchemy import (
     SmallInteger,
     and_,
     bindparam,
+    case,
     cast,
     func,
     literal_column,
@@ -297,25 +298,38 @@ def _live_part(rs_shape: Any, grain: str | None) -> Any:
 
 def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     """The percentiles' buckets per metric of the cells' histogram plus the signed slices' durations, found by
-    the database: a running sum over the buckets, the first bucket
-    where it reaches the nearest rank ceil(p/100 · n), as rollup_math.percentile_bucket. Two rows instead of the
-    ~300 buckets of a month (each a row to decode). The cells' ranges are bound with the prefix "h" (the
-    histograms use month cells wherever they read fewer rows, whatever the series' grain)."""
-    h = _chunk_sums(shape).cte("chunks")  # a row per (metric, chunk), then one per non-empty bucket
-    rows = [select(h.c.metric.label("metric"), (h.c.chunk * lit(CHUNK) + lit(k)).label("bucket"), h.c[b].label("n"))
-            .where(h.c[b] != lit(0)) for k, b in enumerate(BUCKETS)]
+    the database as rollup_math.percentile_bucket does (the first bucket where the running sum reaches the nearest
+    rank ceil(p/100 · n)), a chunk at a time: the slices' buckets are put in rows of CHUNK buckets too, everything
+    is added up per (metric, chunk) (~30 rows for a street's year, where a row per bucket made ~300 to sort), a
+    running sum over the chunks finds the chunk holding the rank, and the running sum of its buckets, the bucket.
+    Two rows come back. The cells' ranges are bound with the prefix "h" (the histograms use month cells wherever
+    they read fewer rows, whatever the series' grain)."""
+    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+    rows = [select(cells.c.metric, cells.c.chunk, *((cells.c[b] * cells.c.sign).label(b) for b in BUCKETS))]
     for i in range(SLICES):
-        b = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
-        rows.append(select(b.c.metric, b.c.bucket, b.c.n * bindparam(f"sign_{i}", type_=BigInteger)))
+        s = rollup_slices.histogram_select(_renamed(conditions(rs_shape), f"_{i}")).subquery()
+        n = s.c.n * bindparam(f"sign_{i}", type_=BigInteger)
+        rows.append(select(s.c.metric, (s.c.bucket // lit(CHUNK)).label("chunk"),
+                           *(case((s.c.bucket % lit(CHUNK) == lit(k), n), else_=lit(0)).label(b)
+                             for k, b in enumerate(BUCKETS))))
     u = union_all(*rows).subquery("durations")
-    # added up per bucket first (a hash aggregate): the running sums then sort ~300 buckets, not every row read
-    b = select(u.c.metric, u.c.bucket, cast(func.sum(u.c.n), BigInteger).label("n")) \
-        .group_by(u.c.metric, u.c.bucket).subquery("buckets")
-    total = cast(func.sum(b.c.n).over(partition_by=b.c.metric), BigInteger)
-    running = cast(func.sum(b.c.n).over(partition_by=b.c.metric, order_by=b.c.bucket), BigInteger)
-    ranked = select(b.c.metric, b.c.bucket, total.label("total"), running.label("running")).subquery("ranked")
-    picks = [func.min(ranked.c.bucket).filter(ranked.c.running >= (ranked.c.total * lit(p) + lit(99)) // lit(100))
-             for p in rollup_math.PERCENTILES]
+    c = select(u.c.metric, u.c.chunk, *(cast(func.sum(u.c[b]), BigInteger).label(b) for b in BUCKETS)) \
+        .group_by(u.c.metric, u.c.chunk).subquery("chunks")
+    size = sum((c.c[b] for b in BUCKETS[1:]), c.c[BUCKETS[0]])
+    running = func.sum(size).over(partition_by=c.c.metric, order_by=c.c.chunk)
+    ranked = select(c.c.metric, c.c.chunk, *(c.c[b] for b in BUCKETS),
+                    cast(func.sum(size).over(partition_by=c.c.metric), BigInteger).label("total"),
+                    cast(running, BigInteger).label("running"), cast(running - size, BigInteger).label("before")) \
+        .subquery("ranked")
+    picks = []
+    for p in rollup_math.PERCENTILES:
+        rank = (ranked.c.total * lit(p) + lit(99)) // lit(100)
+        seen, whens = ranked.c.before, []
+        for k, b in enumerate(BUCKETS[:-1]):
+            seen = seen + ranked.c[b]
+            whens.append((seen >= rank, lit(k)))
+        bucket = ranked.c.chunk * lit(CHUNK) + case(*whens, else_=lit(CHUNK - 1))
+        picks.append(func.min(bucket).filter(ranked.c.running >= rank))
     return (_part("percentiles", {}, metric=ranked.c.metric, percentiles=tuple(picks))
             .where(ranked.c.total > lit(0)).group_by(ranked.c.metric))
 

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import MetaData, Table, delete, func, select
 
 from app.db.migrate import MIGRATIONS_DIR
+from app.reports.models import Report
+from app.stats import queries, rollup_queries
 from app.stats import rollup_math as rm
 from app.stats.models import report_rollup_histograms
 from tests.stats.factories import put_report
@@ -86,3 +88,35 @@ async def test_the_migration_moves_one_bucket_rows_into_chunks_and_back(app, wor
     assert after == buckets
     assert await stored(app) == kept
     assert await drift(app) == ([], [])
+
+
+async def test_the_percentiles_read_by_chunk_are_the_nearest_ranks_buckets(app, world):
+    """The one read (PostgreSQL) finds the percentiles chunk by chunk, over month cells, day cells taken away and
+    signed partial days; they must be exactly the buckets rollup_math.percentile_bucket finds in the period's
+    reports' histogram (SQLite's path computes it in Python)."""
+    rnd = random.Random(7)
+    now = datetime.now(UTC)
+    for _ in range(400):
+        created = now - timedelta(hours=rnd.uniform(1, 24 * 120))
+        hours = rnd.lognormvariate(1, 2.5)
+        await put_report(app, world, created=created.isoformat(), state="resolved", accepted=hours / rnd.uniform(2, 9),
+                         resolved=hours, place=rnd.choice([(world.c1, world.g1, world.b1),
+                                                           (world.c2, world.g2, world.b3)]))
+    t = Report.__table__
+    for days_from, days_to in ((100.3, 0), (61.7, 2.4), (45.2, 13.9), (30, 0), (9.6, 1.1)):
+        start, end = now - timedelta(days=days_from), now - timedelta(days=days_to)
+        async with app.state.db.engine.connect() as conn:
+            reports = (await conn.execute(select(*(t.c[f] for f in rm.FIELDS)).where(
+                t.c.community_id == world.c1.id, t.c.created_at >= start, t.c.created_at < end))).mappings().all()
+        want: dict[int, dict[int, int]] = {}
+        for r in reports:
+            for metric, bucket in rm.durations(r):
+                want.setdefault(metric, {}).setdefault(bucket, 0)
+                want[metric][bucket] += 1
+        assert len(want.get(rm.RESOLVE, {})) > 5  # several buckets, in several chunks
+        got = await rollup_queries.rolled(app.state.db.reader, queries.community_set(world.c1.id, start, end,
+                                                                                     world.street.id),
+                                          now, histogram=True)
+        assert got is not None
+        assert got.percentiles == {m: tuple(rm.percentile_bucket(h, p) for p in rm.PERCENTILES)
+                                   for m, h in want.items()}, (days_from, days_to)
