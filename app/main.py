@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     database = Database(settings)
     principals = PrincipalCache(settings.principal_cache_size)
+    database.reader.memo = principals  # grid nodes remembered like principals (stats.queries.grid_node)
     broker = make_broker(settings.redis_url)
     publish_on_commit(database, broker)
     # CORS: CORS_ORIGINS plus the origins of active registered apps (issue 18; app/clients/cors.py)

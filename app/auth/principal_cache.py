@@ -9,6 +9,10 @@ listener, so the cache stays off and the row is read every time.
 
 A read that started before a change and finished after its notice must not be remembered: `generation` moves on
 every notice, and `put` refuses rows read under an older generation.
+
+The same cache remembers grid nodes (id, name, level, path: app/stats/queries.grid_node, the figures' scope checks
+and place names), forgotten on every '*' notice: the grids trigger sends one when a node's path, level or name
+changes or a node is deleted (migrations 9a4b2c6d8e10, a7c9e1b3d5f6).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class PrincipalCache:
         self.generation = 0
         # keyed by (user id, the token's session id): the rows say whether that session is still live
         self._rows: OrderedDict[tuple[int, str | None], Sequence[Any]] = OrderedDict()
+        self._nodes: dict[int, Any] = {}  # grid id → its row (few: the tree's nodes a process is asked about)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -56,8 +61,20 @@ class PrincipalCache:
         while len(self._rows) > self.max_entries:
             self._rows.popitem(last=False)
 
+    def node(self, grid_id: int) -> Any | None:
+        return self._nodes.get(grid_id)
+
+    def put_node(self, grid_id: int, row: Any, generation: int) -> None:
+        """Remember a grid node's row read under `generation` (taken before the read), unless something changed
+        since; at most max_entries of them (then they start over)."""
+        if not self.enabled or generation != self.generation or row is None:
+            return
+        if len(self._nodes) >= self.max_entries:
+            self._nodes.clear()
+        self._nodes[grid_id] = row
+
     def forget(self, payload: str) -> None:
-        """A notice: one user id, or '*' (or anything unexpected) for everyone."""
+        """A notice: one user id, or '*' (or anything unexpected) for everyone and every grid node."""
         self.generation += 1
         if payload.isdigit():
             user_id = int(payload)
@@ -65,15 +82,18 @@ class PrincipalCache:
                 del self._rows[key]
         else:
             self._rows.clear()
+            self._nodes.clear()
 
     def enable(self) -> None:
         self._rows.clear()
+        self._nodes.clear()
         self.generation += 1
         self.enabled = self.max_entries > 0
 
     def disable(self) -> None:
         self.enabled = False
         self._rows.clear()
+        self._nodes.clear()
         self.generation += 1
 
 

@@ -71,7 +71,11 @@ NO_BEGIN = "weilinli_no_begin"
 
 
 class Reader:
-    """`generic_engine` (PostgreSQL): the pool whose connections plan generically, for `Prepared(generic=True)`."""
+    """`generic_engine` (PostgreSQL): the pool whose connections plan generically, for `Prepared(generic=True)`.
+    `memo`: the process's memo of rows the database announces every change of (app/auth/principal_cache.py:
+    principals and grid nodes), set by the app; None (read every time) until then and on SQLite's apps."""
+
+    memo: Any = None
 
     def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None):
         autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}

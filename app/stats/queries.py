@@ -347,9 +347,20 @@ _GRID_NODE = Prepared(select(Grid.id, Grid.name, Grid.level, Grid.path).where(Gr
 
 async def grid_node(rows: Rows, grid_id: int) -> Row | None:
     """id, name, level and path of a node of the grid tree. (Prepared: building the select on every request was
-    ~8 % of a street's figures in the app.)"""
+    ~8 % of a street's figures in the app.) Remembered by the process while the database announces every change
+    of a node (the Reader's memo, app/auth/principal_cache.py): a statement of its own cost a dashboard or a
+    street's figures ~6 % of their app time."""
+    memo = getattr(rows, "memo", None)
+    if memo is not None:
+        known = memo.node(grid_id)
+        if known is not None:
+            return known
+        generation = memo.generation  # before the read: a change noticed meanwhile keeps this row out
     found = await rows.all(_GRID_NODE, {"grid_id": grid_id})
-    return found[0] if found else None
+    row = found[0] if found else None
+    if memo is not None and row is not None:
+        memo.put_node(grid_id, row, generation)
+    return row
 
 
 # ---- CSV rows -----------------------------------------------------------------------------------------------

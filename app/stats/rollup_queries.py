@@ -324,7 +324,8 @@ def _percentiles_part(shape: CellShape, rs_shape: Any) -> Any:
     picks = []
     for p in rollup_math.PERCENTILES:
         rank = (ranked.c.total * lit(p) + lit(99)) // lit(100)
-        seen, whens = ranked.c.before, []
+        seen: ColumnElement[Any] = ranked.c.before
+        whens = []
         for k, b in enumerate(BUCKETS[:-1]):
             seen = seen + ranked.c[b]
             whens.append((seen >= rank, lit(k)))

@@ -61,6 +61,31 @@ def test_forget_one_or_all():
     assert cache.get(2) is None and len(cache) == 0
 
 
+def test_grid_nodes_are_forgotten_on_every_grid_notice_not_on_a_users():
+    cache = _enabled()
+    cache.put_node(7, ROWS, cache.generation)
+    cache.forget("1")  # one user changed: the nodes stand
+    assert cache.node(7) == ROWS
+    cache.forget("*")  # a grid changed (or anything else than one user)
+    assert cache.node(7) is None
+    before = cache.generation
+    cache.forget("*")  # noticed while node 7 was being read
+    cache.put_node(7, ROWS, before)
+    assert cache.node(7) is None
+    cache.put_node(7, ROWS, cache.generation)
+    cache.disable()
+    assert cache.node(7) is None
+    cache.put_node(7, ROWS, cache.generation)  # off: nothing kept
+    assert cache.node(7) is None
+
+
+def test_grid_nodes_are_bounded():
+    cache = _enabled(2)
+    for grid_id in (1, 2, 3):
+        cache.put_node(grid_id, ROWS, cache.generation)
+    assert cache.node(3) == ROWS and sum(cache.node(g) is not None for g in (1, 2, 3)) <= 2
+
+
 def test_least_recently_used_goes_first():
     cache = _enabled(2)
     cache.put(1, ROWS, cache.generation)
@@ -183,3 +208,42 @@ async def test_a_session_revoked_elsewhere_ends_its_cached_access_token_at_once(
         return (await client.get("/api/v1/me", headers=auth)).status_code == 401
 
     assert await _until(refused)
+
+
+@pytest.mark.parametrize("change", ["renamed", "moved", "another renamed"])
+async def test_a_remembered_grid_node_is_forgotten_when_it_changes(app, world, db, listening, change):
+    """The figures' grid nodes (stats.queries.grid_node): read once, then remembered, until the grids trigger says
+    one changed (its name too: migration a7c9e1b3d5f6)."""
+    from app.stats import queries
+
+    reader = app.state.db.reader
+    node = await queries.grid_node(reader, world.c2.id)
+    assert node is not None and app.state.principals.node(world.c2.id) is node
+    assert await queries.grid_node(reader, world.c2.id) is node  # from memory
+    async with db.session(write=True) as s:  # as an admin in another worker process would
+        if change == "renamed":
+            await s.execute(text("UPDATE grids SET name = '新名字' WHERE id = :g"), {"g": world.c2.id})
+        elif change == "moved":
+            await s.execute(text("UPDATE grids SET path = path WHERE id = :g"), {"g": world.c2.id})
+        else:
+            await s.execute(text("UPDATE grids SET name = '3号楼乙' WHERE id = :g"), {"g": world.b3.id})
+
+    async def forgotten() -> bool:
+        return app.state.principals.node(world.c2.id) is None
+    assert await _until(forgotten, 2.0)
+    again = await queries.grid_node(reader, world.c2.id)
+    assert again is not None and again["name"] == ("新名字" if change == "renamed" else node["name"])
+
+
+async def test_a_community_renamed_elsewhere_is_shown_by_the_next_dashboard(app, client, world, db, listening):
+    user = world.users["resident_a"]
+    first = await client.get("/api/v1/stats/community", headers=world.headers(user))
+    assert first.status_code == 200, first.text
+    assert app.state.principals.node(world.c1.id) is not None
+    async with db.session(write=True) as s:
+        await s.execute(text("UPDATE grids SET name = '改名社区' WHERE id = :g"), {"g": world.c1.id})
+
+    async def renamed() -> bool:
+        got = await client.get("/api/v1/stats/community", headers=world.headers(user))
+        return got.json()["community"]["name"] == "改名社区"
+    assert await _until(renamed, 2.0)
