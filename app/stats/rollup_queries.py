@@ -172,14 +172,6 @@ def _signed_sum(cells: Any, column: str) -> ColumnElement[int]:
     return func.coalesce(func.sum(cells.c[column] * cells.c.sign), lit(0))
 
 
-def _chunk_sums(shape: CellShape) -> Any:
-    """The set's histogram rows in the ranges bound with the prefix "h", summed per (metric, chunk): each of
-    BUCKETS summed apart (rollup_math.CHUNK buckets to a row)."""
-    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
-    return select(cells.c.metric, cells.c.chunk, *(_signed_sum(cells, b).label(b) for b in BUCKETS)) \
-        .group_by(cells.c.metric, cells.c.chunk)
-
-
 def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
     """The cells' sums of `columns` (per day, week or month with `grain`): the one read's cells part."""
     cells = _ranged(report_rollups, shape, ("day", *columns), "cells")
@@ -212,9 +204,12 @@ def _counters_sql(shape: CellShape) -> Prepared:
 
 @lru_cache(maxsize=128)
 def _histogram_sql(shape: CellShape) -> Prepared:
-    """The cells' histogram, summed per (metric, chunk), from _ranged's ranges (an OR of them made SQLite read
-    every bucket of every cell of the scope: ~19 ms at 1M, for 30 days as for a year)."""
-    return Prepared(_chunk_sums(shape))
+    """The cells' histogram rows (rollup_math.CHUNK buckets each), summed per (metric, chunk), from _ranged's ranges
+    bound with the prefix "h" (an OR of the ranges made SQLite read every bucket of every cell of the scope: ~19 ms
+    at 1M, for 30 days as for a year)."""
+    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+    return Prepared(select(cells.c.metric, cells.c.chunk, *(_signed_sum(cells, b).label(b) for b in BUCKETS))
+                    .group_by(cells.c.metric, cells.c.chunk))
 
 
 @lru_cache(maxsize=128)

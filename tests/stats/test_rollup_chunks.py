@@ -1,5 +1,6 @@
 """The histograms' rows of CHUNK buckets (issue 20): bucket deltas become row deltas and back without a count lost
-or moved, and the migration moves the rows of one bucket each into rows of CHUNK buckets and back, exactly."""
+or moved, the migration moves the rows of one bucket each into rows of CHUNK buckets and back, exactly, and the
+percentiles read a chunk at a time are the nearest ranks' buckets."""
 
 from __future__ import annotations
 
