@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select, union_all
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.db.reader import Prepared
@@ -116,11 +116,13 @@ def histogram_sql(rs_shape: Any) -> Prepared:
 
 
 def histogram_select(where: Sequence[ColumnElement[bool]]) -> Any:
-    """(metric, bucket, n) of time to accept and to resolve of the reports matching `where`."""
-    parts: list[Any] = []
-    for metric, end in ((rollup_math.ACCEPT, _R.accepted_at), (rollup_math.RESOLVE, _R.resolved_at)):
-        parts.append(select(literal_column(str(int(metric))).label("metric"),
-                            bucket_sql(millis_sql(end)).label("bucket"))
-                     .where(*where, end.is_not(None)))
-    u = union_all(*parts).subquery()
-    return select(u.c.metric, u.c.bucket, func.count().label("n")).group_by(u.c.metric, u.c.bucket)
+    """(metric, bucket, n) of time to accept and to resolve of the reports matching `where`, in one scan of them:
+    each report's two buckets (NULL where it has no such duration) grouped by GROUPING SETS, one set per metric
+    (a UNION ALL of one select per metric read the slice's reports twice)."""
+    inner = select(bucket_sql(millis_sql(_R.accepted_at)).label("a"),
+                   bucket_sql(millis_sql(_R.resolved_at)).label("r")).where(*where).subquery()
+    metric = case((func.grouping(inner.c.a) == lit(0), lit(int(rollup_math.ACCEPT))),
+                  else_=lit(int(rollup_math.RESOLVE)))
+    bucket = func.coalesce(inner.c.a, inner.c.r)  # the set's own column: the other one is NULL in its rows
+    return (select(metric.label("metric"), bucket.label("bucket"), func.count().label("n"))
+            .group_by(func.grouping_sets(tuple_(inner.c.a), tuple_(inner.c.r))).having(bucket.is_not(None)))
