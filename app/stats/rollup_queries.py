@@ -32,14 +32,12 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from app.db.reader import Prepared, Rows
+from app.db.reader import Prepared, Rows, pg_text
 from app.org.models import Department, Grid
 from app.reports.models import Report
 from app.stats import rollup_math, rollup_slices
@@ -348,17 +346,7 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) 
     parts.append(_live_part(rs_shape, grain if per_day else None))
     if histogram:
         parts.append(_percentiles_part(shape, rs_shape))
-    return Prepared(_as_text(union_all(*parts)), generic=True)
-
-
-def _as_text(stmt: Any) -> TextClause:
-    """The statement's PostgreSQL text, compiled once, with its typed bind parameters. Executing a statement
-    this size as a Core construct hashed its ~16k-element cache key twice per execution (~0.1-0.2 ms of the app per
-    figure); a text's key is its string. Same SQL, same casts of the parameters (the driver's dialect adds them)."""
-    compiled = stmt.compile(dialect=PGDialect(paramstyle="named"))
-    if any(b.value is not None or b.callable is not None for b in compiled.binds.values()):
-        raise ValueError("a Prepared statement binds every value by name")  # pragma: no cover - built so
-    return text(compiled.string).bindparams(*(bindparam(k, type_=b.type) for k, b in compiled.binds.items()))
+    return Prepared(pg_text(union_all(*parts)), generic=True)
 
 
 async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: dict[str, Any],

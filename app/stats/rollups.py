@@ -46,7 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.reader import Prepared
+from app.db.reader import Prepared, pg_text
 from app.stats import rollup_math
 from app.stats.models import report_rollup_histograms, report_rollups
 from app.stats.rollup_math import BUCKETS, CHUNK_KEY, COUNTERS, KEY, Cell, HistCell
@@ -138,7 +138,8 @@ def _json_rows_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ..
 def step_sql() -> Prepared:
     """PostgreSQL: the counters' and the histograms' upserts of one change, in one statement (module docstring)."""
     hist = _json_rows_upsert(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS, "hist").cte("hist")
-    return Prepared(_json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters").add_cte(hist))
+    return Prepared(pg_text(_json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters")
+                            .add_cte(hist)))
 
 
 _counter_values = itemgetter(*COUNTERS)
