@@ -29,8 +29,14 @@ from app.stats.queries import bucket_expression, conditions
 
 _R = Report.__table__.c
 _F8 = Float(precision=53)
-# open (due_at, generated, is rollup_math.due) and its deadline announced past by the worker's overdue sweep
-_ANNOUNCED = and_(_R.due_at.is_not(None), _R.overdue_notified_for == _R.due_at)
+# the report columns the counters and durations of a slice are computed from (a derived table of them will do)
+COLUMNS = ("created_at", "state", "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating",
+           "reopen_count", "auto_closed", "due_at", "overdue_notified_for")
+
+
+def _announced(c: Any) -> ColumnElement[bool]:
+    """Open (due_at, generated, is rollup_math.due) and its deadline announced past by the worker's overdue sweep."""
+    return and_(c.due_at.is_not(None), c.overdue_notified_for == c.due_at)
 
 
 def lit(value: int | str) -> ColumnElement[Any]:
@@ -46,9 +52,6 @@ def lit(value: int | str) -> ColumnElement[Any]:
     return literal_column(str(value), Integer)
 
 
-_DONE = _R.state.in_([lit(s) for s in rollup_math.DONE])
-
-
 def _count(condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
     return func.count() if condition is None else func.count().filter(condition)
 
@@ -57,9 +60,9 @@ def _f8(text: str) -> ColumnElement[float]:
     return literal_column(f"{text}::float8", _F8)
 
 
-def millis_sql(end: Any) -> ColumnElement[int]:
-    """round((end - created_at).total_seconds() * 1000), as Python computes it."""
-    micros = cast(func.extract("epoch", end - _R.created_at) * lit(1000000), BigInteger)
+def millis_sql(end: Any, created: Any = _R.created_at) -> ColumnElement[int]:
+    """round((end - created).total_seconds() * 1000), as Python computes it."""
+    micros = cast(func.extract("epoch", end - created) * lit(1000000), BigInteger)
     return cast(func.round(cast(micros, _F8) / _f8("1000000") * _f8("1000"), type_=_F8), BigInteger)
 
 
@@ -70,27 +73,30 @@ def bucket_sql(ms: ColumnElement[int]) -> ColumnElement[int]:
     return case((ms < lit(1000), lit(0)), else_=lit(1) + cast(func.floor(log_seconds / log_ratio, type_=_F8), Integer))
 
 
-def counter_columns() -> list[ColumnElement[Any]]:
-    """The COUNTERS of the reports a statement selects, labelled, in COUNTERS' order."""
-    accepted = _R.accepted_at.is_not(None)
+def counter_columns(c: Any = _R) -> list[ColumnElement[Any]]:
+    """The COUNTERS of the reports a statement selects, labelled, in COUNTERS' order. `c`: the reports' columns,
+    or a derived table's copies of COLUMNS."""
+    accepted = c.accepted_at.is_not(None)
+    done = c.state.in_([lit(s) for s in rollup_math.DONE])
+    announced = _announced(c)
     measures: dict[str, ColumnElement[Any]] = {
         "n": _count(),
-        **{f"st_{s}": _count(_R.state == lit(s)) for s in rollup_math.STATES},
+        **{f"st_{s}": _count(c.state == lit(s)) for s in rollup_math.STATES},
         "accepted": _count(accepted),
-        "responded": _count(_R.responded_at.is_not(None)),
-        "on_time": _count(_R.responded_at <= _R.respond_by),
-        "resolved": _count(_DONE),
-        "resolved_first_time": _count(and_(accepted, _DONE, _R.reopen_count == lit(0))),
-        "resolved_in_time": _count(and_(_DONE, _R.resolved_at <= _R.resolve_by)),
-        "rated": _count(_R.rating.is_not(None)),
-        "satisfied": _count(_R.rating >= lit(rollup_math.SATISFIED_FROM)),
-        "reopened": _count(_R.reopen_count > lit(0)),
-        "auto_closed": _count(_R.auto_closed.is_(True)),
-        "resolve_n": _count(_R.resolved_at.is_not(None)),
-        "accept_ms": func.coalesce(func.sum(millis_sql(_R.accepted_at)), lit(0)),
-        "resolve_ms": func.coalesce(func.sum(millis_sql(_R.resolved_at)), lit(0)),
-        "overdue": _count(_ANNOUNCED),
-        "late_waiting": _count(and_(_ANNOUNCED, _R.state == lit("submitted"), _R.responded_at.is_(None))),
+        "responded": _count(c.responded_at.is_not(None)),
+        "on_time": _count(c.responded_at <= c.respond_by),
+        "resolved": _count(done),
+        "resolved_first_time": _count(and_(accepted, done, c.reopen_count == lit(0))),
+        "resolved_in_time": _count(and_(done, c.resolved_at <= c.resolve_by)),
+        "rated": _count(c.rating.is_not(None)),
+        "satisfied": _count(c.rating >= lit(rollup_math.SATISFIED_FROM)),
+        "reopened": _count(c.reopen_count > lit(0)),
+        "auto_closed": _count(c.auto_closed.is_(True)),
+        "resolve_n": _count(c.resolved_at.is_not(None)),
+        "accept_ms": func.coalesce(func.sum(millis_sql(c.accepted_at, c.created_at)), lit(0)),
+        "resolve_ms": func.coalesce(func.sum(millis_sql(c.resolved_at, c.created_at)), lit(0)),
+        "overdue": _count(announced),
+        "late_waiting": _count(and_(announced, c.state == lit("submitted"), c.responded_at.is_(None))),
     }
     assert tuple(measures) == rollup_math.COUNTERS
     return [v.label(k) for k, v in measures.items()]
@@ -115,12 +121,13 @@ def histogram_sql(rs_shape: Any) -> Prepared:
     return Prepared(histogram_select(conditions(rs_shape)))
 
 
-def histogram_select(where: Sequence[ColumnElement[bool]]) -> Any:
-    """(metric, bucket, n) of time to accept and to resolve of the reports matching `where`, in one scan of them:
-    each report's two buckets (NULL where it has no such duration) grouped by GROUPING SETS, one set per metric
-    (a UNION ALL of one select per metric read the slice's reports twice)."""
-    inner = select(bucket_sql(millis_sql(_R.accepted_at)).label("a"),
-                   bucket_sql(millis_sql(_R.resolved_at)).label("r")).where(*where).subquery()
+def histogram_select(where: Sequence[ColumnElement[bool]], c: Any = _R) -> Any:
+    """(metric, bucket, n) of time to accept and to resolve of the reports matching `where` (`c`: the reports'
+    columns, or a derived table's copies of COLUMNS), in one scan of them: each report's two buckets (NULL where it
+    has no such duration) grouped by GROUPING SETS, one set per metric (a UNION ALL of one select per metric read
+    the slice's reports twice)."""
+    inner = select(bucket_sql(millis_sql(c.accepted_at, c.created_at)).label("a"),
+                   bucket_sql(millis_sql(c.resolved_at, c.created_at)).label("r")).where(*where).subquery()
     metric = case((func.grouping(inner.c.a) == lit(0), lit(int(rollup_math.ACCEPT))),
                   else_=lit(int(rollup_math.RESOLVE)))
     bucket = func.coalesce(inner.c.a, inner.c.r)  # the set's own column: the other one is NULL in its rows
