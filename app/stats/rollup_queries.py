@@ -180,6 +180,11 @@ def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None)
     return _part("cells", sums, key).group_by(key)
 
 
+def _histogram_cells(shape: CellShape) -> Any:
+    """The set's histogram rows (metric, chunk, BUCKETS, sign), in the ranges bound with the prefix "h"."""
+    return _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+
+
 _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
 
 
@@ -205,7 +210,7 @@ def _histogram_sql(shape: CellShape) -> Prepared:
     """The cells' histogram rows (rollup_math.CHUNK buckets each), summed per (metric, chunk), from _ranged's ranges
     bound with the prefix "h" (an OR of the ranges made SQLite read every bucket of every cell of the scope: ~19 ms
     at 1M, for 30 days as for a year)."""
-    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+    cells = _histogram_cells(shape)
     return Prepared(select(cells.c.metric, cells.c.chunk, *(_signed_sum(cells, b).label(b) for b in BUCKETS))
                     .group_by(cells.c.metric, cells.c.chunk))
 
@@ -297,7 +302,7 @@ def _percentiles_part(shape: CellShape, slices: list[Any]) -> Any:
     running sum over the chunks finds the chunk holding the rank, and the running sum of its buckets, the bucket.
     Two rows come back. The cells' ranges are bound with the prefix "h" (the histograms use month cells wherever
     they read fewer rows, whatever the series' grain). `slices`: the partial days' reports (_one_read_sql)."""
-    cells = _ranged(report_rollup_histograms, shape, ("metric", "chunk", *BUCKETS), "cell_chunks", "h")
+    cells = _histogram_cells(shape)
     rows = [select(cells.c.metric, cells.c.chunk, *((cells.c[b] * cells.c.sign).label(b) for b in BUCKETS))]
     for i in range(SLICES):
         s = rollup_slices.histogram_select((), slices[i].c).subquery()
