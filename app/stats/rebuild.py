@@ -67,17 +67,17 @@ def _as_day(value: Any) -> date:
 _SLOT = KEY.index("slot")
 
 
-def _slot_0(cell: Any) -> Any:
-    """The same cell in slot 0 (a counter cell or a histogram bucket)."""
-    return (*cell[:_SLOT], 0, *cell[_SLOT + 1:])
+def _base_slot(cell: Any) -> Any:
+    """The same cell in its base slot (rollup_math.base_slot; a counter cell or a histogram bucket)."""
+    return (*cell[:_SLOT], rollup_math.base_slot(cell[_SLOT]), *cell[_SLOT + 1:])
 
 
 def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: Sequence[Any],
                 histogram: Sequence[Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
     """What to add to the stored rows (`counters`, `histogram`: its rows of CHUNK buckets) so that each cell's sums
-    over its slots equal what `reports` make: the corrections, per bucket, go to slot 0 (a row-by-row comparison
-    would undo the compaction of slots, app/stats/compaction.py)."""
+    over its slots equal what `reports` make: the corrections, per bucket, go to the base slot (a row-by-row
+    comparison would undo the compaction of slots, app/stats/compaction.py)."""
     made: dict[Cell, dict[str, int]] = {}
     made_hist: dict[HistCell, int] = {}
     for r in reports:
@@ -85,13 +85,13 @@ def corrections(reports: Sequence[Mapping[str, Any]] | Sequence[Any], counters: 
     want: dict[Cell, dict[str, int]] = {}
     want_hist: dict[HistCell, int] = {}
 
-    def fold(cell: Cell, values: Mapping[str, Any], sign: int) -> None:  # into the cell's slot 0
-        into = want.setdefault(_slot_0(cell), dict.fromkeys(COUNTERS, 0))
+    def fold(cell: Cell, values: Mapping[str, Any], sign: int) -> None:  # into the cell's base slot
+        into = want.setdefault(_base_slot(cell), dict.fromkeys(COUNTERS, 0))
         for c in COUNTERS:
             into[c] += sign * int(values[c])
 
     def fold_bucket(hc: HistCell, n: int) -> None:
-        h0 = _slot_0(hc)
+        h0 = _base_slot(hc)
         want_hist[h0] = want_hist.get(h0, 0) + n
 
     for made_cell, values in made.items():

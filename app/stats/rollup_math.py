@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 RATIO = 1.04
 MAX_RELATIVE_ERROR = math.sqrt(RATIO) - 1  # 0.0198: a bucket's midpoint against any value in it
@@ -47,8 +47,9 @@ _LOG_RATIO = math.log(RATIO)
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-# time grains of a cell: a China day, or the calendar month starting on `day`
-DAY, MONTH = 1, 2
+# time grains of a cell: a China day, the calendar month starting on `day`, or an hour of the China day `day` (its
+# slot is hour * SLOTS + the spread: HOUR_CUTS, below)
+DAY, MONTH, HOUR = 1, 2, 3
 # cuts: which of the key's columns a cell keeps (the others are 0)
 FINE = 1         # street, community, grid, category, department: filters, grids, communities' departments
 COMMUNITY = 2    # street, community: a community's figures and series
@@ -56,6 +57,10 @@ STREET = 3       # street: a street's figures and series
 STREET_DEPT = 4  # street, department: a street's ranking of departments
 CUTS = (FINE, COMMUNITY, STREET, STREET_DEPT)
 HISTOGRAM_CUTS = (FINE, COMMUNITY, STREET)  # the ranking has no durations
+# Cuts with HOUR cells too: a street's partial day (the first day of "the 365 days up to now") is read as hour cells
+# and at most half an hour of its reports instead of up to 12 hours of them (read_plan; decisions.md, issue 20,
+# seventh pass). A community's day is ~50x smaller: its partial days stay with its reports.
+HOUR_CUTS = (STREET,)
 NO_DEPARTMENT = 0  # a report no department handles (the key columns are never NULL: they are upsert targets)
 
 ACCEPT, RESOLVE = 1, 2  # the histograms' metric: time to accept, time to resolve (from created_at)
@@ -239,15 +244,28 @@ def durations(r: Mapping[str, Any]) -> list[tuple[int, int]]:
 
 
 def cells(r: Mapping[str, Any], cuts: Iterable[int] = CUTS) -> list[Cell]:
-    """The cells a report counts in: each cut, for its China day and that day's month."""
+    """The cells a report counts in: each cut, for its China day and that day's month, and the HOUR_CUTS for the
+    hour of that day too (slot hour * SLOTS + spread)."""
     s, c, g, k = r["street_id"], r["community_id"], r["grid_id"], r["category_id"]
     d = r["handler_department_id"] or NO_DEPARTMENT
     keys = {FINE: (s, c, g, k, d), COMMUNITY: (s, c, 0, 0, 0), STREET: (s, 0, 0, 0, 0),
             STREET_DEPT: (s, 0, 0, 0, d)}
-    day = china_day(r["created_at"])
+    moment = r["created_at"].astimezone(CHINA)
+    day = moment.date()
     spread = r["id"] % SLOTS
-    return [(cut, *keys[cut], 0 if cut == FINE else spread, grain, when)
-            for cut in cuts for grain, when in ((DAY, day), (MONTH, month_of(day)))]
+    out: list[Cell] = []
+    for cut in cuts:
+        slot = 0 if cut == FINE else spread
+        out += [(cut, *keys[cut], slot, DAY, day), (cut, *keys[cut], slot, MONTH, month_of(day))]
+        if cut in HOUR_CUTS:
+            out.append((cut, *keys[cut], moment.hour * SLOTS + slot, HOUR, day))
+    return out
+
+
+def base_slot(slot: int) -> int:
+    """The slot a cell's spread rows are compacted into: 0 for a day's or a month's cell, hour * SLOTS for an
+    hour's (app/stats/compaction.py)."""
+    return slot - slot % SLOTS
 
 
 def add(totals: dict[Cell, dict[str, int]], hist: dict[HistCell, int], r: Mapping[str, Any], sign: int = 1) -> None:
@@ -385,31 +403,65 @@ def whole_days(start: datetime, end: datetime, now: datetime) \
     return first, last, [x for x in (head, tail) if x is not None]
 
 
-def read_plan(start: datetime, end: datetime, now: datetime) \
-        -> tuple[date, date, list[tuple[datetime, datetime, int]]]:
+Slice = tuple[datetime, datetime, int]        # reports created in [from, to), added (1) or taken away (-1)
+HourRange = tuple[date, int, int, int]         # a day's HOUR cells of hours [from, to), added or taken away
+
+
+class ReadPlan(NamedTuple):
+    first: date                 # the whole China days [first, last), read from DAY and MONTH cells
+    last: date
+    hours: list[HourRange]      # HOUR cells (with `hours` only)
+    slices: list[Slice]         # the reports read as they are
+
+
+def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False) -> ReadPlan:
     """whole_days, each slice signed: +1 for reports added, -1 for reports taken away. A partial first day, and a
     partial last day before today, are read as the day's cell minus the reports of the day outside the period
     when that part of the day is the shorter one: "the 365 days up to now" asked at 01:00 reads the first day's
     cell and one hour of its reports instead of 23 hours of them (a street's day is ~2.7k reports at the bench's
-    scale). A day before today gets no new reports, so its cell and its reports agree even when a read takes
-    them in two statements (SQLite); today's part is never taken away."""
+    scale). With `hours` (a cut of HOUR_CUTS), such a day is read from its hour cells and at most half an hour of
+    its reports instead (_by_hours). A day before today gets no new reports, so its cells and its reports agree
+    even when a read takes them in several statements (SQLite); today's part is never taken away, nor read by
+    the hour."""
     first, last, slices = whole_days(start, end, now)
     if first >= last:
-        return first, last, [(lo, hi, 1) for lo, hi in slices]
-    out: list[tuple[datetime, datetime, int]] = []
+        return ReadPlan(first, last, [], [(lo, hi, 1) for lo, hi in slices])
+    out: list[Slice] = []
+    by_hour: list[HourRange] = []
     today = china_day(now)
     for lo, hi in slices:
-        if hi == day_start(first):  # the partial first day, [lo, its end)
-            day = first - timedelta(days=1)
-            if lo - day_start(day) < hi - lo:
-                first = day
-                out.append((day_start(day), lo, -1))
-                continue
-        elif last < today:  # the partial last day, [its start, hi)
-            after = day_start(last + timedelta(days=1))
-            if after - hi < hi - lo:
-                last += timedelta(days=1)
-                out.append((hi, after, -1))
-                continue
+        head = hi == day_start(first)  # the partial first day, [lo, its end); else the last, [its start, hi)
+        if head or last < today:
+            day = first - timedelta(days=1) if head else last
+            if hours:
+                whole, hour_range, part = _by_hours(day, lo, hi)
+                by_hour.append(hour_range)
+                out += part
+            else:
+                outside = (day_start(day), lo) if head else (hi, day_start(day + timedelta(days=1)))
+                whole = outside[1] - outside[0] < hi - lo
+                out.append((*outside, -1) if whole else (lo, hi, 1))
+            if whole:
+                first, last = (day, last) if head else (first, last + timedelta(days=1))
+            continue
         out.append((lo, hi, 1))
-    return first, last, out
+    return ReadPlan(first, last, by_hour, out)
+
+
+def _by_hours(day: date, lo: datetime, hi: datetime) -> tuple[bool, HourRange, list[Slice]]:
+    """A partial day's part [lo, hi) (one end on the day's edge) as hour cells and at most half an hour of
+    reports. The part's inner end moved to the nearest hour gives whole hours: read as their hour cells, or as the
+    whole day (True) minus the other hours' cells, whichever are fewer; the reports between the inner end and that
+    hour are added (the part holds them) or taken away (the hours do)."""
+    start = day_start(day)
+    from_start = lo == start
+    inner = hi if from_start else lo
+    hour = int(((inner - start).total_seconds() + 1800) // 3600)  # the nearest hour, 0..24
+    part, rest = ((0, hour), (hour, 24)) if from_start else ((hour, 24), (0, hour))
+    whole = rest[1] - rest[0] < part[1] - part[0]
+    hour_range = (day, *rest, -1) if whole else (day, *part, 1)
+    edge = start + timedelta(hours=hour)
+    if inner == edge:
+        return whole, hour_range, []
+    inside = (inner > edge) if from_start else (inner < edge)  # [inner, edge) or [edge, inner) in the part
+    return whole, hour_range, [(min(inner, edge), max(inner, edge), 1 if inside else -1)]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     BindParameter,
     Date,
     DateTime,
+    Integer,
     SmallInteger,
     and_,
     bindparam,
@@ -50,7 +51,9 @@ from app.stats.rollup_math import (
     COUNTERS,
     DAY,
     FINE,
+    HOUR,
     MONTH,
+    SLOTS,
     STREET,
     STREET_DEPT,
     month_of,
@@ -157,12 +160,37 @@ def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, p
     `columns` and their sign (1, or -1 in the ranges taken away): a UNION ALL of one range of the primary key per
     range, rather than an OR of the ranges. Each is an index range scan whatever the bound values, so the
     statement's generic plan (planned once per connection: Prepared.generic) is the right one."""
-    parts = [select(*(table.c[c] for c in columns), lit(1 if i < _ADDED else -1).label("sign"))
-             .where(table.c.cut == bindparam("cut"),
-                    *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)),
-                    _in_range(table, i, prefix))
-             for i in range(len(RANGES))]
+    def cells(sign: ColumnElement[int], where: ColumnElement[bool]) -> Any:
+        return select(*(table.c[c] for c in columns), sign.label("sign")) \
+            .where(table.c.cut == bindparam("cut"),
+                   *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)), where)
+
+    parts = [cells(lit(1 if i < _ADDED else -1), _in_range(table, i, prefix)) for i in range(len(RANGES))]
+    if shape.cut in rollup_math.HOUR_CUTS:
+        parts += [cells(bindparam(f"{prefix}hour_sign_{i}", type_=Integer), _in_hours(table, i, prefix))
+                  for i in range(HOUR_RANGES)]
     return union_all(*parts).subquery(name)
+
+
+HOUR_RANGES = 2  # a partial first and a partial last day's hour cells (rollup_math.read_plan)
+
+
+def _in_hours(table: Any, i: int, prefix: str) -> ColumnElement[bool]:
+    """The HOUR cells of a day's hours (bound as <prefix>hour_day_<i>, and their slots as <prefix>hour_lo_<i> to
+    <prefix>hour_hi_<i>: hour * SLOTS + spread), with the sign <prefix>hour_sign_<i>: one range of the primary key."""
+    return and_(table.c.grain == lit(HOUR), table.c.day == bindparam(f"{prefix}hour_day_{i}", type_=table.c.day.type),
+                table.c.slot >= bindparam(f"{prefix}hour_lo_{i}", type_=table.c.slot.type),
+                table.c.slot < bindparam(f"{prefix}hour_hi_{i}", type_=table.c.slot.type))
+
+
+def hour_params(hours: list[rollup_math.HourRange], prefix: str, day: date) -> dict[str, Any]:
+    """_in_hours' parameters for read_plan's hour ranges (unused ones empty, on `day`)."""
+    out: dict[str, Any] = {}
+    for i in range(HOUR_RANGES):
+        d, lo, hi, sign = hours[i] if i < len(hours) else (day, 0, 0, 1)
+        out.update({f"{prefix}hour_day_{i}": d, f"{prefix}hour_lo_{i}": lo * SLOTS, f"{prefix}hour_hi_{i}": hi * SLOTS,
+                    f"{prefix}hour_sign_{i}": sign})
+    return out
 
 
 def _signed_sum(cells: Any, column: str) -> ColumnElement[int]:
@@ -415,7 +443,10 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
     if found is None:
         return None
     shape, params = found
-    first, last, slices = rollup_math.read_plan(rs.start, rs.end, now)
+    first, last, hours, slices = rollup_math.read_plan(rs.start, rs.end, now, shape.cut in rollup_math.HOUR_CUTS)
+    if shape.cut in rollup_math.HOUR_CUTS:
+        for prefix in ("", "h"):
+            params.update(hour_params(hours, prefix, first))
     today = rollup_math.china_day(now)
     for prefix, ranges in (("", read_segments(first, last, months, today)),
                            ("h", read_segments(first, last, True, today))):  # histograms: month cells wherever

@@ -12,22 +12,22 @@ from app.stats.rollup_math import BUCKETS, COUNTERS, KEY
 _SLOT = KEY.index("slot")
 
 
-def _slot_0(key: tuple) -> tuple:
-    return (*key[:_SLOT], 0, *key[_SLOT + 1:])
+def _base_slot(key: tuple) -> tuple:
+    return (*key[:_SLOT], rollup_math.base_slot(key[_SLOT]), *key[_SLOT + 1:])
 
 
 async def stored(app) -> tuple[dict, dict]:
     """The non-zero roll-ups, each cell summed over its slots (what every read sees; compaction moves counts
-    between the slots) and keyed with slot 0: {cell: counters}, {histogram cell: n}."""
+    between the slots) and keyed with their base slot (rollup_math.base_slot): {cell: counters}, {histogram cell: n}."""
     counters, hist = await stored_rows(app)
     out: dict = {}
     for key, values in counters.items():
-        into = out.setdefault(_slot_0(key), dict.fromkeys(COUNTERS, 0))
+        into = out.setdefault(_base_slot(key), dict.fromkeys(COUNTERS, 0))
         for c in COUNTERS:
             into[c] += values[c]
     out_hist: dict = {}
     for key, n in hist.items():
-        out_hist[_slot_0(key)] = out_hist.get(_slot_0(key), 0) + n
+        out_hist[_base_slot(key)] = out_hist.get(_base_slot(key), 0) + n
     return ({k: v for k, v in out.items() if any(v.values())}, {k: n for k, n in out_hist.items() if n})
 
 

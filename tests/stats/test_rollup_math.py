@@ -54,16 +54,27 @@ def test_percentiles_from_the_histogram_are_within_the_error_of_the_nearest_rank
 def test_a_report_counts_once_in_every_cut_for_its_day_and_month():
     r = _report(created_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))  # 04-01 00:30 in China
     cells = rm.cells(r)
-    assert len(cells) == len(rm.CUTS) * 2
-    assert {(c[-2], c[-1]) for c in cells} == {(rm.DAY, date(2026, 4, 1)), (rm.MONTH, date(2026, 4, 1))}
+    assert len(cells) == len(rm.CUTS) * 2 + len(rm.HOUR_CUTS) == 9
+    assert {(c[-2], c[-1]) for c in cells} == {(rm.DAY, date(2026, 4, 1)), (rm.MONTH, date(2026, 4, 1)),
+                                               (rm.HOUR, date(2026, 4, 1))}
     assert (rm.FINE, 1, 2, 3, 4, 0, 0, rm.DAY, date(2026, 4, 1)) in cells
     assert (rm.COMMUNITY, 1, 2, 0, 0, 0, 13 % rm.SLOTS, rm.DAY, date(2026, 4, 1)) in cells
     assert (rm.STREET, 1, 0, 0, 0, 0, 13 % rm.SLOTS, rm.MONTH, date(2026, 4, 1)) in cells
+    # the street's hour cell: hour 0 of 04-01 in China; its slot is hour * SLOTS + the spread
+    assert (rm.STREET, 1, 0, 0, 0, 0, 13 % rm.SLOTS, rm.HOUR, date(2026, 4, 1)) in cells
+    late = rm.cells(_report(created_at=datetime(2026, 4, 1, 15, 59, tzinfo=UTC)))  # 23:59 in China
+    assert [c for c in late if c[7] == rm.HOUR] == [(rm.STREET, 1, 0, 0, 0, 0, 23 * rm.SLOTS + 13 % rm.SLOTS, rm.HOUR,
+                                                    date(2026, 4, 1))]
+    assert rm.base_slot(23 * rm.SLOTS + 5) == 23 * rm.SLOTS and rm.base_slot(5) == 0
 
 
 def test_the_shared_cuts_spread_over_slots_by_report_and_the_fine_cut_does_not():
-    spread = {c[6] for i in range(40) for c in rm.cells(_report(id=i)) if c[0] in (rm.COMMUNITY, rm.STREET)}
+    spread = {c[6] for i in range(40) for c in rm.cells(_report(id=i))
+              if c[0] in (rm.COMMUNITY, rm.STREET) and c[7] != rm.HOUR}
     assert spread == set(range(rm.SLOTS))
+    hour = T0.astimezone(rm.CHINA).hour
+    assert {c[6] for i in range(40) for c in rm.cells(_report(id=i)) if c[7] == rm.HOUR} \
+        == set(range(hour * rm.SLOTS, (hour + 1) * rm.SLOTS))
     assert {c[6] for i in range(40) for c in rm.cells(_report(id=i)) if c[0] == rm.FINE} == {0}
 
 
@@ -128,7 +139,7 @@ def test_an_announcement_adds_to_overdue_and_the_step_answering_it_takes_it_away
     waiting = _report(respond_by=respond_by)
     announced = {**waiting, "overdue_notified_for": respond_by}
     changed, hist = rm.delta(waiting, announced)
-    assert hist == [] and len(changed) == len(rm.CUTS) * 2
+    assert hist == [] and len(changed) == len(rm.CUTS) * 2 + len(rm.HOUR_CUTS)
     assert all(v == {**dict.fromkeys(rm.COUNTERS, 0), "overdue": 1, "late_waiting": 1} for _, v in changed)
     accepted = rm.stepped(announced, "accepted", {"accepted_at": T0 + timedelta(hours=30),
                                                   "responded_at": T0 + timedelta(hours=30),
@@ -185,21 +196,52 @@ def test_a_partial_day_is_read_from_its_shorter_side():
     day = date(2026, 11, 4)
     # 5 hours into the first day: 19 hours of its reports are in the period, 5 are not: the cell minus those 5
     start = rm.day_start(day) + timedelta(hours=5)
-    assert rm.read_plan(start, now, now) == (day, date(2026, 12, 5), [(rm.day_start(day), start, -1)])
+    assert rm.read_plan(start, now, now) == (day, date(2026, 12, 5), [], [(rm.day_start(day), start, -1)])
     # 20 hours in: the 4 hours inside are read as they are
     start = rm.day_start(day) + timedelta(hours=20)
-    assert rm.read_plan(start, now, now) == (date(2026, 11, 5), date(2026, 12, 5),
+    assert rm.read_plan(start, now, now) == (date(2026, 11, 5), date(2026, 12, 5), [],
                                              [(start, rm.day_start(date(2026, 11, 5)), 1)])
     # a last day in the past, 21 hours of it inside: the next midnight's cell minus 3 hours after the end
     end = rm.day_start(date(2026, 11, 20)) + timedelta(hours=21)
-    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 11, 21),
+    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 11, 21), [],
                                                          [(end, rm.day_start(date(2026, 11, 21)), -1)])
     # the same hours of today: today's reports are never taken away (its cell grows while a read runs)
     end = rm.day_start(date(2026, 12, 4)) + timedelta(hours=2)
-    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 12, 4),
+    assert rm.read_plan(rm.day_start(day), end, now) == (day, date(2026, 12, 4), [],
                                                          [(rm.day_start(date(2026, 12, 4)), end, 1)])
     # within one day: as whole_days
-    assert rm.read_plan(start, start + timedelta(hours=1), now)[2] == [(start, start + timedelta(hours=1), 1)]
+    assert rm.read_plan(start, start + timedelta(hours=1), now).slices == [(start, start + timedelta(hours=1), 1)]
+
+
+def test_with_hours_a_partial_day_is_read_from_its_hour_cells_and_half_an_hour_of_reports():
+    now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 11:00 in China, 12-04
+    day = date(2026, 11, 4)
+    d0 = rm.day_start(day)
+    # 08:10 of the first day: hours 8..24 are 16, hours 0..8 fewer: the day's cell minus hours 0..8, minus the
+    # reports of 08:00-08:10 (in those hours' place, they are outside the period)
+    start = d0 + timedelta(hours=8, minutes=10)
+    assert rm.read_plan(start, now, now, hours=True) == (
+        day, date(2026, 12, 5), [(day, 0, 8, -1)], [(d0 + timedelta(hours=8), start, -1)])
+    # 15:40: hours 16..24 added, and the reports of 15:40-16:00
+    start = d0 + timedelta(hours=15, minutes=40)
+    assert rm.read_plan(start, now, now, hours=True) == (
+        date(2026, 11, 5), date(2026, 12, 5), [(day, 16, 24, 1)], [(start, d0 + timedelta(hours=16), 1)])
+    # on the hour: no reports at all
+    start = d0 + timedelta(hours=3)
+    assert rm.read_plan(start, now, now, hours=True) == (day, date(2026, 12, 5), [(day, 0, 3, -1)], [])
+    # a last day in the past, to 21:20: the next midnight's cell minus hours 21..24, plus 21:00-21:20's reports
+    last = date(2026, 11, 20)
+    end = rm.day_start(last) + timedelta(hours=21, minutes=20)
+    assert rm.read_plan(d0, end, now, hours=True) == (
+        day, date(2026, 11, 21), [(last, 21, 24, -1)], [(rm.day_start(last) + timedelta(hours=21), end, 1)])
+    # to 02:50: hours 0..3 minus 02:50-03:00
+    end = rm.day_start(last) + timedelta(hours=2, minutes=50)
+    assert rm.read_plan(d0, end, now, hours=True) == (
+        day, last, [(last, 0, 3, 1)], [(end, rm.day_start(last) + timedelta(hours=3), -1)])
+    # today is never read by the hour
+    end = rm.day_start(date(2026, 12, 4)) + timedelta(hours=2, minutes=50)
+    assert rm.read_plan(d0, end, now, hours=True) == (day, date(2026, 12, 4), [],
+                                                      [(rm.day_start(date(2026, 12, 4)), end, 1)])
 
 
 def test_a_read_plan_counts_every_moment_of_the_period_once():
@@ -208,15 +250,23 @@ def test_a_read_plan_counts_every_moment_of_the_period_once():
     for _ in range(500):
         start = now - timedelta(minutes=rng.randint(1, 60 * 24 * 40))
         end = start + timedelta(minutes=rng.randint(1, 60 * 24 * 40))
-        first, last, slices = rm.read_plan(start, end, now)
-        # probe moments: inside the period count once, outside zero times (cells of [first, last) + signed slices)
-        for _ in range(30):
-            t = start + (end - start) * rng.uniform(-0.5, 1.5)
-            if t >= now:
-                continue
-            in_cells = first <= rm.china_day(t) < last
-            count = int(in_cells) + sum(sign for lo, hi, sign in slices if lo <= t < hi)
-            assert count == int(start <= t < end), (start, end, t)
+        for hours in (False, True):
+            first, last, by_hour, slices = rm.read_plan(start, end, now, hours)
+            assert hours or not by_hour
+            assert len(slices) <= 2 and len(by_hour) <= 2
+            if hours and first < last:  # at most half an hour of reports of a partial day before today
+                assert all(hi - lo <= timedelta(minutes=30) for lo, hi, _ in slices
+                           if rm.china_day(lo) < rm.china_day(now)), (start, end, slices)
+            # probe moments: inside the period count once, outside zero times (cells of [first, last), signed
+            # hour cells, signed slices)
+            for _ in range(30):
+                t = start + (end - start) * rng.uniform(-0.5, 1.5)
+                if t >= now:
+                    continue
+                day, hour = rm.china_day(t), t.astimezone(rm.CHINA).hour
+                count = int(first <= day < last) + sum(sign for lo, hi, sign in slices if lo <= t < hi) \
+                    + sum(sign for d, lo, hi, sign in by_hour if d == day and lo <= hour < hi)
+                assert count == int(start <= t < end), (start, end, t, hours)
 
 
 def test_the_percentile_bucket_is_the_nearest_ranks():

@@ -144,15 +144,15 @@ async def test_compaction_keeps_every_sum_and_leaves_one_row_per_past_cell(app, 
     assert await stored(app) == kept and await drift(app) == ([], [])
     rows, hist = await stored_rows(app)
     for key in (*rows, *hist):
-        past = key[8] < (today if key[7] == rollup_math.DAY else rollup_math.month_of(today))
-        assert key[6] == 0 or not past, key  # one row per past cell and bucket: slot 0
+        past = key[8] < (rollup_math.month_of(today) if key[7] == rollup_math.MONTH else today)
+        assert key[6] == rollup_math.base_slot(key[6]) or not past, key  # one row per past cell and bucket
     # a later step of an old report subtracts from its own slot of a compacted cell (a row below 0 is fine)
     await _history(app, world, random.Random(2), 90)
     assert await drift(app) == ([], [])
     await compaction.compact(app.state.db.engine, today + timedelta(days=62))  # every cell, this month's too
     assert await compaction.compact(app.state.db.engine, today + timedelta(days=62)) == 0
     rows, hist = await stored_rows(app)
-    assert all(key[6] == 0 for key in (*rows, *hist)) and await drift(app) == ([], [])
+    assert all(key[6] == rollup_math.base_slot(key[6]) for key in (*rows, *hist)) and await drift(app) == ([], [])
     # the rebuild compares sums over slots: nothing to correct, and it keeps the compaction
     outcome = await rebuild.rebuild(app.state.db.engine)
     assert outcome.cells_corrected == outcome.buckets_corrected == 0
@@ -254,7 +254,7 @@ async def test_the_worker_compacts_past_cells(app, world, settings):
     rows, hist = await stored_rows(app)
     day = rollup_math.china_day(today.created_at)
     for key in (*rows, *hist):
-        past = key[8] < (day if key[7] == rollup_math.DAY else rollup_math.month_of(day))
-        assert key[6] == 0 or not past, key
+        past = key[8] < (rollup_math.month_of(day) if key[7] == rollup_math.MONTH else day)
+        assert key[6] == rollup_math.base_slot(key[6]) or not past, key
     # then it rests: the next pass does not scan the tables again
     assert (await runner.run_once(app.state.db, settings))["rollups_compacted"] == 0

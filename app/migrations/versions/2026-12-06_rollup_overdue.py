@@ -54,13 +54,13 @@ def fill(conn: sa.engine.Connection) -> int:
             return seen
         changed, hist = rollup_math.delta_many([({**r, 'overdue_notified_for': None}, r) for r in reports])
         assert not hist  # an announcement moves no duration
-        into_slot_0: dict[Any, dict[str, int]] = {}
+        into_base: dict[Any, dict[str, int]] = {}  # each cell's base slot (the code's cells: HOUR ones too)
         for cell, values in changed:
-            into = into_slot_0.setdefault((*cell[:slot], 0, *cell[slot + 1:]),
-                                          dict.fromkeys(rollup_math.COUNTERS, 0))
+            into = into_base.setdefault((*cell[:slot], rollup_math.base_slot(cell[slot]), *cell[slot + 1:]),
+                                        dict.fromkeys(rollup_math.COUNTERS, 0))
             for name, v in values.items():
                 into[name] += v
-        rollups.apply_sync(conn, sorted(into_slot_0.items()), [])
+        rollups.apply_sync(conn, sorted(into_base.items()), [])
         after, seen = reports[-1]['id'], seen + len(reports)
 
 
