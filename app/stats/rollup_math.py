@@ -420,9 +420,10 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     when that part of the day is the shorter one: "the 365 days up to now" asked at 01:00 reads the first day's
     cell and one hour of its reports instead of 23 hours of them (a street's day is ~2.7k reports at the bench's
     scale). With `hours` (a cut of HOUR_CUTS), such a day is read from its hour cells and at most half an hour of
-    its reports instead (_by_hours). A day before today gets no new reports, so its cells and its reports agree
-    even when a read takes them in several statements (SQLite); today's part is never taken away, nor read by
-    the hour."""
+    its reports instead (_by_hours), and today's part (a period ending a moment before now, as a client's `to`
+    does) from today's past hours and the reports of the current one. A day before today gets no new reports, so
+    its cells and its reports agree even when a read takes them in several statements (SQLite); today's part is
+    never taken away: a report committed between two such statements can be missed by both, never counted twice."""
     first, last, slices = whole_days(start, end, now)
     if first >= last:
         return ReadPlan(first, last, [], [(lo, hi, 1) for lo, hi in slices])
@@ -431,6 +432,11 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     today = china_day(now)
     for lo, hi in slices:
         head = hi == day_start(first)  # the partial first day, [lo, its end); else the last, [its start, hi)
+        if hours and not head and last == today:  # today's hours so far, and the reports of the hour not over
+            _, hour_range, part = _by_hours(last, lo, hi, today=True)
+            by_hour.append(hour_range)
+            out += part
+            continue
         if head or last < today:
             day = first - timedelta(days=1) if head else last
             if hours:
@@ -448,17 +454,19 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     return ReadPlan(first, last, by_hour, out)
 
 
-def _by_hours(day: date, lo: datetime, hi: datetime) -> tuple[bool, HourRange, list[Slice]]:
+def _by_hours(day: date, lo: datetime, hi: datetime, today: bool = False) -> tuple[bool, HourRange, list[Slice]]:
     """A partial day's part [lo, hi) (one end on the day's edge) as hour cells and at most half an hour of
     reports. The part's inner end moved to the nearest hour gives whole hours: read as their hour cells, or as the
     whole day (True) minus the other hours' cells, whichever are fewer; the reports between the inner end and that
-    hour are added (the part holds them) or taken away (the hours do)."""
+    hour are added (the part holds them) or taken away (the hours do). `today` (its start to hi): the hours before
+    hi's and the reports of hi's hour, only added (nothing of today is taken away: read_plan)."""
     start = day_start(day)
     from_start = lo == start
     inner = hi if from_start else lo
-    hour = int(((inner - start).total_seconds() + 1800) // 3600)  # the nearest hour, 0..24
+    seconds = (inner - start).total_seconds()
+    hour = int(seconds // 3600) if today else int((seconds + 1800) // 3600)  # the hour before, or the nearest: 0..24
     part, rest = ((0, hour), (hour, 24)) if from_start else ((hour, 24), (0, hour))
-    whole = rest[1] - rest[0] < part[1] - part[0]
+    whole = not today and rest[1] - rest[0] < part[1] - part[0]
     hour_range = (day, *rest, -1) if whole else (day, *part, 1)
     edge = start + timedelta(hours=hour)
     if inner == edge:

@@ -114,6 +114,41 @@ async def test_a_long_period_counts_every_report_once(app, client, world):
     assert abs(f["time_to_accept_seconds"]["mean"] - mean) < 0.001
 
 
+async def test_a_street_read_by_the_hour_agrees_with_the_exact_figures_up_to_a_moment_ago(app, client, world):
+    """A street's partial days are read from its hour cells (rollup_math.HOUR_CUTS): the first day a month ago
+    (nearest hour, signed) and today up to a `to` a few minutes before now (today's past hours, and the reports of
+    the hour not over)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    rng = random.Random(11)
+    made = 0
+    for k in range(1, 120):  # every ~13 minutes back over the last ~26 hours, and some over the month before
+        created = now - timedelta(minutes=13 * k + rng.randint(0, 5)) if k < 100 \
+            else now - timedelta(days=rng.randint(2, 30), minutes=rng.randint(0, 1440))
+        state = rng.choice(["submitted", "accepted", "resolved", "closed"])
+        accepted = 0.2 if state != "submitted" else None
+        await put_report(app, world, created=created.isoformat(), state=state, accepted=accepted,
+                         resolved=0.5 if state in ("resolved", "closed") else None,
+                         rating=rng.choice([None, 2, 5]) if state == "closed" else None,
+                         place=(world.c2, world.g2, world.b3) if rng.random() < 0.4 else None)
+        made += 1
+    street = f"/api/v1/stats/streets/{world.street.id}"
+    compared = 0
+    for back, length_days, minutes in ((3, 20, 7), (61, 9, 47), (1, 30, 31), (29, 1, 0)):
+        hi = now - timedelta(minutes=back)
+        period = {"from": (hi - timedelta(days=length_days, minutes=minutes)).isoformat(), "to": hi.isoformat()}
+        rolled = await _get(client, world, FIGURES, "admin_street", period)
+        exact = await _get(client, world, FIGURES, "admin_street", {**period, "exact": "true"})
+        assert rolled["method"] == "rollup" and _without_percentiles(rolled) == _without_percentiles(exact), period
+        compared += rolled["counts"]["submitted"]
+        for granularity in ("day", "month"):
+            p = {**period, "granularity": granularity}
+            rolled = await _get(client, world, street, "admin_street", p)
+            exact = await _get(client, world, street, "admin_street", {**p, "exact": "true"})
+            assert _without_percentiles(rolled["figures"]) == _without_percentiles(exact["figures"]), p
+            assert rolled["series"]["points"] == exact["series"]["points"], p
+    assert compared > 100
+
+
 async def test_the_dashboards_one_read_agrees_with_the_exact_figures_and_series(app, client, world):
     await _seed(app, world, random.Random(5))
     period = {"from": "2026-04-03T10:20:00+08:00", "to": "2026-05-02T08:00:00+08:00"}

@@ -238,10 +238,15 @@ def test_with_hours_a_partial_day_is_read_from_its_hour_cells_and_half_an_hour_o
     end = rm.day_start(last) + timedelta(hours=2, minutes=50)
     assert rm.read_plan(d0, end, now, hours=True) == (
         day, last, [(last, 0, 3, 1)], [(end, rm.day_start(last) + timedelta(hours=3), -1)])
-    # today is never read by the hour
-    end = rm.day_start(date(2026, 12, 4)) + timedelta(hours=2, minutes=50)
-    assert rm.read_plan(d0, end, now, hours=True) == (day, date(2026, 12, 4), [],
-                                                      [(rm.day_start(date(2026, 12, 4)), end, 1)])
+    # today, to 02:50 (a client's `to` a moment before now): hours 0..2 and the reports of 02:00-02:50, both added
+    today = date(2026, 12, 4)
+    end = rm.day_start(today) + timedelta(hours=2, minutes=50)
+    assert rm.read_plan(d0, end, now, hours=True) == (day, today, [(today, 0, 2, 1)],
+                                                      [(rm.day_start(today) + timedelta(hours=2), end, 1)])
+    # to 10:59 (now is 11:00): never today's cell minus the reports after the end
+    end = now - timedelta(minutes=1)
+    assert rm.read_plan(d0, end, now, hours=True) == (day, today, [(today, 0, 10, 1)],
+                                                      [(rm.day_start(today) + timedelta(hours=10), end, 1)])
 
 
 def test_a_read_plan_counts_every_moment_of_the_period_once():
@@ -254,9 +259,11 @@ def test_a_read_plan_counts_every_moment_of_the_period_once():
             first, last, by_hour, slices = rm.read_plan(start, end, now, hours)
             assert hours or not by_hour
             assert len(slices) <= 2 and len(by_hour) <= 2
-            if hours and first < last:  # at most half an hour of reports of a partial day before today
-                assert all(hi - lo <= timedelta(minutes=30) for lo, hi, _ in slices
-                           if rm.china_day(lo) < rm.china_day(now)), (start, end, slices)
+            if hours and first < last:  # at most half an hour of a partial day's reports before today, an hour today
+                assert all(hi - lo <= timedelta(minutes=30 if rm.china_day(lo) < rm.china_day(now) else 60)
+                           for lo, hi, _ in slices), (start, end, slices)
+                assert all(sign == 1 for lo, hi, sign in slices if rm.china_day(lo) == rm.china_day(now))
+                assert all(sign == 1 for d, lo, hi, sign in by_hour if d == rm.china_day(now))
             # probe moments: inside the period count once, outside zero times (cells of [first, last), signed
             # hour cells, signed slices)
             for _ in range(30):
