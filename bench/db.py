@@ -225,7 +225,19 @@ def reset(t: Target, meta: dict[str, Any]) -> int:
     if since is not None:
         asyncio.run(_drop_rollups_from(t, since.replace(day=1)))
         rebuild_rollups(t, since)
+        if t.kind == "postgresql":  # the deleted rows' dead tuples sat in the current month's index ranges
+            asyncio.run(_vacuum_rollups(t))
     return removed
+
+
+async def _vacuum_rollups(t: Target) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(t.dsn)
+    try:
+        await conn.execute("VACUUM (ANALYZE) report_rollups, report_rollup_histograms")
+    finally:
+        await conn.close()
 
 
 async def _drop_rollups_from(t: Target, month: Any) -> None:
