@@ -257,10 +257,15 @@ async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granular
     total = rollup_queries.rolled_blank()
     per_bucket: dict[date, dict[str, int]] = {}
     for day, sums in got.sums.items():
-        into = per_bucket.setdefault(bucket_start(day, granularity), rollup_queries.rolled_blank())
+        for k, v in sums.items():
+            total[k] += v
+        key = bucket_start(day, granularity)
+        into = per_bucket.get(key)
+        if into is None:  # PostgreSQL already sums per bucket: each bucket's one dict, taken as it is
+            per_bucket[key] = sums
+            continue
         for k, v in sums.items():
             into[k] += v
-            total[k] += v
     return (await _figures(rows, rs, now, filters, rolled=(total, got.percentiles)),
             await _series(rows, rs, now, filters, granularity, rolled=per_bucket))
 
