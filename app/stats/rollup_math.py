@@ -102,6 +102,8 @@ SLOTS = 8
 FIELDS = ("id", "street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at", "state",
           "accepted_at", "responded_at", "respond_by", "resolved_at", "resolve_by", "rating", "reopen_count",
           "auto_closed", "overdue_notified_for")
+# the FIELDS a report's cells are made of (cells())
+CELL_FIELDS = ("id", "street_id", "community_id", "grid_id", "category_id", "handler_department_id", "created_at")
 OPEN_RESOLVING = ("accepted", "dispatched", "in_progress")  # states whose deadline is resolve_by (reports.due_at)
 
 Cell = tuple[int, int, int, int, int, int, int, int, date]   # KEY's values
@@ -313,10 +315,11 @@ def delta_many(changes: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, An
 def _same_cells(old: Mapping[str, Any], new: Mapping[str, Any]) \
         -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]] | None:
     """delta() when the step keeps the report's cells (most steps: only a dispatch or a return moves them): the
-    contribution's difference computed once and put in each cell. None when the cells differ."""
-    old_cells = cells(old)
-    if old_cells != cells(new):
+    contribution's difference computed once and put in each cell. None when the cells differ (the fields they are
+    made of differ)."""
+    if any(old[f] != new[f] for f in CELL_FIELDS):
         return None
+    old_cells = cells(old)
     before, after = counters(old), counters(new)
     diff = {name: after[name] - before[name] for name in COUNTERS}
     changed = sorted((cell, dict(diff)) for cell in old_cells) if any(diff.values()) else []

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
@@ -145,19 +144,17 @@ def step_sql() -> Prepared:
 _counter_values = itemgetter(*COUNTERS)
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, date):  # a cell's day
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
+assert KEY.index("day") == 8 == len(KEY) - 1  # a cell's day, and a chunk row's (its key's metric and chunk follow)
 
 
 def step_params(changed: Sequence[tuple[Cell, Mapping[str, int]]],
                 hist: Sequence[tuple[HistCell, int]]) -> dict[str, str]:
-    """step_sql's parameters: each upsert's rows as one JSON array of arrays (the columns' values), in cell order."""
-    counters = [[*cell, *_counter_values(values)] for cell, values in changed]
-    buckets = [[*key, *counts] for key, counts in rollup_math.chunked(hist)]
-    return {"counters": json.dumps(counters, default=_json_default),
-            "hist": json.dumps(buckets, default=_json_default)}
+    """step_sql's parameters: each upsert's rows as one JSON array of arrays (the columns' values), in cell order.
+    The days are written as text first: json.dumps with a `default` builds a new encoder on every call (~2 % of
+    a step's samples)."""
+    counters = [[*cell[:8], cell[8].isoformat(), *_counter_values(values)] for cell, values in changed]
+    buckets = [[*key[:8], key[8].isoformat(), *key[9:], *counts] for key, counts in rollup_math.chunked(hist)]
+    return {"counters": json.dumps(counters), "hist": json.dumps(buckets)}
 
 
 async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | None,
