@@ -33,7 +33,8 @@ ADMIN_ERRORS = error_responses(401, 403, 404, 422, 500)
 METHOD = """
 **Roll-ups (`method`).** By default the numbers are read from roll-ups kept with every step: per China day (and
 month) and per street, community, grid, category and handling department, counts and log-spaced duration
-histograms. Whole days come from them, a partial first or last day from the reports, and what depends on the
+histograms, and a whole street's per hour too. Whole days come from them, a partial first or last day from the
+reports (a whole street's from its hour cells and at most an hour of reports), and what depends on the
 clock (`overdue_now`, a report still waiting past `respond_by` counting as due) from the deadlines the worker
 has announced plus, live, the open reports past a deadline it has not announced yet, so counts and rates are
 exact. Percentiles (`median`, `p90`) are **histogram percentiles**: the geometric midpoint
