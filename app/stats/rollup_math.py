@@ -3,8 +3,9 @@ duration histograms' buckets, and percentiles read back from a histogram. No I/O
 app/stats/rollups.py).
 
 **What is counted.** A report adds its *contribution* to the cells of the day it was created on (China time) and
-of that day's month: one report, its current state, whether it was accepted, responded on time, resolved (first
-time, in time), rated, satisfied, reopened, auto-closed, and its time to accept and to resolve in a histogram.
+of that day's month (a street's also to the cell of that hour): one report, its current state, whether it was
+accepted, responded on time, resolved (first time, in time), rated, satisfied, reopened, auto-closed, and its time
+to accept and to resolve in a histogram.
 The cells are keyed by the report's place, category and current handling department at several cuts (below).
 A step replaces the report's contribution: `delta(old row, new row)` subtracts the old one and adds the new,
 so a step that changes the key (a dispatch to another department, a return, a rating that sends the report
@@ -57,9 +58,10 @@ STREET = 3       # street: a street's figures and series
 STREET_DEPT = 4  # street, department: a street's ranking of departments
 CUTS = (FINE, COMMUNITY, STREET, STREET_DEPT)
 HISTOGRAM_CUTS = (FINE, COMMUNITY, STREET)  # the ranking has no durations
-# Cuts with HOUR cells too: a street's partial day (the first day of "the 365 days up to now") is read as hour cells
-# and at most half an hour of its reports instead of up to 12 hours of them (read_plan; decisions.md, issue 20,
-# seventh pass). A community's day is ~50x smaller: its partial days stay with its reports.
+# Cuts with HOUR cells too: a street's partial days (the first day of "the 365 days up to now", and today when `to`
+# is a moment before now) are read as hour cells and at most an hour of its reports instead of up to a day of them
+# (read_plan; decisions.md, issue 20, seventh pass). A community's day is ~50x smaller: its partial days stay with
+# its reports.
 HOUR_CUTS = (STREET,)
 NO_DEPARTMENT = 0  # a report no department handles (the key columns are never NULL: they are upsert targets)
 

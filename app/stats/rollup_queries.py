@@ -1,7 +1,8 @@
 """The figures read from the roll-ups: whole China days from the cells (app/stats/models.py), the partial first or
-last day from the reports themselves (their contributions, rollup_math, the same code that keeps the cells), and
-what depends on the clock (overdue now, still waiting past respond_by) from the counters of the deadlines the
-worker announced plus, live, the set's open reports past a deadline not announced yet (a partial index of those).
+last day from the reports themselves (their contributions, rollup_math, the same code that keeps the cells; a
+street's from its HOUR cells and at most an hour of its reports: rollup_math.read_plan), and what depends on the
+clock (overdue now, still waiting past respond_by) from the counters of the deadlines the worker announced plus,
+live, the set's open reports past a deadline not announced yet (a partial index of those).
 On PostgreSQL a set ungrouped or per day is one statement, percentiles found by the database (_one_read_sql),
 planned once per connection of the generic pool (reader.Prepared.generic; tests/stats/test_rollup_plans.py).
 
