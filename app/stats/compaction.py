@@ -31,7 +31,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, SmallInteger, Table, and_, bindparam, delete, func, literal_column, or_, select
+from sqlalchemy import Date, Table, and_, bindparam, delete, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -42,6 +42,7 @@ from app.db.session import WRITE_OPTION
 from app.stats import rollup_math
 from app.stats.models import report_rollup_histograms, report_rollups
 from app.stats.rollup_math import BUCKETS, COUNTERS, KEY
+from app.stats.rollup_slices import lit
 
 BATCH = 5000  # rows outside their base slot moved per statement
 EVERY_SECONDS = 600.0  # the worker's pass compacts at most this often once nothing is left (a scan of the tables)
@@ -51,19 +52,19 @@ TABLES = {"report_rollups": (report_rollups, _CELL, COUNTERS),
           "report_rollup_histograms": (report_rollup_histograms, (*_CELL, "metric", "chunk"), BUCKETS)}
 
 
-def _spread(t: Table) -> ColumnElement[int]:
-    return t.c.slot % literal_column(str(rollup_math.SLOTS), SmallInteger)
+def _spread(slot: Any) -> ColumnElement[int]:
+    return slot % lit(rollup_math.SLOTS)
 
 
 def _base(slot: Any) -> ColumnElement[int]:
     """rollup_math.base_slot in SQL."""
-    return slot - slot % literal_column(str(rollup_math.SLOTS), SmallInteger)
+    return slot - _spread(slot)
 
 
 def _past(t: Table) -> ColumnElement[bool]:
     """The rows outside their base slot of the days before :today and the months before :month."""
     today = bindparam("today", type_=Date())
-    return and_(_spread(t) != 0, or_(and_(t.c.grain.in_([rollup_math.DAY, rollup_math.HOUR]), t.c.day < today),
+    return and_(_spread(t.c.slot) != 0, or_(and_(t.c.grain.in_([rollup_math.DAY, rollup_math.HOUR]), t.c.day < today),
                                      and_(t.c.grain == rollup_math.MONTH, t.c.day < bindparam("month", type_=Date()))))
 
 

@@ -175,30 +175,28 @@ def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, p
                    *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)), where)
 
     parts = [cells(1 if i < _ADDED else -1, _in_range(table, i, prefix)) for i in range(len(RANGES))]
-    if shape.cut in rollup_math.HOUR_CUTS:
-        parts += [cells(bindparam(f"{prefix}hour_sign_{i}", type_=Integer), _in_hours(table, i, prefix))
-                  for i in range(HOUR_RANGES)]
+    if shape.cut in rollup_math.HOUR_CUTS:  # the same hours for every table: bound once, without the prefix
+        parts += [cells(bindparam(f"hour_sign_{i}", type_=Integer), _in_hours(table, i)) for i in range(HOUR_RANGES)]
     return union_all(*parts).subquery(name)
 
 
 HOUR_RANGES = 2  # a partial first and a partial last day's hour cells (rollup_math.read_plan)
 
 
-def _in_hours(table: Any, i: int, prefix: str) -> ColumnElement[bool]:
-    """The HOUR cells of a day's hours (bound as <prefix>hour_day_<i>, and their slots as <prefix>hour_lo_<i> to
-    <prefix>hour_hi_<i>: hour * SLOTS + spread), with the sign <prefix>hour_sign_<i>: one range of the primary key."""
-    return and_(table.c.grain == lit(HOUR), table.c.day == bindparam(f"{prefix}hour_day_{i}", type_=table.c.day.type),
-                table.c.slot >= bindparam(f"{prefix}hour_lo_{i}", type_=table.c.slot.type),
-                table.c.slot < bindparam(f"{prefix}hour_hi_{i}", type_=table.c.slot.type))
+def _in_hours(table: Any, i: int) -> ColumnElement[bool]:
+    """The HOUR cells of a day's hours (bound as hour_day_<i>, and their slots as hour_lo_<i> to hour_hi_<i>:
+    hour * SLOTS + spread; the sign is hour_sign_<i>): one range of the primary key."""
+    return and_(table.c.grain == lit(HOUR), table.c.day == bindparam(f"hour_day_{i}", type_=table.c.day.type),
+                table.c.slot >= bindparam(f"hour_lo_{i}", type_=table.c.slot.type),
+                table.c.slot < bindparam(f"hour_hi_{i}", type_=table.c.slot.type))
 
 
-def hour_params(hours: list[rollup_math.HourRange], prefix: str, day: date) -> dict[str, Any]:
+def hour_params(hours: list[rollup_math.HourRange], day: date) -> dict[str, Any]:
     """_in_hours' parameters for read_plan's hour ranges (unused ones empty, on `day`)."""
     out: dict[str, Any] = {}
     for i in range(HOUR_RANGES):
         d, lo, hi, sign = hours[i] if i < len(hours) else (day, 0, 0, 1)
-        out.update({f"{prefix}hour_day_{i}": d, f"{prefix}hour_lo_{i}": lo * SLOTS, f"{prefix}hour_hi_{i}": hi * SLOTS,
-                    f"{prefix}hour_sign_{i}": sign})
+        out.update({f"hour_day_{i}": d, f"hour_lo_{i}": lo * SLOTS, f"hour_hi_{i}": hi * SLOTS, f"hour_sign_{i}": sign})
     return out
 
 
@@ -462,8 +460,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
     shape, params = found
     first, last, hours, slices = rollup_math.read_plan(rs.start, rs.end, now, shape.cut in rollup_math.HOUR_CUTS)
     if shape.cut in rollup_math.HOUR_CUTS:
-        for prefix in ("", "h"):
-            params.update(hour_params(hours, prefix, first))
+        params.update(hour_params(hours, first))
     today = rollup_math.china_day(now)
     for prefix, ranges in (("", read_segments(first, last, months, today)),
                            ("h", read_segments(first, last, True, today))):  # histograms: month cells wherever
