@@ -314,25 +314,46 @@ def delta_many(changes: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, An
     return changed, sorted((hc, n) for hc, n in hist.items() if n)
 
 
-def _same_cells(old: Mapping[str, Any], new: Mapping[str, Any]) \
-        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]] | None:
-    """delta() when the step keeps the report's cells (most steps: only a dispatch or a return moves them): the
-    contribution's difference computed once and put in each cell. None when the cells differ (the fields they are
-    made of differ)."""
+class SharedDelta(NamedTuple):
+    """A step that keeps the report's cells (most steps: only a dispatch or a return moves them): the same counter
+    deltas in each of its cells, and the same bucket deltas in each of its HISTOGRAM_CUTS cells."""
+
+    cells: list[Cell]                       # sorted (the order every writer locks them in)
+    diff: dict[str, int]                    # per COUNTERS; all zero: no counter changes
+    spans: list[tuple[int, int, int]]       # (metric, bucket, n), n != 0, sorted
+
+
+def shared_delta(old: Mapping[str, Any], new: Mapping[str, Any]) -> SharedDelta | None:
+    """The change's deltas when the step keeps the report's cells, computed once for all of them; None when the
+    cells differ (the fields they are made of, CELL_FIELDS, differ)."""
     if any(old[f] != new[f] for f in CELL_FIELDS):
         return None
-    old_cells = cells(old)
     before, after = counters(old), counters(new)
-    diff = {name: after[name] - before[name] for name in COUNTERS}
-    changed = sorted((cell, dict(diff)) for cell in old_cells) if any(diff.values()) else []
     spans: dict[tuple[int, int], int] = {}
     for span in durations(old):
         spans[span] = spans.get(span, 0) - 1
     for span in durations(new):
         spans[span] = spans.get(span, 0) + 1
-    hist = sorted(((*cell, metric, bucket), n) for cell in cells(old, HISTOGRAM_CUTS)
-                  for (metric, bucket), n in spans.items() if n)
+    return SharedDelta(sorted(cells(old)), {name: after[name] - before[name] for name in COUNTERS},
+                       sorted((metric, bucket, n) for (metric, bucket), n in spans.items() if n))
+
+
+def _same_cells(old: Mapping[str, Any], new: Mapping[str, Any]) \
+        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]] | None:
+    """delta() from shared_delta: the shared deltas put in each cell. None when the cells differ."""
+    shared = shared_delta(old, new)
+    if shared is None:
+        return None
+    changed = [(cell, dict(shared.diff)) for cell in shared.cells] if any(shared.diff.values()) else []
+    hist = [((*cell, metric, bucket), n) for cell in shared.cells if cell[0] in HISTOGRAM_CUTS
+            for metric, bucket, n in shared.spans]
     return changed, hist
+
+
+def chunked_spans(spans: Iterable[tuple[int, int, int]]) -> list[tuple[tuple[int, int], list[int]]]:
+    """A SharedDelta's bucket deltas as one cell's stored rows' deltas: ((metric, chunk), CHUNK counts), rows of
+    zeros left out, sorted (chunked() for one cell)."""
+    return _chunk_rows(((metric, bucket), n) for metric, bucket, n in spans)
 
 
 def stepped(old: Mapping[str, Any], state: str, changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -346,7 +367,12 @@ def stepped(old: Mapping[str, Any], state: str, changes: Mapping[str, Any]) -> d
 def chunked(hist: Iterable[tuple[HistCell, int]]) -> list[tuple[ChunkCell, list[int]]]:
     """Bucket deltas as the stored rows' deltas: per (cell, metric, chunk), the CHUNK buckets' counts, rows of
     zeros left out, sorted (so every writer locks them in the same order: a cell's rows in HistCell order)."""
-    rows: dict[ChunkCell, list[int]] = {}
+    return _chunk_rows(hist)
+
+
+def _chunk_rows(hist: Iterable[tuple[Any, int]]) -> list[tuple[Any, list[int]]]:
+    """chunked() for keys of any length ending with the bucket."""
+    rows: dict[Any, list[int]] = {}
     for hc, n in hist:
         key = (*hc[:-1], hc[-1] // CHUNK)
         row = rows.get(key)
