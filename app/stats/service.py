@@ -246,28 +246,18 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
 
 async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granularity: str, exact: bool) \
         -> tuple[Figures, Series]:
-    """A dashboard's figures and series. From the roll-ups, one read serves both: the sums per day (and month)
-    with the histograms, added up per bucket for the series and in total for the figures."""
+    """A dashboard's figures and series. From the roll-ups, one read serves both: the sums per bucket for the
+    series, their total (rollup_queries.Rolled.total) and the histograms' percentiles for the figures."""
     filters = FiltersRead()
     got = None if exact else await rollup_queries.rolled(rows, rs, now, group="day", months=granularity == "month",
+                                                         key=lambda day: bucket_start(day, granularity),
                                                          grain=granularity, histogram=True)
     if got is None:
         return (await _figures(rows, rs, now, filters, exact),
                 await _series(rows, rs, now, filters, granularity, exact))
-    total = rollup_queries.rolled_blank()
-    per_bucket: dict[date, dict[str, int]] = {}
-    for day, sums in got.sums.items():
-        for k, v in sums.items():
-            total[k] += v
-        key = bucket_start(day, granularity)
-        into = per_bucket.get(key)
-        if into is None:  # PostgreSQL already sums per bucket: each bucket's one dict, taken as it is
-            per_bucket[key] = sums
-            continue
-        for k, v in sums.items():
-            into[k] += v
-    return (await _figures(rows, rs, now, filters, rolled=(total, got.percentiles)),
-            await _series(rows, rs, now, filters, granularity, rolled=per_bucket))
+    assert got.total is not None  # group "day" (rollup_queries.rolled)
+    return (await _figures(rows, rs, now, filters, rolled=(got.total, got.percentiles)),
+            await _series(rows, rs, now, filters, granularity, rolled=got.sums))
 
 
 # ---- the operations -------------------------------------------------------------------------------------------
