@@ -113,6 +113,8 @@ def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False)
 
 
 RANGES = (DAY, MONTH, DAY, DAY, DAY)  # the grains of read_segments' ranges, in order
+_RANGE_NAMES = [(f"lo_{i}", f"hi_{i}") for i in range(len(RANGES))]  # their parameters (_in_range)
+_H_RANGE_NAMES = [(f"hlo_{i}", f"hhi_{i}") for i in range(len(RANGES))]  # the histograms' (prefix "h")
 _ADDED = 3  # the ranges before this one are added, the others taken away
 
 
@@ -483,10 +485,11 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
     if shape.cut in rollup_math.HOUR_CUTS:
         params.update(hour_params(hours, first))
     today = rollup_math.china_day(now)
-    for prefix, ranges in (("", read_segments(first, last, months, today)),
-                           ("h", read_segments(first, last, True, today))):  # histograms: month cells wherever
-        for i, (lo, hi) in enumerate(ranges):                                 # they read fewer rows
-            params[f"{prefix}lo_{i}"], params[f"{prefix}hi_{i}"] = lo, hi
+    by_month = read_segments(first, last, True, today)  # histograms: month cells wherever they read fewer rows
+    for names, ranges in ((_RANGE_NAMES, by_month if months else read_segments(first, last, False, today)),
+                          (_H_RANGE_NAMES, by_month)):
+        for (lo_name, hi_name), (lo, hi) in zip(names, ranges, strict=True):
+            params[lo_name], params[hi_name] = lo, hi
     out = Rolled()
 
     def into(g: Any) -> dict[str, int]:

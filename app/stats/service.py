@@ -218,9 +218,11 @@ async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRea
 
 
 async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str,
-                  exact: bool = False, rolled: dict[date, dict[str, int]] | None = None) -> Series:
-    """The series of the set; `rolled`: its sums per bucket, already read from the roll-ups."""
-    keys = buckets(rs.start, rs.end, granularity)
+                  exact: bool = False, rolled: dict[date, dict[str, int]] | None = None,
+                  keys: list[date] | None = None) -> Series:
+    """The series of the set; `rolled`: its sums per bucket, already read from the roll-ups; `keys`: its
+    buckets, already found."""
+    keys = buckets(rs.start, rs.end, granularity) if keys is None else keys
     per_bucket = rolled
     if per_bucket is None and not exact:
         found = await rollup_queries.rolled(rows, rs, now, group="day", key=lambda day: bucket_start(day, granularity),
@@ -244,8 +246,8 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
                   method="exact" if got is None else "rollup", points=points)
 
 
-async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granularity: str, exact: bool) \
-        -> tuple[Figures, Series]:
+async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granularity: str, exact: bool,
+                              keys: list[date] | None = None) -> tuple[Figures, Series]:
     """A dashboard's figures and series. From the roll-ups, one read serves both: the sums per bucket for the
     series, their total (rollup_queries.Rolled.total) and the histograms' percentiles for the figures."""
     filters = FiltersRead()
@@ -254,10 +256,10 @@ async def _figures_and_series(rows: Rows, rs: ReportSet, now: datetime, granular
                                                          grain=granularity, histogram=True)
     if got is None:
         return (await _figures(rows, rs, now, filters, exact),
-                await _series(rows, rs, now, filters, granularity, exact))
+                await _series(rows, rs, now, filters, granularity, exact, keys=keys))
     assert got.total is not None  # group "day" (rollup_queries.rolled)
     return (await _figures(rows, rs, now, filters, rolled=(got.total, got.percentiles)),
-            await _series(rows, rs, now, filters, granularity, rolled=got.sums))
+            await _series(rows, rs, now, filters, granularity, rolled=got.sums, keys=keys))
 
 
 # ---- the operations -------------------------------------------------------------------------------------------
@@ -370,10 +372,10 @@ async def street_dashboard(rows: Rows, p: Principal, street_id: int, start: date
     """A street's figures and series: every report of the street, any period up to 3 years."""
     now = datetime.now(UTC)
     start, end = _street_period(start, end, exact, now)
-    buckets(start, end, granularity)
+    keys = buckets(start, end, granularity)  # 422 before any query
     street = await _street(rows, p, street_id)
     figures, series = await _figures_and_series(rows, queries.street_set(street_id, start, end), now, granularity,
-                                                exact)
+                                                exact, keys)
     return StreetDashboard(street=street, figures=figures, series=series)
 
 
