@@ -292,7 +292,6 @@ SLICES = 2  # at most a partial first and a partial last day (rollup_math.read_p
 _VALUES = (*COUNTERS, "waiting_late", "overdue_now")
 _PCT = tuple(f"p{p}" for p in rollup_math.PERCENTILES)  # the percentiles' buckets, per metric
 _COUNTERS_AT = 3 + len(_PCT)  # where the COUNTERS start in _part's columns (part, g, metric, *_PCT, ...)
-_LIVE_AT = _COUNTERS_AT + len(COUNTERS)  # waiting_late, overdue_now
 
 
 def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[ColumnElement[bool]]:

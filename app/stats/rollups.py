@@ -8,7 +8,8 @@ delta, and concurrent steps on different reports only add to the counters.
 Rows are written in cell order (rollup_math.delta sorts them), counters before histograms, so two writers lock
 shared rows in the same order. The statements are built once per dialect and bound per row.
 
-On PostgreSQL a step's deltas go in ONE statement (`step_sql`): each upsert takes its rows as one JSON text
+On PostgreSQL a step's deltas go in ONE statement (`step_sql`; `shared_sql` for a step that keeps the report's
+cells, which gives the deltas once for all of them): each upsert takes its rows as one JSON text
 parameter (an array of rows, each an array of the columns' values, read in the order given), the histograms'
 upsert a data-modifying CTE of the counters' one. One round trip and one parameter instead of two executemany
 calls of ~14 row dicts: the per-row parameter handling had been most of the roll-ups' cost in a step.
@@ -117,13 +118,13 @@ def _column_type(table: Table, column: str) -> SmallInteger | Integer | BigInteg
     return BigInteger()  # IdType: BIGINT on PostgreSQL
 
 
-def _json_rows(table: Table, columns: tuple[str, ...], param: str, name: str) -> tuple[Any, list[Any]]:
+def _json_rows(table: Table, columns: tuple[str, ...], param: str) -> tuple[Any, list[Any]]:
     """The rows of a JSON text parameter (an array of rows, each a JSON array of `columns`' values of `table`, in
     that order) as a derived table (its ordinality `i`: the rows' order) and the values cast to the columns' types.
     As arrays per column, asyncpg checked every element against the container ABCs (~0.2 ms of a step for ~400
     numbers); JSON objects cost twice the encoding of plain arrays."""
     rows = func.jsonb_array_elements(cast(bindparam(param, type_=Text), JSONB)).table_valued(
-        "value", with_ordinality="i", name=name).render_derived()
+        "value", with_ordinality="i").render_derived()
     return rows, [cast(rows.c.value.op("->>")(literal_column(str(n))), _column_type(table, c)).label(c)
                   for n, c in enumerate(columns)]
 
@@ -137,7 +138,7 @@ def _adding(table: Table, columns: tuple[str, ...], key: tuple[str, ...], adds: 
 def _json_rows_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...], adds: tuple[str, ...],
                       param: str) -> Any:
     """The upsert adding the rows of the JSON parameter `param` (_json_rows), in the rows' order."""
-    rows, values = _json_rows(table, columns, param, param)
+    rows, values = _json_rows(table, columns, param)
     return _adding(table, columns, key, adds, select(*values).order_by(rows.c.i))
 
 
@@ -154,10 +155,10 @@ def shared_sql() -> Prepared:
     """PostgreSQL: step_sql for a step that keeps the report's cells (rollup_math.SharedDelta), from its cells, its
     counter deltas and its histogram rows' deltas, each given once (as JSON, like step_sql's rows) and repeated
     per cell by the database: ~130 numbers to encode and parse instead of ~500. The same rows, in the same order."""
-    cells, keys = _json_rows(report_rollups, KEY, "cells", "cells")
-    diff, deltas = _json_rows(report_rollups, COUNTERS, "diff", "diff")  # no row when nothing counted changed
-    spans, buckets = _json_rows(report_rollup_histograms, ("metric", "chunk", *BUCKETS), "spans", "spans")
-    kept = keys[0].element.in_([literal_column(str(c)) for c in rollup_math.HISTOGRAM_CUTS])  # the cut's
+    cells, keys = _json_rows(report_rollups, KEY, "cells")
+    diff, deltas = _json_rows(report_rollups, COUNTERS, "diff")  # no row when nothing counted changed
+    spans, buckets = _json_rows(report_rollup_histograms, ("metric", "chunk", *BUCKETS), "spans")
+    kept = keys[0].element.in_([literal_column(str(c)) for c in rollup_math.HISTOGRAM_CUTS])  # cells with histograms
     hist = _adding(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS,
                    select(*keys, *buckets).select_from(cells).join(spans, literal_column("true")).where(kept)
                    .order_by(cells.c.i, spans.c.i)).cte("hist")
