@@ -292,11 +292,8 @@ def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) \
     """What a change of one report (None: it did not exist / does not any more) does to the roll-ups: the
     counter deltas per cell and the histogram deltas per bucket, zeros left out, sorted by cell (every writer
     locks the rows in the same order)."""
-    if old is not None and new is not None:
-        same = _same_cells(old, new)
-        if same is not None:
-            return same
-    return delta_many([(old, new)])
+    shared = shared_delta(old, new) if old is not None and new is not None else None
+    return delta_many([(old, new)]) if shared is None else expanded(shared)
 
 
 def delta_many(changes: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]]) \
@@ -338,12 +335,8 @@ def shared_delta(old: Mapping[str, Any], new: Mapping[str, Any]) -> SharedDelta 
                        sorted((metric, bucket, n) for (metric, bucket), n in spans.items() if n))
 
 
-def _same_cells(old: Mapping[str, Any], new: Mapping[str, Any]) \
-        -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]] | None:
-    """delta() from shared_delta: the shared deltas put in each cell. None when the cells differ."""
-    shared = shared_delta(old, new)
-    if shared is None:
-        return None
+def expanded(shared: SharedDelta) -> tuple[list[tuple[Cell, dict[str, int]]], list[tuple[HistCell, int]]]:
+    """delta() from a shared_delta: the shared deltas put in each cell."""
     changed = [(cell, dict(shared.diff)) for cell in shared.cells] if any(shared.diff.values()) else []
     hist = [((*cell, metric, bucket), n) for cell in shared.cells if cell[0] in HISTOGRAM_CUTS
             for metric, bucket, n in shared.spans]

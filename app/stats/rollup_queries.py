@@ -113,8 +113,8 @@ def cell_shape(rs: ReportSet, group: str | None = None, histogram: bool = False)
 
 
 RANGES = (DAY, MONTH, DAY, DAY, DAY)  # the grains of read_segments' ranges, in order
-_RANGE_NAMES = [(f"lo_{i}", f"hi_{i}") for i in range(len(RANGES))]  # their parameters (_in_range)
-_H_RANGE_NAMES = [(f"hlo_{i}", f"hhi_{i}") for i in range(len(RANGES))]  # the histograms' (prefix "h")
+# their parameters' names (lo, hi) per range, for the cells' ranges and the histograms' (bound with the prefix "h")
+_RANGE_NAMES = {prefix: [(f"{prefix}lo_{i}", f"{prefix}hi_{i}") for i in range(len(RANGES))] for prefix in ("", "h")}
 _ADDED = 3  # the ranges before this one are added, the others taken away
 
 
@@ -154,8 +154,9 @@ def read_segments(first: date, last: date, months: bool, today: date) -> list[tu
 
 def _in_range(table: Any, i: int, prefix: str = "") -> ColumnElement[bool]:
     """The cells of read_segments' range i: its grain, days in [<prefix>lo_<i>, <prefix>hi_<i>)."""
-    return and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(f"{prefix}lo_{i}", type_=table.c.day.type),
-                table.c.day < bindparam(f"{prefix}hi_{i}", type_=table.c.day.type))
+    lo, hi = _RANGE_NAMES[prefix][i]
+    return and_(table.c.grain == lit(RANGES[i]), table.c.day >= bindparam(lo, type_=table.c.day.type),
+                table.c.day < bindparam(hi, type_=table.c.day.type))
 
 
 def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, prefix: str = "",
@@ -485,8 +486,8 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
         params.update(hour_params(hours, first))
     today = rollup_math.china_day(now)
     by_month = read_segments(first, last, True, today)  # histograms: month cells wherever they read fewer rows
-    for names, ranges in ((_RANGE_NAMES, by_month if months else read_segments(first, last, False, today)),
-                          (_H_RANGE_NAMES, by_month)):
+    for names, ranges in ((_RANGE_NAMES[""], by_month if months else read_segments(first, last, False, today)),
+                          (_RANGE_NAMES["h"], by_month)):
         for (lo_name, hi_name), (lo, hi) in zip(names, ranges, strict=True):
             params[lo_name], params[hi_name] = lo, hi
     out = Rolled()

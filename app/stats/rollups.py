@@ -200,15 +200,16 @@ async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | Non
     caller's transaction. On PostgreSQL a step that keeps the report's cells sends its deltas once (shared_sql)."""
     if not ENABLED:
         return
-    conn = await db.connection() if isinstance(db, AsyncSession) else db
-    if conn.dialect.name == "postgresql" and old is not None and new is not None:
-        shared = rollup_math.shared_delta(old, new)
-        if shared is not None:
-            params = shared_params(shared)
-            if params is not None:
-                await conn.execute(shared_sql().stmt, params)
-            return
-    await _write(conn, *rollup_math.delta(old, new))
+    conn = await _connection(db)
+    shared = rollup_math.shared_delta(old, new) if old is not None and new is not None else None
+    if shared is None:
+        await _write(conn, *rollup_math.delta_many([(old, new)]))
+    elif conn.dialect.name != "postgresql":
+        await _write(conn, *rollup_math.expanded(shared))
+    else:
+        params = shared_params(shared)
+        if params is not None:
+            await conn.execute(shared_sql().stmt, params)
 
 
 async def apply_many(db: AsyncSession | AsyncConnection,
@@ -220,11 +221,15 @@ async def apply_many(db: AsyncSession | AsyncConnection,
     await _write(db, *rollup_math.delta_many(changes))
 
 
+async def _connection(db: AsyncSession | AsyncConnection) -> AsyncConnection:
+    return await db.connection() if isinstance(db, AsyncSession) else db
+
+
 async def _write(db: AsyncSession | AsyncConnection, changed: Sequence[tuple[Cell, Mapping[str, int]]],
                  hist: Sequence[tuple[HistCell, int]]) -> None:
     if not changed and not hist:
         return
-    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    conn = await _connection(db)
     if conn.dialect.name == "postgresql":
         await conn.execute(step_sql().stmt, step_params(changed, hist))
         return
