@@ -164,6 +164,8 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
                 _log(f"  {sc.name:<20} skipped: {res.skipped}")
                 continue
             try:
+                if sc.kind == "read":  # as the worker would have, every minute (dbs.announce_overdue)
+                    dbs.announce_overdue(target)
                 if not sc.rollups:
                     _set_rollups(srv.base_url, False)
                 reqs = _measure(opts, sc, ctx, srv, res, work, wrk_log)
