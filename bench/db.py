@@ -289,36 +289,32 @@ async def _first_day_above(t: Target, max_report_id: int) -> Any:
     return china_day(first) if first is not None else None
 
 
-def _engine(t: Target) -> Any:
+def _settings(t: Target) -> Any:
     from app.core.config import Settings
+
+    return Settings(database_url=t.url, jwt_secret="bench-rollups-" + "x" * 40)
+
+
+def _engine(t: Target) -> Any:
     from app.db.session import make_engine
 
-    return make_engine(Settings(database_url=t.url, jwt_secret="bench-rollups-" + "x" * 40), t.url)
+    return make_engine(_settings(t), t.url)
 
 
 def announce_overdue(t: Target) -> int:
-    """The worker's overdue sweep (reports.service.announce_overdue) until nothing is left to announce; returns how
+    """The worker's overdue sweep (its job "overdue_announced", drained as a worker's pass does); returns how
     many deadlines it announced. A deployed worker runs it every WORKER_INTERVAL_SECONDS (60), so the figures' live
     part (deadlines passed but not announced yet) holds at most a minute of them; a benchmark runs no worker, and
     without this sweep that part grew with every hour since the seed (53 of a street's reports an hour after it):
     the reads measured later in a session paid for a state production does not have."""
-    from datetime import UTC, datetime
-
-    from app.core.config import Settings
     from app.db.session import Database
-    from app.reports.service import announce_overdue as sweep
+    from app.worker.runner import run_once
 
     async def go() -> int:
-        settings = Settings(database_url=t.url, jwt_secret="bench-rollups-" + "x" * 40)
+        settings = _settings(t)
         db = Database(settings, t.url)
-        total = 0
         try:
-            while True:
-                async with db.session(write=True) as s:
-                    n = await sweep(s, settings, datetime.now(UTC))
-                total += n
-                if n == 0:
-                    return total
+            return (await run_once(db, settings, only=("overdue_announced",)))["overdue_announced"]
         finally:
             await db.dispose()
 

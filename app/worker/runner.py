@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from app.core.config import Settings
@@ -20,12 +21,14 @@ log = logging.getLogger("weilinli.worker")
 
 
 async def run_once(database: Database, settings: Settings, now: datetime | None = None,
-                   stop: asyncio.Event | None = None) -> dict[str, int]:
-    """One pass of every job (app/worker/jobs.JOBS), each batch in its own transaction; returns what each did.
-    A set `stop` ends the pass after the batch in hand (each batch is committed whole or not at all)."""
+                   stop: asyncio.Event | None = None, only: Collection[str] | None = None) -> dict[str, int]:
+    """One pass of every job (app/worker/jobs.JOBS), or of the jobs named in `only`, each batch in its own
+    transaction; returns what each did. A set `stop` ends the pass after the batch in hand (each batch is committed
+    whole or not at all)."""
     now = now or datetime.now(UTC)
-    done = dict.fromkeys(JOBS, 0)
-    for name, job in JOBS.items():
+    jobs = {name: job for name, job in JOBS.items() if only is None or name in only}
+    done = dict.fromkeys(jobs, 0)
+    for name, job in jobs.items():
         while not (stop and stop.is_set()):  # in batches: one pass drains a backlog without one huge transaction
             async with database.session(write=True) as db:
                 n = await job(db, settings, now)

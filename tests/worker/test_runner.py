@@ -38,3 +38,17 @@ async def test_without_a_stop_every_job_drains(app, settings, monkeypatch):
 
     monkeypatch.setattr(runner, "JOBS", {"a": a})
     assert await runner.run_once(app.state.db, settings) == {"a": 3}
+
+
+async def test_only_runs_the_named_jobs(app, settings, monkeypatch):
+    calls = {"a": 0, "b": 0}
+
+    def counting(name):
+        async def job(db, settings, now):
+            calls[name] += 1
+            return 0
+        return job
+
+    monkeypatch.setattr(runner, "JOBS", {"a": counting("a"), "b": counting("b")})
+    assert await runner.run_once(app.state.db, settings, only=("b",)) == {"b": 0}
+    assert calls == {"a": 0, "b": 1}
