@@ -431,6 +431,9 @@ Slice = tuple[datetime, datetime, int]        # reports created in [from, to), a
 HourRange = tuple[date, int, int, int]         # a day's HOUR cells of hours [from, to), added or taken away
 
 
+_AN_HOUR = timedelta(hours=1)
+
+
 class ReadPlan(NamedTuple):
     first: date                 # the whole China days [first, last), read from DAY and MONTH cells
     last: date
@@ -438,7 +441,8 @@ class ReadPlan(NamedTuple):
     slices: list[Slice]         # the reports read as they are
 
 
-def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False) -> ReadPlan:
+def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False,
+              snapshot: bool = False) -> ReadPlan:
     """whole_days, each slice signed: +1 for reports added, -1 for reports taken away. A partial first day, and a
     partial last day before today, are read as the day's cell minus the reports of the day outside the period
     when that part of the day is the shorter one: "the 365 days up to now" asked at 01:00 reads the first day's
@@ -447,7 +451,12 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     its reports instead (_by_hours), and today's part (a period ending a moment before now, as a client's `to`
     does) from today's past hours and the reports of the current one. A day before today gets no new reports, so
     its cells and its reports agree even when a read takes them in several statements (SQLite); today's part is
-    never taken away: a report committed between two such statements can be missed by both, never counted twice."""
+    taken away only by a read of one `snapshot` (one PostgreSQL statement: cells and reports as of one moment):
+    across several statements a report committed between two of them could be missed by both or, taken away,
+    counted -1. With `snapshot`, today up to a moment before now is today's cell minus the reports created since
+    the end, when those are fewer than the part's (and, with `hours`, at most an hour of them): "the 365 days up to
+    a second ago" then reads the current month's cell as it is, whatever the hour, instead of today's hour cells
+    (~160 histogram rows of a street at 22:00) or its reports."""
     first, last, slices = whole_days(start, end, now)
     if first >= last:
         return ReadPlan(first, last, [], [(lo, hi, 1) for lo, hi in slices])
@@ -456,6 +465,10 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     today = china_day(now)
     for lo, hi in slices:
         head = hi == day_start(first)  # the partial first day, [lo, its end); else the last, [its start, hi)
+        if snapshot and not head and last == today and now - hi < min(hi - lo, _AN_HOUR if hours else hi - lo):
+            out.append((hi, day_start(today + timedelta(days=1)), -1))  # today's cell minus the reports since
+            last = today + timedelta(days=1)
+            continue
         if hours and not head and last == today:  # today's hours so far, and the reports of the hour not over
             _, hour_range, part = _by_hours(last, lo, hi, today=True)
             by_hour.append(hour_range)

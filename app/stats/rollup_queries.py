@@ -481,7 +481,9 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
     if found is None:
         return None
     shape, params = found
-    first, last, hours, slices = rollup_math.read_plan(rs.start, rs.end, now, shape.cut in rollup_math.HOUR_CUTS)
+    at_once = shape.group in (None, "day") and rows.dialect_name == "postgresql"  # one statement: one snapshot
+    first, last, hours, slices = rollup_math.read_plan(rs.start, rs.end, now, shape.cut in rollup_math.HOUR_CUTS,
+                                                       snapshot=at_once)
     if shape.cut in rollup_math.HOUR_CUTS:
         params.update(hour_params(hours, first))
     today = rollup_math.china_day(now)
@@ -499,7 +501,7 @@ async def rolled(rows: Rows, rs: ReportSet, now: datetime, *, group: str | None 
             sums = out.sums[k] = rolled_blank()
         return sums
 
-    if shape.group in (None, "day") and rows.dialect_name == "postgresql":  # one round trip
+    if at_once:  # one round trip
         await _rolled_at_once(rows, rs, shape, params, slices, now, histogram, grain, out, key)
         return _finished(out, group)
     hist: dict[int, dict[int, int]] = {}

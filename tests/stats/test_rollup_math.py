@@ -213,6 +213,32 @@ def test_a_partial_day_is_read_from_its_shorter_side():
     assert rm.read_plan(start, start + timedelta(hours=1), now).slices == [(start, start + timedelta(hours=1), 1)]
 
 
+def test_one_snapshot_reads_today_as_its_cell_minus_the_reports_since_the_end():
+    now = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)  # 22:00 in China, 12-04
+    today, day = date(2026, 12, 4), date(2026, 11, 4)
+    tomorrow = rm.day_start(date(2026, 12, 5))
+    end = now - timedelta(seconds=1)  # a client's `to`: a moment ago
+    for hours in (False, True):
+        # today's cell (so the current month's, as it is) minus the reports since the end
+        assert rm.read_plan(rm.day_start(day), end, now, hours, snapshot=True) == (
+            day, date(2026, 12, 5), [], [(end, tomorrow, -1)])
+    # 50 minutes ago: still, with hours (at most an hour of reports) and without
+    end = now - timedelta(minutes=50)
+    assert rm.read_plan(rm.day_start(day), end, now, True, snapshot=True).slices == [(end, tomorrow, -1)]
+    # 70 minutes ago: today's hours (and the reports of the hour the end is in) with hours, the cell without
+    end = now - timedelta(minutes=70)
+    assert rm.read_plan(rm.day_start(day), end, now, True, snapshot=True) == (
+        day, today, [(today, 0, 20, 1)], [(rm.day_start(today) + timedelta(hours=20), end, 1)])
+    assert rm.read_plan(rm.day_start(day), end, now, snapshot=True).slices == [(end, tomorrow, -1)]
+    # the end early in the day: its part is the shorter one, read as it is
+    early = datetime(2026, 12, 3, 17, 0, tzinfo=UTC)  # 01:00 in China
+    assert rm.read_plan(rm.day_start(day), early, now, snapshot=True) == (
+        day, today, [], [(rm.day_start(today), early, 1)])
+    # without one snapshot, never taken away
+    assert rm.read_plan(rm.day_start(day), now - timedelta(seconds=1), now).slices == [
+        (rm.day_start(today), now - timedelta(seconds=1), 1)]
+
+
 def test_with_hours_a_partial_day_is_read_from_its_hour_cells_and_half_an_hour_of_reports():
     now = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 11:00 in China, 12-04
     day = date(2026, 11, 4)
