@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.core.errors import ServiceUnavailable, error_responses
+from app.core.routing import PrefixRouter
 
-router = APIRouter(tags=["health"])
+router = PrefixRouter(tags=["health"])
 
 
 class Health(BaseModel):

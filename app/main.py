@@ -17,6 +17,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.metrics import Metrics
 from app.core.middleware import BodyLimitMiddleware, RejectNulMiddleware, RequestContextMiddleware
+from app.core.routing import include
 from app.db.session import Database
 from app.notifications.broker import make_broker
 from app.notifications.service import publish_on_commit
@@ -144,22 +145,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               announcements_router,
               groups_router, activities_router, points_router,
               privacy_router):  # issue 21
-        app.include_router(r)
+        include(app, r)
     # webhooks (issue 14): the admin API, and the events subscribers receive, documented as OpenAPI webhooks
     from app.notifications.webhooks_router import router as webhooks_router
     from app.reports.webhook_docs import router as report_webhooks
 
-    app.include_router(webhooks_router)
+    include(app, webhooks_router)
     app.webhooks.include_router(report_webhooks)
     # Open311 GeoReport v2 (issue 19): a facade over reports, in the spec's formats and errors
     from app.open311.router import router as open311_router
 
-    app.include_router(open311_router)
+    include(app, open311_router)
     # registered apps (issue 18): the admin API, and each operation's scope in openapi.json
     from app.clients.operations import annotate
     from app.clients.router import router as clients_router
 
-    app.include_router(clients_router)
+    include(app, clients_router)
     plain_openapi = app.openapi
 
     def openapi_with_scopes() -> dict:
@@ -173,9 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.auth.wechat_router import router as wechat_router
     from app.notifications.wechat_router import router as wechat_subscriptions_router
 
-    app.include_router(sms_router)
-    app.include_router(wechat_router)
-    app.include_router(wechat_subscriptions_router)
+    include(app, sms_router)
+    include(app, wechat_router)
+    include(app, wechat_subscriptions_router)
     idempotency.install(app)  # issue 18: after every router (it wraps the routes that take Idempotency-Key)
     return app
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from app.announcements import service
 from app.announcements.schemas import AnnouncementCreate, AnnouncementRead
@@ -8,11 +8,12 @@ from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath
 from app.db.session import DbSession
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/announcements", tags=["announcements"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/announcements", tags=["announcements"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Publish an announcement (公告)",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
@@ -12,10 +12,11 @@ from app.clients.deps import ClientIdHeader, app_signing_in, client_address
 from app.core import ratelimit
 from app.core.config import AppSettings
 from app.core.errors import InvalidInput, error_responses
+from app.core.routing import PrefixRouter
 from app.core.validators import PHONE_RE
 from app.db.session import DbSession, get_database
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = PrefixRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=status.HTTP_202_ACCEPTED, summary="Register as a resident",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import BackgroundTasks, Request, Response, status
 
 from app.auth import sms
 from app.auth.schemas import TokenOut
@@ -11,9 +11,10 @@ from app.auth.sms_schemas import SmsCodeRequest, SmsCodeSent, SmsLoginIn, SmsReg
 from app.clients.deps import app_signing_in, client_address
 from app.core.config import AppSettings
 from app.core.errors import error_responses
+from app.core.routing import PrefixRouter
 from app.db.session import get_database
 
-router = APIRouter(prefix="/api/v1/auth/sms", tags=["auth"])
+router = PrefixRouter(prefix="/api/v1/auth/sms", tags=["auth"])
 
 _CODE_ERRORS = ("`sms_code_invalid` (wrong code; `details.attempts_left`), `sms_code_expired` (after 5 minutes), "
                 "`sms_code_used` (single use), `sms_code_attempts_exceeded` (the fifth wrong try kills the code: "

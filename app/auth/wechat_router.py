@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import Header, Request
 
 from app.auth import wechat
 from app.auth.schemas import TokenOut
@@ -12,9 +12,10 @@ from app.auth.wechat_schemas import WechatBindIn, WechatLoginIn
 from app.clients.deps import app_signing_in, client_address
 from app.core.config import AppSettings
 from app.core.errors import error_responses
+from app.core.routing import PrefixRouter
 from app.db.session import get_database
 
-router = APIRouter(prefix="/api/v1/auth/wechat", tags=["auth"])
+router = PrefixRouter(prefix="/api/v1/auth/wechat", tags=["auth"])
 
 ClientIdHeader = Annotated[str, Header(alias="X-Client-Id", min_length=1, max_length=64,
                                        description="The registered mini-program (its `wechat_appid` is used).")]

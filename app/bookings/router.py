@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from pydantic import AwareDatetime
 
 from app.auth.deps import CurrentPrincipal, ReadPrincipal
@@ -33,14 +33,15 @@ from app.bookings.states import BookingStatus, When
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession, ReadRows
 
-services = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/services", tags=["services"])
-slots = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/slots", tags=["services"])
-bookings = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/bookings", tags=["bookings"])
-errands = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/errands", tags=["bookings"])
+services = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/services", tags=["services"])
+slots = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/slots", tags=["services"])
+bookings = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/bookings", tags=["bookings"])
+errands = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/errands", tags=["bookings"])
 
 LIST = error_responses(400, 401, 403, 404, 422, 500)
 READ = error_responses(401, 404, 422, 500)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.clients import manage
@@ -21,12 +21,12 @@ from app.clients.schemas import (
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
-from app.core.routing import ADMIN_READ, ADMIN_WRITE
+from app.core.routing import ADMIN_READ, ADMIN_WRITE, PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
 
-router = APIRouter(prefix="/api/v1/admin/clients", tags=["admin: apps"], dependencies=[AdminOnly],
+router = PrefixRouter(prefix="/api/v1/admin/clients", tags=["admin: apps"], dependencies=[AdminOnly],
                    route_class=IdempotentRoute)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from app.core.config import Env
 from app.core.errors import NotFound, Unauthenticated, error_responses
 from app.core.metrics import BUSINESS_COUNTERS
+from app.core.routing import PrefixRouter
 
-router = APIRouter(tags=["ops"])
+router = PrefixRouter(tags=["ops"])
 
 
 @router.get(

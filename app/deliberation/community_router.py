@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
+from app.core.routing import PrefixRouter
 from app.core.validators import IdPath
 from app.db.session import DbSession
 from app.deliberation import budgets, service
 from app.deliberation.schemas import BudgetPut, BudgetRead, SettingsRead, SettingsUpdate
 
-router = APIRouter(prefix="/api/v1/communities/{community_id}", tags=["deliberation"])
+router = PrefixRouter(prefix="/api/v1/communities/{community_id}", tags=["deliberation"])
 
 Year = Annotated[int, Path(ge=2000, le=2100)]
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath
 from app.db.session import DbSession
@@ -15,7 +16,7 @@ from app.deliberation import projects
 from app.deliberation.project_schemas import MilestoneCreate, ProjectFollowRead, ProjectRead, ProjectSummary
 from app.uploads.router import Signer
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/projects", tags=["projects"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/projects", tags=["projects"])
 
 
 @router.get("", summary="民生微实事 projects of my community (or my scope), newest first",

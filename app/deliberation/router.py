@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
@@ -30,8 +31,8 @@ from app.deliberation.schemas import (
 from app.deliberation.vote_schemas import BallotIn, BallotRead, VoteRead
 from app.uploads.router import Signer
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/proposals", tags=["deliberation"])
-comments_router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/proposal-comments", tags=["deliberation"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/proposals", tags=["deliberation"])
+comments_router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/proposal-comments", tags=["deliberation"])
 
 READ_ERRORS = error_responses(401, 404, 422, 500)
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)

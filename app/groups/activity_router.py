@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
@@ -17,7 +18,7 @@ from app.groups import activities, queries
 from app.groups.enums import SignupStatus
 from app.groups.schemas import ActivityCancel, ActivityCreate, ActivityRead, HoursConfirmed, HoursIn, SignupRead
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/activities", tags=["activities"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/activities", tags=["activities"])
 
 LIST_ERRORS = error_responses(400, 401, 403, 404, 422, 500)
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422, 500)

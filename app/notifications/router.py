@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentPrincipal, ReadPrincipal, principal_for
@@ -14,6 +14,7 @@ from app.core.errors import TooManyRequests, error_responses
 from app.core.i18n import wants_english
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath
 from app.db.session import DbSession
@@ -21,7 +22,7 @@ from app.notifications import queries
 from app.notifications.schemas import MarkedRead, NotificationRead, UnreadCount
 from app.notifications.stream import EndReason, StreamSpec, events
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/notifications", tags=["notifications"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/notifications", tags=["notifications"])
 STREAM_PATH = "/api/v1/notifications/stream"  # its scope rule (app/clients/operations) is checked on each heartbeat
 
 EventId = Annotated[int, Query(ge=0, le=2**53)]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
-from app.core.routing import ADMIN_READ, ADMIN_WRITE
+from app.core.routing import ADMIN_READ, ADMIN_WRITE, PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
@@ -27,7 +27,7 @@ from app.notifications.webhooks_schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[AdminOnly],
+router = PrefixRouter(prefix="/api/v1/admin/webhooks", tags=["admin: webhooks"], dependencies=[AdminOnly],
                    route_class=IdempotentRoute)
 LIST = error_responses(400, 401, 403, 404, 422, 500)
 

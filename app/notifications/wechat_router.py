@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import Header
 
 from app.auth.deps import CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
+from app.core.routing import PrefixRouter
 from app.db.session import DbSession
 from app.notifications import wechat_messages
 from app.notifications.wechat_schemas import SubscriptionRead, SubscriptionsAccepted
 
-router = APIRouter(prefix="/api/v1/notifications/wechat-subscriptions", tags=["notifications"],
+router = PrefixRouter(prefix="/api/v1/notifications/wechat-subscriptions", tags=["notifications"],
                    route_class=IdempotentRoute)
 
 ClientIdHeader = Annotated[str | None, Header(alias="X-Client-Id", max_length=64, description=(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import Form, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import AppError, ErrorEnvelope
 from app.core.i18n import message
+from app.core.routing import PrefixRouter
 from app.db.session import ReadRows, get_database
 from app.open311 import queries, service
 from app.open311.formats import Format, errors, parse_format, render
@@ -68,7 +69,7 @@ class Open311Route(APIRoute):
         return route
 
 
-router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
+router = PrefixRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
 
 FormatPath = Annotated[Literal["json", "xml"], Path(description="`json` or `xml`; any other is a 404.")]
 Jurisdiction = Annotated[str | None, Query(

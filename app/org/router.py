@@ -8,7 +8,7 @@ from app.auth.deps import AdminOnly, CurrentPrincipal
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
-from app.core.routing import ADMIN_READ, ADMIN_WRITE
+from app.core.routing import ADMIN_READ, ADMIN_WRITE, PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery
 from app.db.session import DbSession
@@ -27,7 +27,7 @@ from app.org.schemas import (
     PlaceRead,
 )
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1")
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1")
 Q = Annotated[str | None, Query(max_length=100, description="Substring of the name.")]
 IncludeRetired = Annotated[bool, Query(description="Include retired objects.")]
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from app.auth.deps import CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
+from app.core.routing import PrefixRouter
 from app.db.session import DbSession
 from app.privacy import service
 from app.privacy.schemas import ConsentIn, ConsentRead, NoticeRead
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/privacy", tags=["privacy"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/privacy", tags=["privacy"])
 
 
 @router.get("/notice", summary="The privacy notice (隐私政策): its current version, in Chinese and English",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import Depends, Query, Request, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal, ReadPrincipal
@@ -11,6 +11,7 @@ from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
+from app.core.routing import PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath, IdQuery, ObjectId
 from app.db.session import DbSession, ReadRows
@@ -21,7 +22,7 @@ from app.reports.schemas import EventRead, FollowRead, ReportCreate, ReportRead,
 from app.uploads import service as uploads_service
 from app.uploads.router import IMAGE_RESPONSES, Signer
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/reports", tags=["reports"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/reports", tags=["reports"])
 
 LIST_ERRORS = error_responses(400, 401, 422, 500)
 READ_ERRORS = error_responses(401, 404, 422, 500)

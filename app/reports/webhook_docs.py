@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter
-
+from app.core.routing import PrefixRouter
 from app.notifications.webhooks_events import WebhookEventType
 from app.reports.webhook_events import ReportWebhookPayload
 
@@ -18,7 +17,7 @@ Answer 2xx within the timeout; anything else, redirects included, is retried wit
 410 Gone stops the subscription.
 """
 
-router = APIRouter(tags=["webhooks: reports"])
+router = PrefixRouter(tags=["webhooks: reports"])
 
 
 def _receiver(event: WebhookEventType) -> Callable[[ReportWebhookPayload], Awaitable[None]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from app.auth.deps import AdminOnly, CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
+from app.core.routing import PrefixRouter
 from app.core.validators import IdQuery
 from app.db.session import DbSession, ReadRows
 from app.stats import service
@@ -26,7 +27,7 @@ from app.stats.schemas import (
     StreetRankingKind,
 )
 
-router = APIRouter(prefix="/api/v1/stats", tags=["stats"])
+router = PrefixRouter(prefix="/api/v1/stats", tags=["stats"])
 
 ADMIN_ERRORS = error_responses(401, 403, 404, 422, 500)
 

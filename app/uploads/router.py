@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
+from fastapi import Depends, File, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse
 
 from app.auth.deps import CurrentPrincipal
 from app.core.config import AppSettings
 from app.core.errors import NotFound, error_responses
 from app.core.idempotency import Idempotent, IdempotentRoute
+from app.core.routing import PrefixRouter
 from app.core.validators import IdPath
 from app.db.session import DbSession
 from app.uploads import service
@@ -16,8 +17,8 @@ from app.uploads.schemas import UploadRead
 from app.uploads.signing import PhotoSigner
 from app.uploads.sniff import IMAGE_TYPES
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/uploads", tags=["uploads"])
-photos = APIRouter(route_class=IdempotentRoute, prefix="/api/v1/photos", tags=["uploads"])
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/uploads", tags=["uploads"])
+photos = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1/photos", tags=["uploads"])
 
 
 async def get_photo_signer(request: Request) -> PhotoSigner:

@@ -11,7 +11,7 @@ from app.core.errors import error_responses
 from app.core.i18n import wants_english
 from app.core.idempotency import Idempotent, IdempotentRoute
 from app.core.pagination import Cursor, Limit
-from app.core.routing import ADMIN_READ, ADMIN_WRITE, AUTHED
+from app.core.routing import ADMIN_READ, ADMIN_WRITE, AUTHED, PrefixRouter
 from app.core.schemas import Page
 from app.core.validators import IdPath
 from app.db.session import DbSession, get_database
@@ -20,7 +20,7 @@ from app.users.export_schemas import UserExport
 from app.users.models import Role
 from app.users.schemas import MeUpdate, PasswordChange, UserCreate, UserRead, UserUpdate
 
-router = APIRouter(route_class=IdempotentRoute, prefix="/api/v1")
+router = PrefixRouter(route_class=IdempotentRoute, prefix="/api/v1")
 
 
 @router.get("/me", tags=["me"], summary="My profile", response_model=UserRead, responses=AUTHED)
