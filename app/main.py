@@ -135,9 +135,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
 
-    # Routes are matched in order, each request trying them one by one (twice, in this FastAPI): the hot ones first
-    # (reports; then bookings and services, which a flash crowd hits: matching was ~25 % of a booking's CPU when
-    # they came 16th), the admin trees last.
+    # Routers are matched in order (twice per request, in this FastAPI). Each is a PrefixRouter: a path outside its
+    # prefix passes it without trying its routes (routing.PrefixRouter). The hot ones still come first (reports; then
+    # bookings and services, which a flash crowd hits: matching was ~25 % of a booking's CPU when they came 16th,
+    # before the prefix check), the admin trees last.
     for r in (reports_router, bookings_router, services_router, slots_router, errands_router,
               auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
               notifications_router, stats_router, org_router,
