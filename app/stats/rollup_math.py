@@ -465,8 +465,9 @@ def read_plan(start: datetime, end: datetime, now: datetime, hours: bool = False
     today = china_day(now)
     for lo, hi in slices:
         head = hi == day_start(first)  # the partial first day, [lo, its end); else the last, [its start, hi)
-        if snapshot and not head and last == today and now - hi < min(hi - lo, _AN_HOUR if hours else hi - lo):
-            out.append((hi, day_start(today + timedelta(days=1)), -1))  # today's cell minus the reports since
+        since = now - hi  # today's reports after the end (to a snapshot, those committed by then)
+        if snapshot and not head and last == today and since < (min(hi - lo, _AN_HOUR) if hours else hi - lo):
+            out.append((hi, day_start(today + timedelta(days=1)), -1))  # today's cell minus them
             last = today + timedelta(days=1)
             continue
         if hours and not head and last == today:  # today's hours so far, and the reports of the hour not over
