@@ -69,9 +69,12 @@ class PrefixRouter(APIRouter):
     """Every router of the app (tests/core/test_routing.py checks): APIRouter, with a path outside its prefix refused
     before its routes are tried."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.literal_prefix = self.prefix.split("{", 1)[0]  # up to the first parameter; once, not per request
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        literal = self.prefix.split("{", 1)[0]
-        if literal and not route_path(scope).startswith(literal):
+        if self.literal_prefix and not route_path(scope).startswith(self.literal_prefix):
             return Match.NONE, {}
         return super().matches(scope)
 
