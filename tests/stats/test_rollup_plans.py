@@ -105,3 +105,48 @@ async def test_the_generic_plan_of_the_one_read_is_index_ranges(app, world, sett
     partial = ("ix_reports_community_unannounced", "ix_reports_street_unannounced", "ix_reports_due_at")
     assert "_created" not in live and any(f" {index} " in live for index in partial), plan
 
+
+
+@pytest.mark.parametrize(("scope", "days"), [("community", 30), ("street", 365)])
+async def test_the_one_read_holds_only_the_ranges_and_slices_that_read_anything(app, world, settings, scope, days):
+    """Every node of a plan is started on every execution, empty range or not: the one read is built for the
+    ranges, hours and slices its values leave non-empty (rollup_queries.Used), one index scan each."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("the one read is PostgreSQL's")
+    await _seed(app, world)
+    now = datetime.now(UTC)
+    rs = (queries.street_set(world.street.id, now - timedelta(days=days), now) if scope == "street"
+          else queries.community_set(world.c1.id, now - timedelta(days=days), now, world.street.id))
+    kept = _Kept(app)
+    assert await rollup_queries.rolled(kept, rs, now, histogram=True) is not None
+    (stmt, params), = kept.kept
+    ranges = {prefix: [i for i in range(len(rollup_queries.RANGES))
+                       if params[f"{prefix}lo_{i}"] < params[f"{prefix}hi_{i}"]] for prefix in ("", "h")}
+    hours = [i for i in range(rollup_queries.HOUR_RANGES)
+             if params.get(f"hour_lo_{i}", 0) < params.get(f"hour_hi_{i}", 0)]
+    slices = [i for i in range(rollup_queries.SLICES)
+              if f"start_{i}" in params and params[f"start_{i}"] < params[f"end_{i}"]]
+    assert ranges[""] and len(ranges[""]) < len(rollup_queries.RANGES), params  # some ranges are left out
+    assert (scope == "street") == bool(hours), params
+    plan = await _generic_plan(app, stmt, params)
+    counted = {table: sum(f"Index Scan using pk_{table} on {table}" in line for line in plan.splitlines())
+               for table in ("report_rollups", "report_rollup_histograms")}
+    assert counted == {"report_rollups": len(ranges[""]) + len(hours),
+                       "report_rollup_histograms": len(ranges["h"]) + len(hours)}, plan
+    assert plan.count("CTE slice_") == len(slices) and slices, plan
+    text_sql = str(stmt.stmt)
+    for i in range(len(rollup_queries.RANGES)):
+        assert (f":lo_{i}" in text_sql) == (i in ranges[""]) and (f":hlo_{i}" in text_sql) == (i in ranges["h"])
+
+
+def test_used_parts_keeps_one_range_when_every_range_is_empty():
+    day = datetime(2026, 1, 1).date()
+    names = rollup_queries._RANGE_NAMES
+    params = {name: day for prefix in ("", "h") for pair in names[prefix] for name in pair}
+    used = rollup_queries.used_parts(params, [])
+    assert used == rollup_queries.Used((0,), (0,), (), ())
+    params["hi_2"] = day.replace(day=2)
+    params["hour_lo_1"], params["hour_hi_1"] = 8, 16
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    used = rollup_queries.used_parts(params, [(start, start, 1), (start, start + timedelta(hours=1), -1)])
+    assert used == rollup_queries.Used((2,), (0,), (1,), (1,))
