@@ -38,7 +38,7 @@ per bucket, the rows only how they are kept.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
@@ -168,7 +168,8 @@ PERCENTILES = (50, 90)  # the published ones: median and p90
 
 def percentile_bucket(histogram: Mapping[int, int], percent: int) -> int | None:
     """The bucket holding the nearest-rank percentile (the value at rank ceil(percent/100 · n), ascending); None
-    for an empty histogram. rollup_queries computes the same in SQL (a running sum over the buckets)."""
+    for an empty histogram. rollup_queries' one read finds the chunks holding the ranks in SQL (a running sum over
+    the chunks), percentiles_in_chunks the buckets in them."""
     n = sum(histogram.values())
     if n <= 0:
         return None
@@ -179,6 +180,30 @@ def percentile_bucket(histogram: Mapping[int, int], percent: int) -> int | None:
         if seen >= rank:
             return bucket
     return max(histogram)  # not reached with non-negative counts
+
+
+def percentiles_in_chunks(total: int, chunks: Iterable[tuple[int, int, Sequence[int]]]) -> tuple[int | None, ...]:
+    """percentile_bucket for each of PERCENTILES, from a histogram of `total` durations given only by the chunks
+    holding the ranks: (chunk, the count of the buckets before the chunk, its CHUNK buckets' counts), any order
+    (rollup_queries' one read finds them in SQL). The first chunk whose running sum reaches the rank holds it;
+    in it, the first bucket whose running sum does. None where no chunk given holds the rank."""
+    ordered = sorted(chunks, key=lambda c: c[0])
+    out: list[int | None] = []
+    for percent in PERCENTILES:
+        rank = (total * percent + 99) // 100
+        out.append(next((_bucket_in(chunk, before, counts, rank) for chunk, before, counts in ordered
+                         if before < rank <= before + sum(counts)), None))
+    return tuple(out)
+
+
+def _bucket_in(chunk: int, before: int, counts: Sequence[int], rank: int) -> int:
+    """The bucket of a chunk where the running sum from `before` reaches `rank` (its last one if none does)."""
+    seen = before
+    for k, n in enumerate(counts):
+        seen += n
+        if seen >= rank:
+            return chunk * CHUNK + k
+    return chunk * CHUNK + len(counts) - 1
 
 
 def percentile(histogram: Mapping[int, int], percent: int) -> float | None:

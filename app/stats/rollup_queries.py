@@ -3,8 +3,9 @@ last day from the reports themselves (their contributions, rollup_math, the same
 street's from its HOUR cells and at most an hour of its reports: rollup_math.read_plan), and what depends on the
 clock (overdue now, still waiting past respond_by) from the counters of the deadlines the worker announced plus,
 live, the set's open reports past a deadline not announced yet (a partial index of those).
-On PostgreSQL a set ungrouped or per day is one statement, percentiles found by the database (_one_read_sql),
-planned once per connection of the generic pool (reader.Prepared.generic; tests/stats/test_rollup_plans.py).
+On PostgreSQL a set ungrouped or per day is one statement, the chunks holding the percentiles found by the database
+(_one_read_sql), planned once per connection of the generic pool (reader.Prepared.generic;
+tests/stats/test_rollup_plans.py).
 
 A report set maps to the cells of one cut: its scope and filters become equalities on the cut's key columns
 (street, community, grid, category, department). A set the cells cannot express (a building's or a path
@@ -33,6 +34,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
@@ -321,8 +323,9 @@ def _live_sql(rs_shape: Any, group: str | None, dialect: str, months: bool) -> P
 _PARTS = ("cells", "slice", "live", "percentiles", "sums")  # the one read's parts, by their tag
 SLICES = 2  # at most a partial first and a partial last day (rollup_math.read_plan)
 _VALUES = (*COUNTERS, "waiting_late", "overdue_now")
-_PCT = tuple(f"p{p}" for p in rollup_math.PERCENTILES)  # the percentiles' buckets, per metric
-_COUNTERS_AT = 3 + len(_PCT)  # where the COUNTERS start in _part's columns (part, g, metric, *_PCT, ...)
+_CHUNK_COLUMNS = ("chunk", "before")  # the percentiles part's chunk and the count before it (_percentiles_part)
+_COUNTERS_AT = 3 + len(_CHUNK_COLUMNS)  # where the COUNTERS start in _part's columns (part, g, metric, chunk, ...)
+assert CHUNK < len(_VALUES)  # a chunk's buckets and the metric's total fit in the values' columns
 
 
 def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[ColumnElement[bool]]:
@@ -336,15 +339,16 @@ def _renamed(clauses: tuple[ColumnElement[bool], ...], suffix: str) -> list[Colu
 
 
 def _part(tag: str, values: dict[str, ColumnElement[Any]], group: Any = None, metric: Any = None,
-          percentiles: tuple[Any, ...] = ()) -> Any:
-    """A select of the one read's shape: (part, g, metric, *_PCT, *COUNTERS, waiting_late, overdue_now), the
-    group a DATE, the rest BIGINT (the columns a part has no value for are NULL)."""
+          chunk: tuple[Any, ...] = ()) -> Any:
+    """A select of the one read's shape: (part, g, metric, chunk, before, *COUNTERS, waiting_late, overdue_now),
+    the group a DATE, the rest BIGINT (the columns a part has no value for are NULL). The percentiles part puts
+    its chunk's buckets and the metric's total in the first CHUNK + 1 value columns (_percentiles_part)."""
     def big(v: Any) -> ColumnElement[Any]:
         return cast(null() if v is None else v, BigInteger)
-    pct = percentiles or (None,) * len(_PCT)
+    extra = chunk or (None,) * len(_CHUNK_COLUMNS)
     return select(literal_column(str(_PARTS.index(tag)), SmallInteger).label("part"),
                   cast(null() if group is None else group, Date).label("g"), big(metric).label("metric"),
-                  *(big(v).label(name) for name, v in zip(_PCT, pct, strict=True)),
+                  *(big(v).label(name) for name, v in zip(_CHUNK_COLUMNS, extra, strict=True)),
                   *(big(values.get(c)).label(c) for c in _VALUES))
 
 
@@ -368,10 +372,13 @@ def _percentiles_part(shape: CellShape, slices: dict[int, Any], used: Used) -> A
     the database as rollup_math.percentile_bucket does (the first bucket where the running sum reaches the nearest
     rank ceil(p/100 · n)), a chunk at a time: the slices' buckets are put in rows of CHUNK buckets too, everything
     is added up per (metric, chunk) (~30 rows for a street's year, where a row per bucket made ~300 to sort), a
-    running sum over the chunks finds the chunk holding the rank, and the running sum of its buckets, the bucket.
-    Two rows come back. The cells' ranges are bound with the prefix "h" (the histograms use month cells wherever
-    they read fewer rows, whatever the series' grain). `slices`: the partial days' reports (_one_read_sql), by
-    their index."""
+    running sum over the chunks finds the chunks holding the ranks, and those come back (at most one per metric
+    and percentile: metric, chunk, the count before it, its CHUNK buckets and the metric's total, _part's layout
+    for this part), for rollup_math.percentiles_in_chunks to find the buckets in. Finding the bucket in SQL took
+    a CASE per percentile over the running sums of the chunk's buckets, O(CHUNK²) expression steps that
+    PostgreSQL compiled on every execution (docs/decisions.md, issue 20, eleventh pass). The cells' ranges are
+    bound with the prefix "h" (the histograms use month cells wherever they read fewer rows, whatever the
+    series' grain). `slices`: the partial days' reports (_one_read_sql), by their index."""
     cells = _histogram_cells(shape, used)
     rows = [select(cells.c.metric, cells.c.chunk, *(cells.c[b] for b in BUCKETS))]
     for i, found in slices.items():
@@ -391,18 +398,11 @@ def _percentiles_part(shape: CellShape, slices: dict[int, Any], used: Used) -> A
                     cast(func.sum(size).over(partition_by=c.c.metric), BigInteger).label("total"),
                     cast(running, BigInteger).label("running"), cast(running - size, BigInteger).label("before")) \
         .subquery("ranked")
-    picks = []
-    for p in rollup_math.PERCENTILES:
-        rank = (ranked.c.total * lit(p) + lit(99)) // lit(100)
-        seen: ColumnElement[Any] = ranked.c.before
-        whens = []
-        for k, b in enumerate(BUCKETS[:-1]):
-            seen = seen + ranked.c[b]
-            whens.append((seen >= rank, lit(k)))
-        bucket = ranked.c.chunk * lit(CHUNK) + case(*whens, else_=lit(CHUNK - 1))
-        picks.append(func.min(bucket).filter(ranked.c.running >= rank))
-    return (_part("percentiles", {}, metric=ranked.c.metric, percentiles=tuple(picks))
-            .where(ranked.c.total > lit(0)).group_by(ranked.c.metric))
+    ranks = [(ranked.c.total * lit(p) + lit(99)) // lit(100) for p in rollup_math.PERCENTILES]
+    values: dict[str, ColumnElement[Any]] = {v: ranked.c[b] for v, b in zip(_VALUES, BUCKETS, strict=False)}
+    values[_VALUES[CHUNK]] = ranked.c.total
+    return (_part("percentiles", values, metric=ranked.c.metric, chunk=(ranked.c.chunk, ranked.c.before))
+            .where(ranked.c.total > lit(0), or_(*(and_(ranked.c.before < r, ranked.c.running >= r) for r in ranks))))
 
 
 @lru_cache(maxsize=512)
@@ -454,10 +454,14 @@ async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: d
         bound[f"start_{i}"], bound[f"end_{i}"], bound[f"sign_{i}"] = lo, hi, sign
     per_day = shape.group == "day"
     used = used_parts(params, slices)
+    holding: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {}
+    totals: dict[int, int] = {}
     for mapping in await rows.all(_one_read_sql(shape, rs.shape, histogram, grain, used), bound):
         row = tuple(mapping.values())  # _part's columns, by position: a lookup by name per value was ~5 % of a
         if _PARTS[row[0]] == "percentiles":  # street's year in py-spy
-            out.percentiles[int(row[2])] = tuple(None if b is None else int(b) for b in row[3:_COUNTERS_AT])
+            metric = int(row[2])
+            holding.setdefault(metric, []).append((int(row[3]), int(row[4]), row[_COUNTERS_AT:_COUNTERS_AT + CHUNK]))
+            totals[metric] = int(row[_COUNTERS_AT + CHUNK])
             continue
         values = dict(zip(_VALUES, row[_COUNTERS_AT:], strict=True))  # BIGINT: ints already
         if not per_day:
@@ -471,6 +475,7 @@ async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: d
                 out.sums[k] = values
             else:
                 _add(have, values)
+    out.percentiles = {m: rollup_math.percentiles_in_chunks(totals[m], chunks) for m, chunks in holding.items()}
 
 
 def _add(into: dict[str, int], values: dict[str, int]) -> None:

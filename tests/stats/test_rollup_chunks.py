@@ -62,6 +62,33 @@ def _migration():
     return migration
 
 
+def test_percentiles_from_the_chunks_holding_the_ranks_are_the_nearest_ranks_buckets():
+    """The one read returns only the chunks holding a percentile's rank, with the count before each:
+    percentiles_in_chunks must find the same buckets as percentile_bucket over the whole histogram, given those
+    chunks in any order, or every chunk."""
+    rnd = random.Random(11)
+    for trial in range(300):
+        size = rnd.choice([1, 2, 3, 17, 200])
+        histogram: dict[int, int] = {}
+        for _ in range(size):
+            bucket = max(0, min(400, int(rnd.gauss(rnd.choice([0, 15, 16, 31, 160]), 30 if trial % 2 else 2))))
+            histogram[bucket] = histogram.get(bucket, 0) + 1
+        total = sum(histogram.values())
+        rows = [(key[-1], counts) for key, counts in rm.chunked([((0,) * 9 + (rm.ACCEPT, b), n)
+                                                                  for b, n in histogram.items()])]
+        chunks, before = [], 0
+        for chunk, counts in sorted(rows):
+            chunks.append((chunk, before, counts))
+            before += sum(counts)
+        want = tuple(rm.percentile_bucket(histogram, p) for p in rm.PERCENTILES)
+        ranks = [(total * p + 99) // 100 for p in rm.PERCENTILES]
+        holding = [c for c in chunks if any(c[1] < r <= c[1] + sum(c[2]) for r in ranks)]
+        rnd.shuffle(holding)
+        assert rm.percentiles_in_chunks(total, holding) == want, (histogram, holding)
+        assert rm.percentiles_in_chunks(total, chunks) == want
+    assert rm.percentiles_in_chunks(5, []) == (None, None)
+
+
 async def test_the_migration_moves_one_bucket_rows_into_chunks_and_back(app, world):
     now = datetime.now(UTC)
     # durations from seconds to weeks: buckets in many chunks, several in one chunk, some reports sharing buckets
