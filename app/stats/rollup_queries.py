@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -162,14 +162,13 @@ def _in_range(table: Any, i: int, prefix: str = "") -> ColumnElement[bool]:
 
 
 def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, prefix: str = "",
-            keys: tuple[str, ...] = (), used: Used | None = None) -> Any:
+            keys: tuple[str, ...] = ()) -> Any:
     """The set's cells of `table` in read_segments' ranges (bound as <prefix>lo_<i>, <prefix>hi_<i>) and the hour
     ranges, with their `keys` columns as they are and their `columns` signed: as they are in the ranges added,
     negated in the ranges taken away, times the bound sign in the hour ranges (a sign column multiplied into every
     value of every row took ~10 % of a figure's statement). A UNION ALL of one range of the primary key per range,
     rather than an OR of the ranges: each is an index range scan whatever the bound values, so the statement's
-    generic plan (planned once per connection: Prepared.generic) is the right one. With `used`, only the ranges
-    it names (the others are empty: Used)."""
+    generic plan (planned once per connection: Prepared.generic) is the right one."""
     def cells(sign: int | ColumnElement[int], where: ColumnElement[bool]) -> Any:
         def signed(c: str) -> ColumnElement[Any]:
             col = table.c[c]
@@ -180,11 +179,9 @@ def _ranged(table: Any, shape: CellShape, columns: tuple[str, ...], name: str, p
             .where(table.c.cut == bindparam("cut"),
                    *(table.c[col] == bindparam(f"eq_{j}") for j, col in enumerate(shape.equal)), where)
 
-    ranges = range(len(RANGES)) if used is None else (used.histogram if prefix else used.counters)
-    hours = range(HOUR_RANGES) if used is None else used.hours
-    parts = [cells(1 if i < _ADDED else -1, _in_range(table, i, prefix)) for i in ranges]
+    parts = [cells(1 if i < _ADDED else -1, _in_range(table, i, prefix)) for i in range(len(RANGES))]
     if shape.cut in rollup_math.HOUR_CUTS:  # the same hours for every table: bound once, without the prefix
-        parts += [cells(bindparam(f"hour_sign_{i}", type_=Integer), _in_hours(table, i)) for i in hours]
+        parts += [cells(bindparam(f"hour_sign_{i}", type_=Integer), _in_hours(table, i)) for i in range(HOUR_RANGES)]
     return union_all(*parts).subquery(name)
 
 
@@ -197,32 +194,6 @@ def _in_hours(table: Any, i: int) -> ColumnElement[bool]:
     return and_(table.c.grain == lit(HOUR), table.c.day == bindparam(f"hour_day_{i}", type_=table.c.day.type),
                 table.c.slot >= bindparam(f"hour_lo_{i}", type_=table.c.slot.type),
                 table.c.slot < bindparam(f"hour_hi_{i}", type_=table.c.slot.type))
-
-
-class Used(NamedTuple):
-    """The parts of the one read that hold anything for this read: read_segments' ranges of the counters and of
-    the histograms (by index), the hour ranges and the slices. The one read is built for these only, one
-    statement per combination (a handful occur). PostgreSQL initializes every node of a plan on every execution,
-    whether its range is empty or not: with every range in, starting the executor was ~0.37 ms of a street
-    year's ~0.95 ms, most of it for parts that read nothing (docs/decisions.md, issue 20, eleventh pass)."""
-
-    counters: tuple[int, ...]
-    histogram: tuple[int, ...]
-    hours: tuple[int, ...]
-    slices: tuple[int, ...]
-
-
-def _nonempty(params: dict[str, Any], names: list[tuple[str, str]]) -> tuple[int, ...]:
-    """The indexes of the [lo, hi) ranges bound as `names` that are not empty; at least one (a UNION ALL of no
-    select is no statement; an empty one reads nothing)."""
-    return tuple(i for i, (lo, hi) in enumerate(names) if params[lo] < params[hi]) or (0,)
-
-
-def used_parts(params: dict[str, Any], slices: list[tuple[datetime, datetime, int]]) -> Used:
-    """Used, from the bound ranges (rolled) and read_plan's slices (at most SLICES)."""
-    hours = tuple(i for i in range(HOUR_RANGES) if params.get(f"hour_lo_{i}", 0) < params.get(f"hour_hi_{i}", 0))
-    return Used(_nonempty(params, _RANGE_NAMES[""]), _nonempty(params, _RANGE_NAMES["h"]), hours,
-                tuple(i for i, (lo, hi, _) in enumerate(slices) if lo < hi))
 
 
 def hour_params(hours: list[rollup_math.HourRange], day: date) -> dict[str, Any]:
@@ -239,9 +210,9 @@ def _signed_sum(cells: Any, column: str) -> ColumnElement[int]:
     return func.coalesce(func.sum(cells.c[column]), lit(0))
 
 
-def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None, used: Used) -> Any:
+def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None) -> Any:
     """The cells' sums of `columns` (per day, week or month with `grain`): the one read's cells part."""
-    cells = _ranged(report_rollups, shape, columns, "cells", keys=("day",), used=used)
+    cells = _ranged(report_rollups, shape, columns, "cells", keys=("day",))
     sums: dict[str, ColumnElement[Any]] = {c: _signed_sum(cells, c) for c in columns}
     if grain is None:
         return _part("cells", sums)
@@ -249,10 +220,9 @@ def _signed_cells(shape: CellShape, columns: tuple[str, ...], grain: str | None,
     return _part("cells", sums, key).group_by(key)
 
 
-def _histogram_cells(shape: CellShape, used: Used | None = None) -> Any:
+def _histogram_cells(shape: CellShape) -> Any:
     """The set's histogram rows (metric, chunk, BUCKETS signed), in the ranges bound with the prefix "h"."""
-    return _ranged(report_rollup_histograms, shape, BUCKETS, "cell_chunks", "h", keys=("metric", "chunk"),
-                   used=used)
+    return _ranged(report_rollup_histograms, shape, BUCKETS, "cell_chunks", "h", keys=("metric", "chunk"))
 
 
 _NAMED = {"department_id": Department, "grid_id": Grid, "community_id": Grid}
@@ -367,7 +337,7 @@ def _live_part(rs_shape: Any, grain: str | None) -> Any:
     return part if key is None else part.group_by(key)
 
 
-def _percentiles_part(shape: CellShape, slices: dict[int, Any], used: Used) -> Any:
+def _percentiles_part(shape: CellShape, slices: list[Any]) -> Any:
     """The percentiles' buckets per metric of the cells' histogram plus the signed slices' durations, found by
     the database as rollup_math.percentile_bucket does (the first bucket where the running sum reaches the nearest
     rank ceil(p/100 · n)), a chunk at a time: the slices' buckets are put in rows of CHUNK buckets too, everything
@@ -378,10 +348,10 @@ def _percentiles_part(shape: CellShape, slices: dict[int, Any], used: Used) -> A
     a CASE per percentile over the running sums of the chunk's buckets, O(CHUNK²) expression steps that
     PostgreSQL compiled on every execution (docs/decisions.md, issue 20, eleventh pass). The cells' ranges are
     bound with the prefix "h" (the histograms use month cells wherever they read fewer rows, whatever the
-    series' grain). `slices`: the partial days' reports (_one_read_sql), by their index."""
-    cells = _histogram_cells(shape, used)
+    series' grain). `slices`: the partial days' reports (_one_read_sql)."""
+    cells = _histogram_cells(shape)
     rows = [select(cells.c.metric, cells.c.chunk, *(cells.c[b] for b in BUCKETS))]
-    for i, found in slices.items():
+    for i, found in enumerate(slices):
         s = rollup_slices.histogram_select((), found.c).subquery()
         # INTEGER like the cells' columns: a BIGINT here made the union's columns BIGINT, whose sum PostgreSQL
         # accumulates as numeric (the figures' statements ran ~7 % longer)
@@ -405,22 +375,22 @@ def _percentiles_part(shape: CellShape, slices: dict[int, Any], used: Used) -> A
             .where(ranked.c.total > lit(0), or_(*(and_(ranked.c.before < r, ranked.c.running >= r) for r in ranks))))
 
 
-@lru_cache(maxsize=512)
-def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str, used: Used) -> Prepared:
+@lru_cache(maxsize=128)
+def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) -> Prepared:
     """PostgreSQL, a set ungrouped or per day: the cells' counters, the partial days' counters (SLICES signed
-    slices, bound as start_<i>/end_<i>/sign_<i>; only those with a period: Used), the live part and the percentiles, in
+    slices, bound as start_<i>/end_<i>/sign_<i>; an unused one is empty), the live part and the percentiles, in
     ONE statement: a UNION ALL of rows tagged by part. Six to eight round trips, and a row per histogram
     bucket, were most of a figure's time. Per day, every part is summed per `grain` (the day, or the week or
     month holding it: a series' buckets) by the database: a 30-day dashboard's five weeks are five rows.
     Each slice's reports are read once, into a CTE that both its counters and (with `histogram`) its durations
     are computed from (PostgreSQL materializes a CTE read twice): a street's partial day holds up to ~1,050
-    reports (12 hours at noon, China time). Only the ranges and slices of `used` are in (Used)."""
+    reports (12 hours at noon, China time)."""
     per_day = shape.group == "day"
-    parts = [_signed_cells(shape, COUNTERS, grain if per_day else None, used)]
+    parts = [_signed_cells(shape, COUNTERS, grain if per_day else None)]
     r = Report.__table__.c
-    slices = {i: select(*(r[k] for k in rollup_slices.COLUMNS)).where(*_renamed(conditions(rs_shape), f"_{i}"))
-              .cte(f"slice_{i}") for i in used.slices}
-    for i, found in slices.items():
+    slices = [select(*(r[k] for k in rollup_slices.COLUMNS)).where(*_renamed(conditions(rs_shape), f"_{i}"))
+              .cte(f"slice_{i}") for i in range(SLICES)]
+    for i, found in enumerate(slices):
         sign = bindparam(f"sign_{i}", type_=BigInteger)
         sums = {c.name: c.element * sign for c in rollup_slices.counter_columns(found.c)}  # the counts, unlabelled
         key = bucket_expression("postgresql", grain, found.c.created_at) if per_day else None
@@ -429,7 +399,7 @@ def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str, 
     parts.append(_live_part(rs_shape, grain if per_day else None))
     out = [_summed(union_all(*parts).subquery("parts"), per_day)]
     if histogram:
-        out.append(_percentiles_part(shape, slices, used))
+        out.append(_percentiles_part(shape, slices))
     return Prepared(pg_text(union_all(*out)), generic=True)
 
 
@@ -450,13 +420,13 @@ async def _rolled_at_once(rows: Rows, rs: ReportSet, shape: CellShape, params: d
     if len(slices) > SLICES:  # pragma: no cover - read_plan makes at most two
         raise ValueError("more partial days than the one read binds")
     bound = {**params, **rs.values(now)}
-    for i, (lo, hi, sign) in enumerate(slices):
+    for i in range(SLICES):
+        lo, hi, sign = slices[i] if i < len(slices) else (rs.start, rs.start, 1)
         bound[f"start_{i}"], bound[f"end_{i}"], bound[f"sign_{i}"] = lo, hi, sign
     per_day = shape.group == "day"
-    used = used_parts(params, slices)
     holding: dict[int, list[tuple[int, int, tuple[int, ...]]]] = {}
     totals: dict[int, int] = {}
-    for mapping in await rows.all(_one_read_sql(shape, rs.shape, histogram, grain, used), bound):
+    for mapping in await rows.all(_one_read_sql(shape, rs.shape, histogram, grain), bound):
         row = tuple(mapping.values())  # _part's columns, by position: a lookup by name per value was ~5 % of a
         if _PARTS[row[0]] == "percentiles":  # street's year in py-spy
             metric = int(row[2])
