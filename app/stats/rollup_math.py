@@ -166,6 +166,11 @@ def bucket_bounds(bucket: int) -> tuple[float, float]:
 PERCENTILES = (50, 90)  # the published ones: median and p90
 
 
+def nearest_rank(n: int, percent: int) -> int:
+    """ceil(percent/100 · n) in integer arithmetic: the nearest rank of a percentile among n values."""
+    return (n * percent + 99) // 100
+
+
 def percentile_bucket(histogram: Mapping[int, int], percent: int) -> int | None:
     """The bucket holding the nearest-rank percentile (the value at rank ceil(percent/100 · n), ascending); None
     for an empty histogram. rollup_queries' one read finds the chunks holding the ranks in SQL (a running sum over
@@ -173,7 +178,7 @@ def percentile_bucket(histogram: Mapping[int, int], percent: int) -> int | None:
     n = sum(histogram.values())
     if n <= 0:
         return None
-    rank = (n * percent + 99) // 100
+    rank = nearest_rank(n, percent)
     seen = 0
     for bucket in sorted(histogram):
         seen += histogram[bucket]
@@ -187,12 +192,12 @@ def percentiles_in_chunks(total: int, chunks: Iterable[tuple[int, int, Sequence[
     holding the ranks: (chunk, the count of the buckets before the chunk, its CHUNK buckets' counts), any order
     (rollup_queries' one read finds them in SQL). The first chunk whose running sum reaches the rank holds it;
     in it, the first bucket whose running sum does. None where no chunk given holds the rank."""
-    ordered = sorted(chunks, key=lambda c: c[0])
+    ordered = sorted((chunk, before, before + sum(counts), counts) for chunk, before, counts in chunks)
     out: list[int | None] = []
     for percent in PERCENTILES:
-        rank = (total * percent + 99) // 100
-        out.append(next((_bucket_in(chunk, before, counts, rank) for chunk, before, counts in ordered
-                         if before < rank <= before + sum(counts)), None))
+        rank = nearest_rank(total, percent)
+        out.append(next((_bucket_in(chunk, before, counts, rank) for chunk, before, running, counts in ordered
+                         if before < rank <= running), None))
     return tuple(out)
 
 
