@@ -55,7 +55,7 @@ DAY, MONTH, HOUR = 1, 2, 3
 FINE = 1         # street, community, grid, category, department: filters, grids, communities' departments
 COMMUNITY = 2    # street, community: a community's figures and series
 STREET = 3       # street: a street's figures and series
-STREET_DEPT = 4  # street, department: a street's ranking of departments
+STREET_DEPT = 4  # street, department: a street's ranking of departments (a report no department handles has none)
 CUTS = (FINE, COMMUNITY, STREET, STREET_DEPT)
 HISTOGRAM_CUTS = (FINE, COMMUNITY, STREET)  # the ranking has no durations
 # Cuts with HOUR cells too: a street's partial days (the first day of "the 365 days up to now", and today when `to`
@@ -279,7 +279,9 @@ def durations(r: Mapping[str, Any]) -> list[tuple[int, int]]:
 
 def cells(r: Mapping[str, Any], cuts: Iterable[int] = CUTS) -> list[Cell]:
     """The cells a report counts in: each cut, for its China day and that day's month, and the HOUR_CUTS for the
-    hour of that day too (slot hour * SLOTS + spread)."""
+    hour of that day too (slot hour * SLOTS + spread). No STREET_DEPT cells for a report no department handles:
+    the only read of that cut, the ranking of departments, leaves "no department" out, so those rows were written
+    by every step of an undispatched report and never read (decisions.md, issue 20, twelfth pass)."""
     s, c, g, k = r["street_id"], r["community_id"], r["grid_id"], r["category_id"]
     d = r["handler_department_id"] or NO_DEPARTMENT
     keys = {FINE: (s, c, g, k, d), COMMUNITY: (s, c, 0, 0, 0), STREET: (s, 0, 0, 0, 0),
@@ -289,6 +291,8 @@ def cells(r: Mapping[str, Any], cuts: Iterable[int] = CUTS) -> list[Cell]:
     spread = r["id"] % SLOTS
     out: list[Cell] = []
     for cut in cuts:
+        if cut == STREET_DEPT and d == NO_DEPARTMENT:
+            continue
         slot = 0 if cut == FINE else spread
         out += [(cut, *keys[cut], slot, DAY, day), (cut, *keys[cut], slot, MONTH, month_of(day))]
         if cut in HOUR_CUTS:

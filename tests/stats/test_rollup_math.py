@@ -54,7 +54,12 @@ def test_percentiles_from_the_histogram_are_within_the_error_of_the_nearest_rank
 def test_a_report_counts_once_in_every_cut_for_its_day_and_month():
     r = _report(created_at=datetime(2026, 3, 31, 16, 30, tzinfo=UTC))  # 04-01 00:30 in China
     cells = rm.cells(r)
-    assert len(cells) == len(rm.CUTS) * 2 + len(rm.HOUR_CUTS) == 9
+    # no department handles it: no cells of the departments' ranking (the only read of that cut leaves it out)
+    assert len(cells) == (len(rm.CUTS) - 1) * 2 + len(rm.HOUR_CUTS) == 7
+    assert rm.STREET_DEPT not in {c[0] for c in cells}
+    handled = rm.cells(_report(created_at=r["created_at"], handler_department_id=9))
+    assert len(handled) == len(rm.CUTS) * 2 + len(rm.HOUR_CUTS) == 9
+    assert (rm.STREET_DEPT, 1, 0, 0, 0, 9, 13 % rm.SLOTS, rm.MONTH, date(2026, 4, 1)) in handled
     assert {(c[-2], c[-1]) for c in cells} == {(rm.DAY, date(2026, 4, 1)), (rm.MONTH, date(2026, 4, 1)),
                                                (rm.HOUR, date(2026, 4, 1))}
     assert (rm.FINE, 1, 2, 3, 4, 0, 0, rm.DAY, date(2026, 4, 1)) in cells
@@ -139,7 +144,7 @@ def test_an_announcement_adds_to_overdue_and_the_step_answering_it_takes_it_away
     waiting = _report(respond_by=respond_by)
     announced = {**waiting, "overdue_notified_for": respond_by}
     changed, hist = rm.delta(waiting, announced)
-    assert hist == [] and len(changed) == len(rm.CUTS) * 2 + len(rm.HOUR_CUTS)
+    assert hist == [] and len(changed) == len(rm.cells(waiting)) == 7  # no department: no ranking cells
     assert all(v == {**dict.fromkeys(rm.COUNTERS, 0), "overdue": 1, "late_waiting": 1} for _, v in changed)
     accepted = rm.stepped(announced, "accepted", {"accepted_at": T0 + timedelta(hours=30),
                                                   "responded_at": T0 + timedelta(hours=30),
