@@ -150,21 +150,33 @@ def step_sql() -> Prepared:
                             .add_cte(hist)))
 
 
+def _typed(table: Table, columns: tuple[str, ...], param: str, *, once: bool = False) -> Any:
+    """The rows of a JSON parameter (_json_rows) as a CTE of typed columns and their order `i`: each value read and
+    cast once per row of the parameter. `once`: MATERIALIZED, for a CTE read once whose rows the join repeats (an
+    inlined one casts its values again for every row it joins with: 7 cells x 25 counters)."""
+    rows, values = _json_rows(table, columns, param)
+    cte = select(rows.c.i, *values).select_from(rows).cte(f"{param}_rows")
+    return cte.prefix_with("MATERIALIZED") if once else cte
+
+
 @lru_cache(maxsize=1)
 def shared_sql() -> Prepared:
     """PostgreSQL: step_sql for a step that keeps the report's cells (rollup_math.SharedDelta), from its cells, its
     counter deltas and its histogram rows' deltas, each given once (as JSON, like step_sql's rows) and repeated
-    per cell by the database: ~130 numbers to encode and parse instead of ~500. The same rows, in the same order."""
-    cells, keys = _json_rows(report_rollups, KEY, "cells")
-    diff, deltas = _json_rows(report_rollups, COUNTERS, "diff")  # no row when nothing counted changed
-    spans, buckets = _json_rows(report_rollup_histograms, ("metric", "chunk", *BUCKETS), "spans")
-    kept = keys[0].element.in_([literal_column(str(c)) for c in rollup_math.HISTOGRAM_CUTS])  # cells with histograms
+    per cell by the database: ~130 numbers to encode and parse instead of ~500. The same rows, in the same order.
+    Each given value is cast once (_typed): casting the deltas again for every cell was ~15 % of the statement's
+    backend CPU (decisions.md, issue 20, twelfth pass)."""
+    cells = _typed(report_rollups, KEY, "cells")  # read twice: materialized anyway
+    diff = _typed(report_rollups, COUNTERS, "diff", once=True)  # no row when nothing counted changed
+    spans = _typed(report_rollup_histograms, ("metric", "chunk", *BUCKETS), "spans", once=True)
+    keys = [cells.c[k] for k in KEY]
+    kept = cells.c.cut.in_([literal_column(str(c)) for c in rollup_math.HISTOGRAM_CUTS])  # cells with histograms
     hist = _adding(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS,
-                   select(*keys, *buckets).select_from(cells).join(spans, literal_column("true")).where(kept)
-                   .order_by(cells.c.i, spans.c.i)).cte("hist")
+                   select(*keys, *(spans.c[c] for c in ("metric", "chunk", *BUCKETS))).select_from(cells)
+                   .join(spans, literal_column("true")).where(kept).order_by(cells.c.i, spans.c.i)).cte("hist")
     counters = _adding(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS,
-                       select(*keys, *deltas).select_from(cells).join(diff, literal_column("true"))
-                       .order_by(cells.c.i))
+                       select(*keys, *(diff.c[c] for c in COUNTERS)).select_from(cells)
+                       .join(diff, literal_column("true")).order_by(cells.c.i))
     return Prepared(pg_text(counters.add_cte(hist)))
 
 
