@@ -16,9 +16,9 @@ request: building a 20-column select with its conditions cost more Python than t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, column, text
+from sqlalchemy import Select, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
@@ -63,6 +63,21 @@ def pg_text(stmt: Executable) -> TextClause | TextualSelect:
     if isinstance(stmt, SelectBase):
         return out.columns(*(column(c.key, c.type) for c in stmt.selected_columns))
     return out
+
+
+class Carried(NamedTuple):
+    """Writes a read carries to the database in its own round trip (PostgreSQL): data-modifying CTEs added to the
+    read's statement, which PostgreSQL runs after the read's rows, and their parameters. The CTEs are built once
+    per shape (their identity is part of the carrying statement's cache key): `carrying` builds that statement."""
+
+    ctes: tuple[Any, ...]
+    params: Mapping[str, Any]
+
+
+def carrying(stmt: Select[Any], ctes: tuple[Any, ...]) -> Prepared:
+    """`stmt` carrying the data-modifying CTEs `ctes` (Carried), as PostgreSQL text (pg_text); `stmt` alone when
+    there are none."""
+    return Prepared(pg_text(stmt.add_cte(*ctes))) if ctes else Prepared(stmt)
 
 
 class Rows(Protocol):

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.core.errors import InvalidInput, NotFound
 from app.core.pagination import keyset_params, keyset_sql, page_of
-from app.db.reader import Prepared, Row, Rows
+from app.db.reader import Carried, Prepared, Row, Rows, carrying
 from app.org.models import Category
 from app.privacy import policies as privacy
 from app.reports import lifecycle, policies
@@ -156,9 +156,10 @@ _detail_values = itemgetter(*_DETAIL_KEYS)
 
 
 @lru_cache(maxsize=64)
-def _detail_sql(v: ViewerShape | None) -> Prepared:
+def _detail_sql(v: ViewerShape | None, carried: tuple[Any, ...] = ()) -> Prepared:
     """The report, its reporter's name and whether the viewer follows it; only if they may see it (v), or
-    whatever its state now (v None: they have just acted on it)."""
+    whatever its state now (v None: they have just acted on it). `carried`: writes of the unit of work it carries
+    (reader.Carried)."""
     following = exists().where(ReportFollower.report_id == Report.id, ReportFollower.user_id == policies.viewer_id())
     stmt = _DETAIL_SELECT.add_columns(following.label("following"), *_PHOTO_COLUMNS)\
         .outerjoin(ReportPhoto, ReportPhoto.report_id == Report.id)\
@@ -166,15 +167,17 @@ def _detail_sql(v: ViewerShape | None) -> Prepared:
         .outerjoin(Upload, Upload.id == ReportPhoto.upload_id)\
         .where(Report.id == bindparam("report_id"))\
         .order_by(ReportPhoto.event_id.is_not(None), ReportPhoto.event_id, ReportPhoto.position)
-    return Prepared(stmt if v is None else stmt.where(policies.visible_sql(v)))
+    return carrying(stmt if v is None else stmt.where(policies.visible_sql(v)), carried)
 
 
-async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted: bool = False) -> dict:
+async def report_detail(rows: Rows, p: Principal, report_id: int, *, just_acted: bool = False,
+                        carried: Carried | None = None) -> dict:
     """The report as this principal sees it (a ReportRead, as a plain dict). `just_acted`: the principal has
     just taken a step on it, and gets its result even when the step took the report out of their sight (a
-    department returning it)."""
-    params = {**policies.viewer_params(p), "report_id": report_id}
-    found = await rows.all(_detail_sql(None if just_acted else viewer_shape(p)), params)
+    department returning it). `carried`: writes its statement carries (PostgreSQL), run after its read."""
+    params = {**policies.viewer_params(p), "report_id": report_id, **(carried.params if carried else {})}
+    found = await rows.all(_detail_sql(None if just_acted else viewer_shape(p), carried.ctes if carried else ()),
+                           params)
     if not found:
         raise NotFound()
     r = found[0]

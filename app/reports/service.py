@@ -296,10 +296,16 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     await notices.notify_step(db, p, report, body.action, to, values, body.note)
     if to is State.resolved:
         metrics.count("reports_resolved")
-    out = await queries.report_detail(SessionRows(db), p, report_id, just_acted=True)
     # the figures' roll-ups, last before COMMIT: the cells are shared with every other step on the same day and
-    # key, and their row locks are held until the commit
-    await rollups.apply(db, before, rollup_math.stepped(before, to.value, values))
+    # key, and their row locks are held until the commit. On PostgreSQL the detail's read carries them (a round
+    # trip fewer: decisions.md, issue 20, twelfth pass); they run after its rows, as the statement's last work.
+    after = rollup_math.stepped(before, to.value, values)
+    rows = SessionRows(db)
+    change = rollups.pending(before, after) if rows.dialect_name == "postgresql" else None
+    out = await queries.report_detail(rows, p, report_id, just_acted=True,
+                                      carried=None if change is None else change.carried())
+    if rows.dialect_name != "postgresql":
+        await rollups.apply(db, before, after)
     return out
 
 

@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -46,7 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.reader import Prepared, pg_text
+from app.db.reader import Carried, Prepared, pg_text
 from app.stats import rollup_math
 from app.stats.models import report_rollup_histograms, report_rollups
 from app.stats.rollup_math import BUCKETS, CHUNK_KEY, COUNTERS, KEY, Cell, HistCell
@@ -142,12 +142,17 @@ def _json_rows_upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ..
     return _adding(table, columns, key, adds, select(*values).order_by(rows.c.i))
 
 
+def _step_upserts() -> tuple[Any, Any]:
+    """step_sql's two upserts: the counters' and the histograms' (as a CTE)."""
+    hist = _json_rows_upsert(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS, "hist").cte("hist")
+    return _json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters"), hist
+
+
 @lru_cache(maxsize=1)
 def step_sql() -> Prepared:
     """PostgreSQL: the counters' and the histograms' upserts of one change, in one statement (module docstring)."""
-    hist = _json_rows_upsert(report_rollup_histograms, _HISTOGRAM_COLUMNS, CHUNK_KEY, BUCKETS, "hist").cte("hist")
-    return Prepared(pg_text(_json_rows_upsert(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS, "counters")
-                            .add_cte(hist)))
+    counters, hist = _step_upserts()
+    return Prepared(pg_text(counters.add_cte(hist)))
 
 
 def _typed(table: Table, columns: tuple[str, ...], param: str, *, once: bool = False) -> Any:
@@ -159,13 +164,8 @@ def _typed(table: Table, columns: tuple[str, ...], param: str, *, once: bool = F
     return cte.prefix_with("MATERIALIZED") if once else cte
 
 
-@lru_cache(maxsize=1)
-def shared_sql() -> Prepared:
-    """PostgreSQL: step_sql for a step that keeps the report's cells (rollup_math.SharedDelta), from its cells, its
-    counter deltas and its histogram rows' deltas, each given once (as JSON, like step_sql's rows) and repeated
-    per cell by the database: ~130 numbers to encode and parse instead of ~500. The same rows, in the same order.
-    Each given value is cast once (_typed): casting the deltas again for every cell was ~15 % of the statement's
-    backend CPU (decisions.md, issue 20, twelfth pass)."""
+def _shared_upserts() -> tuple[Any, Any]:
+    """shared_sql's two upserts: the counters' and the histograms' (as a CTE)."""
     cells = _typed(report_rollups, KEY, "cells")  # read twice: materialized anyway
     diff = _typed(report_rollups, COUNTERS, "diff", once=True)  # no row when nothing counted changed
     spans = _typed(report_rollup_histograms, ("metric", "chunk", *BUCKETS), "spans", once=True)
@@ -177,7 +177,62 @@ def shared_sql() -> Prepared:
     counters = _adding(report_rollups, _COUNTER_COLUMNS, KEY, COUNTERS,
                        select(*keys, *(diff.c[c] for c in COUNTERS)).select_from(cells)
                        .join(diff, literal_column("true")).order_by(cells.c.i))
+    return counters, hist
+
+
+@lru_cache(maxsize=1)
+def shared_sql() -> Prepared:
+    """PostgreSQL: step_sql for a step that keeps the report's cells (rollup_math.SharedDelta), from its cells, its
+    counter deltas and its histogram rows' deltas, each given once (as JSON, like step_sql's rows) and repeated
+    per cell by the database: ~130 numbers to encode and parse instead of ~500. The same rows, in the same order.
+    Each given value is cast once (_typed): casting the deltas again for every cell was ~15 % of the statement's
+    backend CPU (decisions.md, issue 20, twelfth pass)."""
+    counters, hist = _shared_upserts()
     return Prepared(pg_text(counters.add_cte(hist)))
+
+
+_UPSERTS = {"step": _step_upserts, "shared": _shared_upserts}
+_SQL = {"step": step_sql, "shared": shared_sql}
+
+
+@lru_cache(maxsize=2)
+def _carried(kind: str) -> tuple[Any, ...]:
+    """A Pending's upserts as the CTEs of a statement that carries them: the histograms' first and the counters'
+    last. PostgreSQL runs a statement's unreferenced data-modifying CTEs after its main query, the last one
+    defined first, so the counters' rows are locked before the histograms' as in step_sql (every writer's order)."""
+    counters, hist = _UPSERTS[kind]()
+    return hist, counters.cte("counters")
+
+
+class Pending(NamedTuple):
+    """PostgreSQL: one change's roll-up deltas, as the parameters of step_sql ("step") or shared_sql ("shared").
+    Written by `write`, or by a statement of the step that carries them (`carried`): a round trip fewer."""
+
+    kind: str
+    params: dict[str, str]
+
+    def carried(self) -> Carried:
+        return Carried(_carried(self.kind), self.params)
+
+
+def pending(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> Pending | None:
+    """PostgreSQL: the deltas of replacing a report's contribution `old` (None for a new report) by `new`; None when
+    nothing counted changes (or the roll-ups are off: the bench's comparison)."""
+    if not ENABLED:
+        return None
+    shared = rollup_math.shared_delta(old, new) if old is not None and new is not None else None
+    if shared is not None:
+        params = shared_params(shared)
+        return None if params is None else Pending("shared", params)
+    changed, hist = rollup_math.delta_many([(old, new)])
+    return Pending("step", step_params(changed, hist)) if changed or hist else None
+
+
+async def write(db: AsyncSession | AsyncConnection, change: Pending | None) -> None:
+    """Write a Pending change on its own, in the caller's transaction."""
+    if change is not None:
+        conn = await _connection(db)
+        await conn.execute(_SQL[change.kind]().stmt, change.params)
 
 
 _counter_values = itemgetter(*COUNTERS)
@@ -213,15 +268,11 @@ async def apply(db: AsyncSession | AsyncConnection, old: Mapping[str, Any] | Non
     if not ENABLED:
         return
     conn = await _connection(db)
+    if conn.dialect.name == "postgresql":
+        await write(conn, pending(old, new))
+        return
     shared = rollup_math.shared_delta(old, new) if old is not None and new is not None else None
-    if shared is None:
-        await _write(conn, *rollup_math.delta_many([(old, new)]))
-    elif conn.dialect.name != "postgresql":
-        await _write(conn, *rollup_math.expanded(shared))
-    else:
-        params = shared_params(shared)
-        if params is not None:
-            await conn.execute(shared_sql().stmt, params)
+    await _write(conn, *(rollup_math.delta_many([(old, new)]) if shared is None else rollup_math.expanded(shared)))
 
 
 async def apply_many(db: AsyncSession | AsyncConnection,

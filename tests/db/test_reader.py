@@ -7,9 +7,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, select, text, tuple_, update
+from sqlalchemy import (
+    Column,
+    Identity,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
-from app.db.reader import Prepared, SessionRows
+from app.db.reader import Prepared, SessionRows, carrying
 from app.reports.models import Report, ReportEvent
 from app.reports.queries import SUMMARY_COLUMNS
 from tests.reports.factories import make_report
@@ -137,3 +150,26 @@ async def test_the_reader_runs_a_generic_statement_on_the_generic_pool(app, sett
     assert (await app.state.db.reader.all(Prepared(setting)))[0]["mode"] == "auto"
     workers = select(text("current_setting('max_parallel_workers_per_gather') AS n"))
     assert (await app.state.db.reader.all(Prepared(workers, generic=True)))[0]["n"] == "0"
+
+
+async def test_a_carried_write_runs_after_the_read_the_last_defined_first(app, world, settings):
+    """reader.carrying: the read's rows, then its data-modifying CTEs, the last one defined first. The roll-ups'
+    lock order (counters before histograms, rollups._carried) rests on that order: this fails if PostgreSQL's
+    changes. A write carried by a read that finds nothing still runs (the caller rolls back: report_detail)."""
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("carried writes are PostgreSQL's (SQLite runs its statements one by one, no round trips)")
+    report = await make_report(app, world)
+    log = Table("carried_log", MetaData(), Column("n", Integer, Identity(), primary_key=True), Column("tag", String),
+                prefixes=["TEMPORARY"])
+    first = insert(log).values(tag=bindparam("first_tag")).cte("first")
+    last = insert(log).values(tag=bindparam("last_tag")).cte("last")
+    read = select(Report.title).where(Report.id == bindparam("report_id"))
+    async with app.state.db.session(write=True) as s:
+        await (await s.connection()).run_sync(log.create)
+        got = await SessionRows(s).all(carrying(read, (first, last)),
+                                       {"report_id": report.id, "first_tag": "a", "last_tag": "b"})
+        assert [dict(r) for r in got] == [{"title": report.title}]
+        order = await SessionRows(s).all(select(log.c.tag).order_by(log.c.n))
+        assert [r["tag"] for r in order] == ["b", "a"]
+        await s.rollback()
+    assert carrying(read, ()).stmt is read  # nothing carried: the read itself
