@@ -225,17 +225,21 @@ def reset(t: Target, meta: dict[str, Any]) -> int:
     if since is not None:
         asyncio.run(_drop_rollups_from(t, since.replace(day=1)))
         rebuild_rollups(t, since)
-        if t.kind == "postgresql":  # the deleted rows' dead tuples sat in the current month's index ranges
-            asyncio.run(_vacuum_rollups(t))
+    if t.kind == "postgresql" and (removed or since is not None):
+        # the deleted rows' dead tuples sat in the index ranges the next run reads: the roll-ups' current month,
+        # and the reports of the last hour (an accept run adds ~20,000 there, each updated once). A street's
+        # partial hour walked ~100,000 dead entries of ix_reports_street_created after a run: its read took
+        # 1.21 ms instead of 1.00, and runs back to back were not comparable (decisions.md, issue 20, twelfth pass)
+        asyncio.run(_vacuum(t, ("report_rollups", "report_rollup_histograms", "reports")))
     return removed
 
 
-async def _vacuum_rollups(t: Target) -> None:
+async def _vacuum(t: Target, tables: tuple[str, ...]) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(t.dsn)
     try:
-        await conn.execute("VACUUM (ANALYZE) report_rollups, report_rollup_histograms")
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
     finally:
         await conn.close()
 

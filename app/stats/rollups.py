@@ -14,7 +14,10 @@ parameter (an array of rows, each an array of the columns' values, read in the o
 upsert a data-modifying CTE of the counters' one. One round trip and one parameter instead of two executemany
 calls of ~14 row dicts: the per-row parameter handling had been most of the roll-ups' cost in a step.
 PostgreSQL runs the main statement (the counters) first and the unreferenced CTE (the histograms) after it, so the
-lock order stays counters, then histograms, every row in cell order. SQLite keeps the per-row upserts (its
+lock order stays counters, then histograms, every row in cell order. A step carries the same two upserts on its
+last read before COMMIT, the report's detail (`pending`, `Pending.carried`, app/db/reader.Carried): there both are
+CTEs, defined histograms first, because PostgreSQL runs unreferenced data-modifying CTEs after the main query, the
+last defined first (tests/db/test_reader checks it); a round trip fewer per step. SQLite keeps the per-row upserts (its
 statements are no round trips), and so does the rebuild, whose batches also run on the migration's synchronous
 connection.
 """

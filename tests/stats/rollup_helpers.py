@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+from types import ModuleType
+
 from sqlalchemy import delete, select
 
+from app.db.migrate import MIGRATIONS_DIR
 from app.reports.models import Report
 from app.stats import rebuild, rollup_math
 from app.stats.models import report_rollup_histograms, report_rollups
@@ -56,3 +60,13 @@ async def wipe(app) -> None:
     async with app.state.db.engine.begin() as conn:
         await conn.execute(delete(report_rollups))
         await conn.execute(delete(report_rollup_histograms))
+
+
+def migration(name: str) -> ModuleType:
+    """The migration module versions/*_<name>.py, loaded to call its functions on a test's connection."""
+    path = next(MIGRATIONS_DIR.glob(f"versions/*_{name}.py"))
+    spec = importlib.util.spec_from_file_location(f"{name}_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

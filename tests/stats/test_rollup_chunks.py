@@ -4,19 +4,18 @@ percentiles read a chunk at a time are the nearest ranks' buckets."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import MetaData, Table, delete, func, select
 
-from app.db.migrate import MIGRATIONS_DIR
 from app.reports.models import Report
 from app.stats import queries, rollup_queries
 from app.stats import rollup_math as rm
 from app.stats.models import report_rollup_histograms
 from tests.stats.factories import put_report
 from tests.stats.rollup_helpers import drift, stored, stored_rows
+from tests.stats.rollup_helpers import migration as rollup_migration
 
 CELL = (2, 1, 2, 0, 0, 0, 3, rm.DAY, date(2026, 3, 1))
 
@@ -51,15 +50,6 @@ def test_chunks_keep_every_bucket_of_a_random_histogram():
     back = {(*key[:-1], bucket): n for key, counts in rows for bucket, n in rm.unchunked(key[-1], counts)}
     assert back == {hc: n for hc, n in hist.items() if n}
     assert [key for key, _ in rows] == sorted({(*hc[:-1], hc[-1] // rm.CHUNK) for hc in back})
-
-
-def _migration():
-    path = next(MIGRATIONS_DIR.glob("versions/*_rollup_histogram_chunks.py"))
-    spec = importlib.util.spec_from_file_location("rollup_histogram_chunks_migration", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    return migration
 
 
 def test_percentiles_from_the_chunks_holding_the_ranks_are_the_nearest_ranks_buckets():
@@ -98,7 +88,7 @@ async def test_the_migration_moves_one_bucket_rows_into_chunks_and_back(app, wor
                          closed=hours + 1, rating=5, handler=world.d1)
     kept = await stored(app)
     _, buckets = await stored_rows(app)
-    migration = _migration()
+    migration = rollup_migration("rollup_histogram_chunks")
     # the roll-ups as the previous migration left them: report_rollup_durations, one row per bucket
     durations = Table("report_rollup_durations", MetaData(), *migration.durations_columns())
     async with app.state.db.engine.begin() as conn:

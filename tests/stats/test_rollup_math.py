@@ -96,6 +96,10 @@ def test_a_step_that_moves_the_department_moves_the_report_between_cells():
     community = (rm.COMMUNITY, 1, 2, 0, 0, 0, 13 % rm.SLOTS, rm.DAY, date(2026, 3, 1))
     assert by_cell[community]["st_accepted"] == -1 and by_cell[community]["st_dispatched"] == 1
     assert by_cell[community]["n"] == 0
+    # into the department's ranking cells; none of "no department" to leave (it has none)
+    ranking = (rm.STREET_DEPT, 1, 0, 0, 0, 9, 13 % rm.SLOTS, rm.DAY, date(2026, 3, 1))
+    assert by_cell[ranking]["n"] == 1 and by_cell[ranking]["st_dispatched"] == 1
+    assert not [c for c in by_cell if c[0] == rm.STREET_DEPT and c[5] == rm.NO_DEPARTMENT]
     # the histograms move with the fine cell; the community's and street's are unchanged
     assert {h[0] for h, _ in hist} == {rm.FINE} and sorted(n for _, n in hist) == [-1, -1, 1, 1]
     assert [c for c, _ in changed] == sorted(c for c, _ in changed)

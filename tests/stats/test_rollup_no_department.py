@@ -1,13 +1,12 @@
 """The departments' ranking cells (cut STREET_DEPT) are kept only for reports a department handles (issue 20): a
-step of an undispatched report writes none, a dispatch moves the report into them, and the migration deletes the
-department-0 rows and, on downgrade, makes them again exactly."""
+step of an undispatched report writes none, and the migration deletes the department-0 rows and, on downgrade, makes
+them again exactly. (A dispatch moving a report into a department's cells: test_rollup_math, and every equals-rebuild
+test.)"""
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, datetime, timedelta
 
-from app.db.migrate import MIGRATIONS_DIR
 from app.reports import service
 from app.reports.lifecycle import Action
 from app.reports.schemas import StepIn
@@ -15,15 +14,7 @@ from app.stats import rollup_math as rm
 from tests.reports.factories import principal
 from tests.stats.factories import put_report
 from tests.stats.rollup_helpers import drift, stored
-
-
-def _migration():
-    path = next(MIGRATIONS_DIR.glob("versions/*_rollup_no_department_ranking.py"))
-    spec = importlib.util.spec_from_file_location("rollup_no_department_ranking_migration", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    return migration
+from tests.stats.rollup_helpers import migration as rollup_migration
 
 
 def _cut(cells: dict, cut: int) -> dict:
@@ -41,7 +32,7 @@ def _sums(cells: dict, want) -> dict:
     return out
 
 
-async def test_only_handled_reports_have_ranking_cells_and_a_dispatch_moves_them_in(app, world):
+async def test_only_handled_reports_have_ranking_cells_and_an_accept_writes_none(app, world):
     now = datetime.now(UTC)
     for i in range(3):
         await put_report(app, world, created=(now - timedelta(days=40 + i)).isoformat(), state="submitted")
@@ -69,7 +60,7 @@ async def test_the_migration_deletes_the_department_0_cells_and_makes_them_again
         await put_report(app, world, created=created, state="accepted", accepted=0.2,
                          place=(world.c2, world.g2, world.b3))
     kept = await stored(app)
-    migration = _migration()
+    migration = rollup_migration("rollup_no_department_ranking")
     async with app.state.db.engine.begin() as conn:
         await conn.run_sync(migration.restore)
     restored, _ = await stored(app)

@@ -7,7 +7,6 @@ announced before it. Both databases."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +14,6 @@ from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 
-from app.db.migrate import MIGRATIONS_DIR
 from app.reports import service, writes
 from app.reports.lifecycle import Action
 from app.reports.models import Report
@@ -25,6 +23,7 @@ from app.stats.models import report_rollups
 from tests.reports.factories import principal
 from tests.stats.factories import FAR, put_report
 from tests.stats.rollup_helpers import drift, stored, wipe
+from tests.stats.rollup_helpers import migration as rollup_migration
 
 FIGURES, SERIES, RANKING = "/api/v1/stats/figures", "/api/v1/stats/series", "/api/v1/stats/ranking"
 
@@ -234,11 +233,7 @@ async def test_the_migration_fills_the_counters_of_reports_announced_before_it(a
     async with app.state.db.engine.begin() as conn:  # the roll-ups as they were before the migration
         await conn.execute(update(report_rollups).values(overdue=0, late_waiting=0))
     assert await drift(app) != ([], [])
-    path = next(MIGRATIONS_DIR.glob("versions/*_rollup_overdue.py"))
-    spec = importlib.util.spec_from_file_location("rollup_overdue_migration", path)
-    assert spec is not None and spec.loader is not None
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = rollup_migration("rollup_overdue")
     monkey_batch = migration.BATCH
     migration.BATCH = 5  # several batches
     try:
