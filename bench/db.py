@@ -227,9 +227,9 @@ def reset(t: Target, meta: dict[str, Any]) -> int:
         rebuild_rollups(t, since)
     if t.kind == "postgresql" and (removed or since is not None):
         # the deleted rows' dead tuples sat in the index ranges the next run reads: the roll-ups' current month,
-        # and the reports of the last hour (an accept run adds ~20,000 there, each updated once). A street's
-        # partial hour walked ~100,000 dead entries of ix_reports_street_created after a run: its read took
-        # 1.21 ms instead of 1.00, and runs back to back were not comparable (decisions.md, issue 20, twelfth pass)
+        # and the reports of the last hour (an accept run adds ~20,000 there, each updated once). _pg_reset's VACUUM
+        # once left all of them (a street's read 1.21 ms instead of 1.00 until vacuumed by hand): reports is
+        # vacuumed again here, after the rebuild (decisions.md, issue 20, twelfth pass)
         asyncio.run(_vacuum(t, ("report_rollups", "report_rollup_histograms", "reports")))
     return removed
 
