@@ -192,7 +192,6 @@ async def _pg_reset(t: Target, meta: dict[str, Any]) -> int:
             for sql in RESET_SQL:
                 await conn.execute(sql.format(r=meta["max_report_id"], e=meta["max_event_id"],
                                               g=meta["max_rating_id"]))
-        await conn.execute("VACUUM (ANALYZE) reports, report_events, report_ratings, refresh_tokens")
     finally:
         await conn.close()
     return extra
@@ -225,12 +224,13 @@ def reset(t: Target, meta: dict[str, Any]) -> int:
     if since is not None:
         asyncio.run(_drop_rollups_from(t, since.replace(day=1)))
         rebuild_rollups(t, since)
-    if t.kind == "postgresql" and (removed or since is not None):
-        # the deleted rows' dead tuples sat in the index ranges the next run reads: the roll-ups' current month,
-        # and the reports of the last hour (an accept run adds ~20,000 there, each updated once). _pg_reset's VACUUM
-        # once left all of them (a street's read 1.21 ms instead of 1.00 until vacuumed by hand): reports is
-        # vacuumed again here, after the rebuild (decisions.md, issue 20, twelfth pass)
-        asyncio.run(_vacuum(t, ("report_rollups", "report_rollup_histograms", "reports")))
+    if t.kind == "postgresql":
+        # One VACUUM of every table the reset deleted from, after the rebuild: the deleted rows' dead tuples sat in
+        # the index ranges the next run reads (the roll-ups' current month; the reports of the last hour, where an
+        # accept run adds ~20,000, each updated once). A VACUUM right after the DELETEs once left all of them (a
+        # street's read 1.21 ms instead of 1.00 until vacuumed by hand: decisions.md, issue 20, twelfth pass).
+        rollups = ("report_rollups", "report_rollup_histograms") if since is not None else ()
+        asyncio.run(_vacuum(t, ("reports", "report_events", "report_ratings", "refresh_tokens", *rollups)))
     return removed
 
 

@@ -301,11 +301,12 @@ async def take_step(db: AsyncSession, settings: Settings, p: Principal, report_i
     # trip fewer: decisions.md, issue 20, twelfth pass); they run after its rows, as the statement's last work.
     after = rollup_math.stepped(before, to.value, values)
     rows = SessionRows(db)
-    change = rollups.pending(before, after) if rows.dialect_name == "postgresql" else None
-    out = await queries.report_detail(rows, p, report_id, just_acted=True,
-                                      carried=None if change is None else change.carried())
-    if rows.dialect_name != "postgresql":
-        await rollups.apply(db, before, after)
+    if rows.dialect_name == "postgresql":
+        change = rollups.pending(before, after)
+        return await queries.report_detail(rows, p, report_id, just_acted=True,
+                                           carried=None if change is None else change.carried())
+    out = await queries.report_detail(rows, p, report_id, just_acted=True)
+    await rollups.apply(db, before, after)
     return out
 
 
