@@ -15,6 +15,7 @@ request: building a 20-column select with its conditions cost more Python than t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -108,19 +109,34 @@ NO_BEGIN = "weilinli_no_begin"
 
 class Reader:
     """`generic_engine` (PostgreSQL): the pool whose connections plan generically, for `Prepared(generic=True)`.
+    `generic_slots` (its pool's size): the generic reads take their turns first come, first served, at most that
+    many at once, so the pool always has a connection for the read holding a turn. SQLAlchemy's async pool hands a
+    returned connection to whichever read asks first, and a waiter woken for it that finds it taken waits again at
+    the back (asyncio.Queue.get): under load a street's year then waited up to twice its median for a connection
+    (docs/decisions.md, issue 20, thirteenth pass). asyncio.Semaphore serves its waiters in order.
     `memo`: the process's memo of rows the database announces every change of (app/auth/principal_cache.py:
     principals and grid nodes), set by the app; None (read every time) until then and on SQLite's apps."""
 
     memo: Any = None
 
-    def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None):
+    def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None, generic_slots: int = 0):
         autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
         self._engine = engine.execution_options(**autocommit)
         self._generic = self._engine if generic_engine is None else generic_engine.execution_options(**autocommit)
         self.dialect_name = engine.dialect.name
+        self._slots = generic_slots if generic_engine is not None else 0
+        self._turns: asyncio.Semaphore | None = None  # made on the serving loop, at the first generic read
 
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        engine = self._generic if isinstance(stmt, Prepared) and stmt.generic else self._engine
+        if isinstance(stmt, Prepared) and stmt.generic and self._slots:
+            if self._turns is None:
+                self._turns = asyncio.Semaphore(self._slots)
+            async with self._turns:
+                return await self._all(self._generic, stmt, params)
+        return await self._all(self._engine, stmt, params)
+
+    @staticmethod
+    async def _all(engine: AsyncEngine, stmt: Statement, params: Mapping[str, Any] | None) -> Sequence[Row]:
         async with engine.connect() as conn:
             return (await conn.execute(_executable(stmt), params)).mappings().all()
 

@@ -102,7 +102,7 @@ class Database:
         self.generic_pool_size = settings.db_generic_pool_size
         self.generic_engine = None if self.engine.dialect.name != "postgresql" else make_engine(
             settings, url, GENERIC_SETTINGS, pool_size=self.generic_pool_size)
-        self.reader = Reader(self.engine, self.generic_engine)
+        self.reader = Reader(self.engine, self.generic_engine, self.generic_pool_size)
         # Called with each committed session's `info` (what the transaction left for after its commit, e.g. which
         # users got notifications): never for a rolled-back one. Hooks must not raise or block.
         self.on_commit: list[Callable[[dict], None]] = []
