@@ -616,14 +616,20 @@ async def _sums_of_slice(rows: Rows, rs: ReportSet, params: dict[str, Any], grou
             add_bucket(row["metric"], row["bucket"], sign * int(row["n"]))
 
 
-def as_measures(s: dict[str, int]) -> dict[str, int]:
-    """The keys of queries.combine / rate_measures, from rolled sums."""
+_STATE_KEYS = tuple((f"state_{st}", f"st_{st}") for st in rollup_math.STATES)  # (measure, counter)
+
+
+def as_measures(s: dict[str, int], states: bool = True) -> dict[str, int]:
+    """The keys of queries.combine / rate_measures, from rolled sums; with `states`, the tally of states too (a
+    series' points do not show it)."""
     out = {"submitted": s["n"], "accepted": s["accepted"], "resolved": s["resolved"],
            "due": s["responded"] + s["late_waiting"] + s["waiting_late"], "on_time": s["on_time"],
            "resolved_first_time": s["resolved_first_time"], "resolved_in_time": s["resolved_in_time"],
            "rated": s["rated"], "satisfied": s["satisfied"], "reopened": s["reopened"],
            "overdue_now": s["overdue"] + s["overdue_now"], "auto_closed": s["auto_closed"]}
-    out.update({f"state_{st}": s[f"st_{st}"] for st in rollup_math.STATES})
+    if states:
+        for measure, counter in _STATE_KEYS:
+            out[measure] = s[counter]
     return out
 
 

@@ -230,7 +230,7 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
         per_bucket = found.sums if found is not None else None
     got = per_bucket
     if per_bucket is not None:
-        found_m = {k: rollup_queries.as_measures(v) for k, v in per_bucket.items()}
+        found_m = {k: rollup_queries.as_measures(v, states=False) for k, v in per_bucket.items()}
     else:
         found_m = await queries.series(rows, rs, now, granularity)
     zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
