@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Select, bindparam, column, text
 from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.expression import SelectBase, TextClause, TextualSelect
@@ -101,6 +102,9 @@ class SessionRows:
         return (await conn.execute(_executable(stmt), params)).mappings().all()
 
 
+# How long a generic read waits for its turn: SQLAlchemy's pool_timeout, which the generic pool keeps (its default).
+GENERIC_WAIT_SECONDS = 30.0
+
 # SQLite: the Reader's connections skip the BEGIN that app/db/session.py emits for every unit of work; pysqlite's
 # own transaction handling is off on every connection, so each statement then runs on its own. (Not SQLAlchemy's
 # AUTOCOMMIT isolation level there: returning the connection would switch pysqlite's handling back on.)
@@ -113,27 +117,41 @@ class Reader:
     many at once, so the pool always has a connection for the read holding a turn. SQLAlchemy's async pool hands a
     returned connection to whichever read asks first, and a waiter woken for it that finds it taken waits again at
     the back (asyncio.Queue.get): under load a street's year then waited up to twice its median for a connection
-    (docs/decisions.md, issue 20, thirteenth pass). asyncio.Semaphore serves its waiters in order.
+    (docs/decisions.md, issue 20, thirteenth pass). asyncio.Semaphore serves its waiters in order. A read waits for
+    its turn as long as it would have waited for the pool (`generic_wait`), then fails with the pool's error.
     `memo`: the process's memo of rows the database announces every change of (app/auth/principal_cache.py:
     principals and grid nodes), set by the app; None (read every time) until then and on SQLite's apps."""
 
     memo: Any = None
 
-    def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None, generic_slots: int = 0):
+    def __init__(self, engine: AsyncEngine, generic_engine: AsyncEngine | None = None, generic_slots: int = 0,
+                 generic_wait: float = GENERIC_WAIT_SECONDS):
         autocommit = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {NO_BEGIN: True}
         self._engine = engine.execution_options(**autocommit)
         self._generic = self._engine if generic_engine is None else generic_engine.execution_options(**autocommit)
         self.dialect_name = engine.dialect.name
         self._slots = generic_slots if generic_engine is not None else 0
+        self._wait = generic_wait
         self._turns: asyncio.Semaphore | None = None  # made on the serving loop, at the first generic read
 
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        if isinstance(stmt, Prepared) and stmt.generic and self._slots:
-            if self._turns is None:
-                self._turns = asyncio.Semaphore(self._slots)
-            async with self._turns:
-                return await self._all(self._generic, stmt, params)
-        return await self._all(self._engine, stmt, params)
+        if not (isinstance(stmt, Prepared) and stmt.generic and self._slots):
+            return await self._all(self._engine, stmt, params)
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self._slots)
+        turns = self._turns
+        if turns.locked():  # a wait: as long as the pool's own would be, then the pool's error
+            try:
+                async with asyncio.timeout(self._wait):
+                    await turns.acquire()
+            except TimeoutError:
+                raise PoolTimeout(f"no connection of the generic pool within {self._wait} s") from None
+        else:
+            await turns.acquire()  # free: taken at once, without yielding
+        try:
+            return await self._all(self._generic, stmt, params)
+        finally:
+            turns.release()
 
     @staticmethod
     async def _all(engine: AsyncEngine, stmt: Statement, params: Mapping[str, Any] | None) -> Sequence[Row]:

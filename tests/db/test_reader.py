@@ -22,6 +22,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.db.reader import Prepared, Reader, SessionRows, carrying
 from app.reports.models import Report, ReportEvent
@@ -247,3 +248,22 @@ async def test_generic_reads_take_the_pool_s_connections_in_arrival_order():
     assert [r[0]["who"] for r in await asyncio.gather(*tasks)] == ["a", "b", "c", "d", "late"]
     assert engine.order == ["a", "b", "c", "d", "late"]
     assert engine.most == 2
+
+
+async def test_a_generic_read_waits_for_its_turn_no_longer_than_for_the_pool():
+    """A read that finds every turn taken fails after `generic_wait` with the pool's own error, as it did when it
+    waited for the pool; the turn it never got is not lost: the next read runs once the first is done."""
+    engine = _Held()
+    reader = Reader(engine, engine, generic_slots=1, generic_wait=0.05)  # type: ignore[arg-type]
+    stmt = Prepared(select(text("1")), generic=True)
+    first = asyncio.create_task(reader.all(stmt, {"who": "first"}))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    with pytest.raises(PoolTimeout):
+        await reader.all(stmt, {"who": "late"})
+    engine.release["first"].set()
+    assert (await first)[0]["who"] == "first"
+    engine.release["next"] = asyncio.Event()
+    engine.release["next"].set()
+    assert (await asyncio.wait_for(reader.all(stmt, {"who": "next"}), 1))[0]["who"] == "next"
+    assert engine.order == ["first", "next"] and engine.most == 1
