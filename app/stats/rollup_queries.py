@@ -40,8 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import replacement_traverse
+from sqlalchemy.types import NullType
 
 from app.db.reader import Prepared, Rows, pg_text
 from app.org.models import Department, Grid
