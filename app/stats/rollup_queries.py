@@ -381,9 +381,10 @@ def _percentiles_part(shape: CellShape, slices: list[Any]) -> Any:
 def _one_read_sql(shape: CellShape, rs_shape: Any, histogram: bool, grain: str) -> Prepared:
     """PostgreSQL, a set ungrouped or per day: the cells' counters, the partial days' counters (SLICES signed
     slices, bound as start_<i>/end_<i>/sign_<i>; an unused one is empty), the live part and the percentiles, in
-    ONE statement: a UNION ALL of rows tagged by part. Six to eight round trips, and a row per histogram
-    bucket, were most of a figure's time. Per day, every part is summed per `grain` (the day, or the week or
-    month holding it: a series' buckets) by the database: a 30-day dashboard's five weeks are five rows.
+    ONE statement: a UNION ALL of rows tagged by part, answered as one array (_packed). Six to eight round
+    trips, and a row per histogram bucket, were most of a figure's time. Per day, every part is summed per
+    `grain` (the day, or the week or month holding it: a series' buckets) by the database: a 30-day dashboard's
+    five weeks are five rows.
     Each slice's reports are read once, into a CTE that both its counters and (with `histogram`) its durations
     are computed from (PostgreSQL materializes a CTE read twice): a street's partial day holds up to ~1,050
     reports (12 hours at noon, China time)."""
