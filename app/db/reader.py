@@ -130,16 +130,16 @@ class Reader:
         self._engine = engine.execution_options(**autocommit)
         self._generic = self._engine if generic_engine is None else generic_engine.execution_options(**autocommit)
         self.dialect_name = engine.dialect.name
-        self._slots = generic_slots if generic_engine is not None else 0
         self._wait = generic_wait
-        self._turns: asyncio.Semaphore | None = None  # made on the serving loop, at the first generic read
+        # bound to the serving loop at its first wait (asyncio's primitives take the running loop then)
+        self._turns = asyncio.Semaphore(generic_slots) if generic_engine is not None and generic_slots else None
 
     async def all(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> Sequence[Row]:
-        if not (isinstance(stmt, Prepared) and stmt.generic and self._slots):
+        if not (isinstance(stmt, Prepared) and stmt.generic):
             return await self._all(self._engine, stmt, params)
-        if self._turns is None:
-            self._turns = asyncio.Semaphore(self._slots)
         turns = self._turns
+        if turns is None:
+            return await self._all(self._generic, stmt, params)
         if turns.locked():  # a wait: as long as the pool's own would be, then the pool's error
             try:
                 async with asyncio.timeout(self._wait):
