@@ -308,8 +308,14 @@ def _profile(opts: Options, run: ScaleRun, name: str, ctx: Ctx, srv: Server, wor
     out = work / f"profile-{name}.txt"
     spy = profile.record(srv.pid, opts.profile_seconds, out)
     time.sleep(0.5)
-    run_wrk(srv.base_url, reqs, work / f"{name}-profile.lua", seconds=opts.profile_seconds + 1,
-            connections=opts.connections, threads=opts.threads, log=wrk_log)
+    if not sc.rollups:  # profiled as measured: with the server's roll-up upserts off
+        _set_rollups(srv.base_url, False)
+    try:
+        run_wrk(srv.base_url, reqs, work / f"{name}-profile.lua", seconds=opts.profile_seconds + 1,
+                connections=opts.connections, threads=opts.threads, log=wrk_log)
+    finally:
+        if not sc.rollups:
+            _set_rollups(srv.base_url, True)
     try:
         _, err = spy.communicate(timeout=opts.profile_seconds + 30)
     except subprocess.TimeoutExpired:
