@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.privacy.router import router as privacy_router
     from app.reports.router import router as reports_router
     from app.stats.router import router as stats_router
+    from app.stats.router import street_router
     from app.uploads.router import photos as photos_router
     from app.uploads.router import router as uploads_router
     from app.users.router import router as users_router
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before the prefix check), the admin trees last.
     for r in (reports_router, bookings_router, services_router, slots_router, errands_router,
               auth_router, health_router, metrics_router, users_router, uploads_router, photos_router,
-              notifications_router, stats_router, org_router,
+              notifications_router, street_router, stats_router, org_router,
               proposals_router, proposal_comments_router, deliberation_community_router, projects_router,
               announcements_router,
               groups_router, activities_router, points_router,
