@@ -8,7 +8,7 @@ from fastapi import Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
-from app.auth.deps import AdminOnly, CurrentPrincipal, ReadPrincipal
+from app.auth.deps import AdminOnly, AdminPrincipal, CurrentPrincipal, ReadPrincipal
 from app.core.config import AppSettings
 from app.core.errors import error_responses
 from app.core.routing import PrefixRouter
@@ -149,21 +149,21 @@ Params = Annotated[StatsParams, Depends(stats_params)]
 
 
 @router.get("/figures", summary="Figures for your scope: counts, rates, durations", response_model=Figures,
-            responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + FIGURES)
-async def get_figures(rows: ReadRows, p: ReadPrincipal, params: Params):
+            responses=ADMIN_ERRORS, description="Admins only." + FIGURES)
+async def get_figures(rows: ReadRows, p: AdminPrincipal, params: Params):
     return await service.figures(rows, p, params.query)
 
 
 @router.get("/series", summary="The same figures per day, week or month", response_model=Series,
-            responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + SERIES)
-async def get_series(rows: ReadRows, p: ReadPrincipal, params: Params,
+            responses=ADMIN_ERRORS, description="Admins only." + SERIES)
+async def get_series(rows: ReadRows, p: AdminPrincipal, params: Params,
                  granularity: Annotated[Granularity, Query(description="day, week (from Monday) or month.")] = "day"):
     return await service.series(rows, p, params.query, granularity)
 
 
 @router.get("/ranking", summary="Ranking of departments or grids (红黑榜)", response_model=Ranking,
-            responses=ADMIN_ERRORS, dependencies=[AdminOnly], description="Admins only." + RANKING)
-async def get_ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, params: Params,
+            responses=ADMIN_ERRORS, description="Admins only." + RANKING)
+async def get_ranking(rows: ReadRows, settings: AppSettings, p: AdminPrincipal, params: Params,
                   kind: Annotated[RankingKind, Query(description="department or grid.")] = "department"):
     return await service.ranking(rows, settings, p, params.query, kind)
 
@@ -199,28 +199,28 @@ StreetId = Annotated[int, Path(ge=1, le=2**53, description="A street (the top of
 
 
 @street_router.get("/{street_id}", summary="A street's figures and series", response_model=StreetDashboard,
-            responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            responses=ADMIN_ERRORS,
             description="Admins only." + STREET + RATES + "\nFigures and buckets as in GET /api/v1/stats/figures "
                         "and /series.")
-async def stats_street(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None, to: To = None,
+async def stats_street(rows: ReadRows, p: AdminPrincipal, street_id: StreetId, from_: From = None, to: To = None,
                        granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "month",
                        exact: ExactQuery = False):
     return await service.street_dashboard(rows, p, street_id, from_, to, granularity, exact)
 
 
 @street_router.get("/{street_id}/communities", summary="A street's figures per community",
-            response_model=StreetCommunities, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            response_model=StreetCommunities, responses=ADMIN_ERRORS,
             description="Admins only." + STREET + RATES + "\nOne entry per community with reports in the period.")
-async def stats_street_communities(rows: ReadRows, p: ReadPrincipal, street_id: StreetId, from_: From = None,
+async def stats_street_communities(rows: ReadRows, p: AdminPrincipal, street_id: StreetId, from_: From = None,
                                    to: To = None, exact: ExactQuery = False):
     return await service.street_communities(rows, p, street_id, from_, to, exact)
 
 
 @street_router.get("/{street_id}/ranking", summary="A street's ranking of communities or departments (红黑榜)",
-            response_model=Ranking, responses=ADMIN_ERRORS, dependencies=[AdminOnly],
+            response_model=Ranking, responses=ADMIN_ERRORS,
             description="Admins only." + STREET + RATES + "\nRanking as in GET /api/v1/stats/ranking, across the "
                         "street's communities (`kind=community`) or the departments handling its reports.")
-async def stats_street_ranking(rows: ReadRows, settings: AppSettings, p: ReadPrincipal, street_id: StreetId,
+async def stats_street_ranking(rows: ReadRows, settings: AppSettings, p: AdminPrincipal, street_id: StreetId,
                                from_: From = None, to: To = None,
                                kind: Annotated[StreetRankingKind, Query(description="community or department.")]
                                = "community", exact: ExactQuery = False):
