@@ -199,9 +199,9 @@ StreetId = Annotated[int, Path(ge=1, le=2**53, description="A street (the top of
 
 
 @street_router.get("/{street_id}", summary="A street's figures and series", response_model=StreetDashboard,
-            responses=ADMIN_ERRORS,
-            description="Admins only." + STREET + RATES + "\nFigures and buckets as in GET /api/v1/stats/figures "
-                        "and /series.")
+                   responses=ADMIN_ERRORS,
+                   description="Admins only." + STREET + RATES
+                   + "\nFigures and buckets as in GET /api/v1/stats/figures and /series.")
 async def stats_street(rows: ReadRows, p: AdminPrincipal, street_id: StreetId, from_: From = None, to: To = None,
                        granularity: Annotated[Granularity, Query(description="Buckets of the series.")] = "month",
                        exact: ExactQuery = False):
@@ -209,17 +209,19 @@ async def stats_street(rows: ReadRows, p: AdminPrincipal, street_id: StreetId, f
 
 
 @street_router.get("/{street_id}/communities", summary="A street's figures per community",
-            response_model=StreetCommunities, responses=ADMIN_ERRORS,
-            description="Admins only." + STREET + RATES + "\nOne entry per community with reports in the period.")
+                   response_model=StreetCommunities, responses=ADMIN_ERRORS,
+                   description="Admins only." + STREET + RATES
+                   + "\nOne entry per community with reports in the period.")
 async def stats_street_communities(rows: ReadRows, p: AdminPrincipal, street_id: StreetId, from_: From = None,
                                    to: To = None, exact: ExactQuery = False):
     return await service.street_communities(rows, p, street_id, from_, to, exact)
 
 
 @street_router.get("/{street_id}/ranking", summary="A street's ranking of communities or departments (红黑榜)",
-            response_model=Ranking, responses=ADMIN_ERRORS,
-            description="Admins only." + STREET + RATES + "\nRanking as in GET /api/v1/stats/ranking, across the "
-                        "street's communities (`kind=community`) or the departments handling its reports.")
+                   response_model=Ranking, responses=ADMIN_ERRORS,
+                   description="Admins only." + STREET + RATES
+                   + "\nRanking as in GET /api/v1/stats/ranking, across the street's communities (`kind=community`) "
+                     "or the departments handling its reports.")
 async def stats_street_ranking(rows: ReadRows, settings: AppSettings, p: AdminPrincipal, street_id: StreetId,
                                from_: From = None, to: To = None,
                                kind: Annotated[StreetRankingKind, Query(description="community or department.")]

@@ -74,6 +74,9 @@ async def test_only_admins_whose_scope_holds_the_street(client, world):
             assert_error(await client.get(_url(world, tail), headers=world.headers(who)), 404)
     for who in ("resident_a", "worker_in", "dept_in"):
         assert_error(await client.get(_url(world), headers=world.headers(who)), 403)
+        for tail in ("", "/communities", "/ranking"):  # refused before the parameters are looked at
+            assert_error(await client.get(_url(world, tail), headers=world.headers(who),
+                                          params={"from": "x", "granularity": "year", "kind": "x"}), 403, "forbidden")
     h = world.headers("admin_street")
     for not_a_street in (world.c1.id, world.g1.id, 987654):
         assert_error(await client.get(f"/api/v1/stats/streets/{not_a_street}", headers=h), 404)
