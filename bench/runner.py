@@ -10,6 +10,8 @@ import secrets
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,16 +168,12 @@ def run_scale(opts: Options, scale: int) -> ScaleRun:
             try:
                 if sc.kind == "read":  # as the worker would have, every minute (dbs.announce_overdue)
                     dbs.announce_overdue(target)
-                if not sc.rollups:
-                    _set_rollups(srv.base_url, False)
-                reqs = _measure(opts, sc, ctx, srv, res, work, wrk_log)
+                with _rollups_as_measured(sc, srv.base_url):
+                    reqs = _measure(opts, sc, ctx, srv, res, work, wrk_log)
                 requests_used[sc.name] = reqs
             except Exception as exc:  # noqa: BLE001 - one failing scenario must not lose the others
                 res.skipped = f"failed: {exc}"
                 _log(f"  {sc.name:<20} FAILED: {exc}")
-            finally:
-                if not sc.rollups:
-                    _set_rollups(srv.base_url, True)
         for name in _profile_targets(opts, run):
             try:
                 _profile(opts, run, name, ctx, srv, work, wrk_log)
@@ -191,6 +189,20 @@ def _set_rollups(base_url: str, on: bool) -> None:
     """Switch the server's roll-up upserts (bench/app.py, baselines mounted): the step with and without them."""
     resp = httpx.post(f"{base_url}/bench/rollups", params={"on": "true" if on else "false"}, timeout=10)
     resp.raise_for_status()
+
+
+@contextmanager
+def _rollups_as_measured(sc: Scenario, base_url: str) -> Iterator[None]:
+    """The server's roll-up upserts as the scenario measures them: switched off for a roll-ups-off scenario, and
+    on again after it whatever happened."""
+    if sc.rollups:
+        yield
+        return
+    _set_rollups(base_url, False)
+    try:
+        yield
+    finally:
+        _set_rollups(base_url, True)
 
 
 def uploads_cleanup(path: Path) -> None:
@@ -308,14 +320,9 @@ def _profile(opts: Options, run: ScaleRun, name: str, ctx: Ctx, srv: Server, wor
     out = work / f"profile-{name}.txt"
     spy = profile.record(srv.pid, opts.profile_seconds, out)
     time.sleep(0.5)
-    if not sc.rollups:  # profiled as measured: with the server's roll-up upserts off
-        _set_rollups(srv.base_url, False)
-    try:
+    with _rollups_as_measured(sc, srv.base_url):  # profiled as measured
         run_wrk(srv.base_url, reqs, work / f"{name}-profile.lua", seconds=opts.profile_seconds + 1,
                 connections=opts.connections, threads=opts.threads, log=wrk_log)
-    finally:
-        if not sc.rollups:
-            _set_rollups(srv.base_url, True)
     try:
         _, err = spy.communicate(timeout=opts.profile_seconds + 30)
     except subprocess.TimeoutExpired:

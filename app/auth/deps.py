@@ -162,5 +162,5 @@ async def require_admin(p: ReadPrincipal) -> Principal:
 AdminOnly = Depends(require_admin)
 # A hot read's principal, refused (403) unless an admin, before its parameters are validated: in place of
 # dependencies=[AdminOnly] beside ReadPrincipal. FastAPI solves a dependency's own dependencies again even when its
-# result is cached, so the pair resolved the principal's tree twice (~5 % of a street's figures, in instructions).
+# result is cached, so the pair resolved the principal's tree twice (3 % of a street's figures, in instructions).
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
