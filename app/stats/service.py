@@ -176,6 +176,11 @@ async def _report_set(rows: Rows, p: Principal, q: StatsQuery, start: datetime, 
     return queries.admin_set(p, start, end, department_id=q.department_id, place=place, category_id=q.category_id)
 
 
+# (state, its measure): reading an enum member's value is a descriptor call, ~1 % of a figure's instructions per
+# response when done per state and request
+_STATE_MEASURES = tuple((s.value, f"state_{s.value}") for s in State)
+
+
 def _seconds(value: Any) -> float | None:
     return None if value is None else round(float(value), 3)
 
@@ -205,7 +210,7 @@ async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRea
     return Figures(
         period=PeriodRead(from_=rs.start, to=rs.end), filters=filters, as_of=now,
         method="exact" if got is None else "rollup",
-        states=StateTally(**{s.value: m[f"state_{s.value}"] for s in State}),
+        states=StateTally(**{state: m[measure] for state, measure in _STATE_MEASURES}),
         counts=Counts(submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
                       reopened=m["reopened"], overdue_now=m["overdue_now"], auto_closed=m["auto_closed"],
                       rated=m["rated"], resolved_in_time=m["resolved_in_time"]),
@@ -230,7 +235,7 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
         per_bucket = found.sums if found is not None else None
     got = per_bucket
     if per_bucket is not None:
-        found_m = {k: rollup_queries.as_measures(v, states=False) for k, v in per_bucket.items()}
+        found_m = {k: rollup_queries.point_measures(v) for k, v in per_bucket.items()}
     else:
         found_m = await queries.series(rows, rs, now, granularity)
     zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
