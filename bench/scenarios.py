@@ -363,6 +363,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     # issue 20: a street's year (before the writes, which leave thousands of open reports of today behind)
     Scenario("stats_street_year", "street statistics (admin, 365 days)", "read", "GET",
              "/api/v1/stats/streets/{street_id}", b_stats_street_year, single_connection=True),
+    # issue 20: detail again after the figures (A B… A): the figures' targets are ratios to detail, and detail moved
+    # 772–1,328 req/s between runs (and once ran fast while every figure after it ran slow); against the mean of
+    # the two, drift within a run cancels out as in the step's A B B A
+    Scenario("detail_2", "report detail, again (after the figures)", "read", "GET", "/api/v1/reports/{report_id}",
+             b_detail),
     Scenario("login", "login (argon2id, production cost)", "write", "POST", "/api/v1/auth/token", b_login),
     Scenario("submit", "resident: submit a report", "write", "POST", "/api/v1/reports", b_submit),
     Scenario("accept", "grid worker: accept (a step)", "write", "POST", "/api/v1/reports/{report_id}/steps",
