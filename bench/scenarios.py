@@ -364,8 +364,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("stats_street_year", "street statistics (admin, 365 days)", "read", "GET",
              "/api/v1/stats/streets/{street_id}", b_stats_street_year, single_connection=True),
     # issue 20: detail again after the figures (A B… A): the figures' targets are ratios to detail, and detail moved
-    # 772–1,328 req/s between runs (and once ran fast while every figure after it ran slow); against the mean of
-    # the two, drift within a run cancels out as in the step's A B B A
+    # 772–1,328 req/s between runs and 1,357 -> 913 within one; against the mean of the two, a steady drift within
+    # a run cancels out, as in the step's A B B A, and a sudden one shows
     Scenario("detail_2", "report detail, again (after the figures)", "read", "GET", "/api/v1/reports/{report_id}",
              b_detail),
     Scenario("login", "login (argon2id, production cost)", "write", "POST", "/api/v1/auth/token", b_login),

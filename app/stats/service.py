@@ -176,8 +176,8 @@ async def _report_set(rows: Rows, p: Principal, q: StatsQuery, start: datetime, 
     return queries.admin_set(p, start, end, department_id=q.department_id, place=place, category_id=q.category_id)
 
 
-# (state, its measure): reading an enum member's value is a descriptor call, ~1 % of a figure's instructions per
-# response when done per state and request
+# (state, its measure), built once: reading the enum members' values on every response was 1.2 % of a street's
+# year, in instructions
 _STATE_MEASURES = tuple((s.value, f"state_{s.value}") for s in State)
 
 
