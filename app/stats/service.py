@@ -222,6 +222,10 @@ async def _figures(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRea
         time_to_resolve_seconds=_duration(spans.get(queries.RESOLVE)))
 
 
+# a bucket without reports: every measure a point shows at 0 (the same keys as queries.series' buckets)
+_NO_POINT = rollup_queries.point_measures(rollup_queries.rolled_blank())
+
+
 async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead, granularity: str,
                   exact: bool = False, rolled: dict[date, dict[str, int]] | None = None,
                   keys: list[date] | None = None) -> Series:
@@ -238,11 +242,9 @@ async def _series(rows: Rows, rs: ReportSet, now: datetime, filters: FiltersRead
         found_m = {k: rollup_queries.point_measures(v) for k, v in per_bucket.items()}
     else:
         found_m = await queries.series(rows, rs, now, granularity)
-    zero = dict.fromkeys(("submitted", "accepted", "resolved", "due", "on_time", "resolved_first_time", "rated",
-                          "satisfied"), 0)
     points = []
     for key in keys:
-        m = found_m.get(key, zero)
+        m = found_m.get(key, _NO_POINT)
         response, resolution, satisfaction = rates(m)
         points.append(SeriesPoint(start=key, submitted=m["submitted"], accepted=m["accepted"], resolved=m["resolved"],
                                   response_rate=response, resolution_rate=resolution,
